@@ -1,0 +1,94 @@
+"""Demo data for the embedded default: one account of every kind, with known credentials.
+
+Only for development: the demo passwords and machine tokens are printed in the README.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.transactions import in_transaction
+
+from models import clock
+from models.accounts import AccessToken, Firm, MachineClient, User
+from models.roles import ClientKind, FirmKind, Role
+from resolvers.accounts.credentials import hash_password, hash_token
+
+DEMO_PASSWORD = "Demo.Sifre.2026"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    username: str
+    full_name: str
+    role: Role
+    firm_tax_number: str | None
+
+
+DEMO_FIRMS = (
+    ("Anadolu Mobil İthalat A.Ş.", "1234567890", FirmKind.IMPORTER, "ithalat@anadolumobil.example"),
+    ("Kıbrıs Cihaz Üretim Ltd.", "9876543210", FirmKind.MANUFACTURER, "uretim@kibriscihaz.example"),
+)
+
+DEMO_PEOPLE = (
+    DemoPerson("firma.kullanici", "Ayşe Yılmaz", Role.FIRM_USER, "1234567890"),
+    DemoPerson("firma.yonetici", "Mehmet Öztürk", Role.FIRM_SUPERVISOR, "1234567890"),
+    DemoPerson("uretici.kullanici", "Zeynep Çelik", Role.FIRM_USER, "9876543210"),
+    DemoPerson("kurum.inceleme", "Elif Şahin", Role.STAFF_REVIEWER, None),
+    DemoPerson("kurum.arsiv", "Gökhan Işık", Role.STAFF_ARCHIVE, None),
+    DemoPerson("kurum.yonetici", "İbrahim Güneş", Role.STAFF_ADMIN, None),
+)
+
+DEMO_CLIENTS = (
+    ("Demo GSM Operatörü", ClientKind.OPERATOR, "DEMOGSM", "mcks_demo_operator_token"),
+    ("e-Devlet Kapısı", ClientKind.E_DEVLET, None, "mcks_demo_edevlet_token"),
+)
+
+
+async def load_demo() -> list[str]:
+    """Create what is missing (idempotent); returns lines describing the credentials."""
+    now = clock.now()
+    password_hash = await hash_password(DEMO_PASSWORD)
+    async with in_transaction():
+        firms: dict[str, Firm] = {}
+        for name, tax, kind, email in DEMO_FIRMS:
+            firm = await Firm.get_or_none(tax_number=tax)
+            if firm is None:
+                firm = await Firm.create(
+                    name=name, tax_number=tax, kind=kind, contact_email=email, created_at=now
+                )
+            firms[tax] = firm
+        for person in DEMO_PEOPLE:
+            if not await User.filter(username=person.username).exists():
+                await User.create(
+                    username=person.username,
+                    full_name=person.full_name,
+                    email=f"{person.username}@demo.example",
+                    role=person.role,
+                    firm_id=firms[person.firm_tax_number].id if person.firm_tax_number else None,
+                    password_hash=password_hash,
+                    # Demo accounts are ready to use; real accounts must change at first login.
+                    must_change_password=False,
+                    created_at=now,
+                )
+        for name, kind, code, token in DEMO_CLIENTS:
+            client = await MachineClient.get_or_none(name=name)
+            if client is None:
+                client = await MachineClient.create(
+                    name=name, kind=kind, operator_code=code, created_at=now
+                )
+            if not await AccessToken.filter(token_hash=hash_token(token)).exists():
+                await AccessToken.create(
+                    token_hash=hash_token(token),
+                    client_id=client.id,
+                    label="demo",
+                    created_at=now,
+                    expires_at=now.replace(year=now.year + 10),
+                )
+    lines = [f"  password for every demo person: {DEMO_PASSWORD}"]
+    lines += [f"  {p.username:<18} {p.role.value}" for p in DEMO_PEOPLE]
+    lines += [
+        f"  {name:<18} {kind.value:<9} Authorization: Bearer {token}"
+        for name, kind, _, token in DEMO_CLIENTS
+    ]
+    return lines

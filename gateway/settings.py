@@ -1,0 +1,134 @@
+"""One typed settings object, read from the environment once.
+
+Every knob has a safe default; `MCKS_ENV=development` (what `make run` sets) relaxes only
+what a developer needs on a laptop (introspection for everyone, a fixed dev secret).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEV_SECRET = "dev-only-secret-do-not-use-in-production"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name, "")
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+class SettingsError(RuntimeError):
+    """The environment asks for something the gateway cannot run with."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Tortoise spells PostgreSQL `postgres://`; accept the usual `postgresql://` too."""
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "asyncpg://"):
+        if url.startswith(prefix):
+            return "postgres://" + url[len(prefix) :]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "production"
+    database_url: str = "sqlite://var/mcks.sqlite3"
+    storage_dir: Path = Path("var/files")
+    secret_key: str = ""
+    # Lifetimes of bearer tokens: people log in for a working day, machine clients for long.
+    token_ttl_minutes: int = 480
+    client_token_ttl_days: int = 365
+    login_max_failures: int = 5
+    lockout_minutes: int = 15
+    trusted_proxies: tuple[str, ...] = ()
+    # argon2id cost; RFC 9106's second recommended profile by default.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_query_tokens: int = 3000
+    max_request_bytes: int = 200 * 1024 * 1024
+    graphql_ide: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def development(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ.get("MCKS_ENV", "production").strip().lower()
+        if env not in ("production", "development", "test"):
+            raise SettingsError(f"MCKS_ENV must be production, development or test, got {env!r}")
+        secret = os.environ.get("MCKS_SECRET_KEY", "")
+        if not secret:
+            if env == "production":
+                raise SettingsError(
+                    "MCKS_SECRET_KEY is required in production (it keys the token hashes)"
+                )
+            secret = DEV_SECRET
+        return cls(
+            env=env,
+            database_url=normalise_database_url(
+                os.environ.get("DATABASE_URL", "") or cls.database_url
+            ),
+            storage_dir=Path(os.environ.get("MCKS_STORAGE_DIR", "") or cls.storage_dir),
+            secret_key=secret,
+            token_ttl_minutes=_int("MCKS_TOKEN_TTL_MINUTES", cls.token_ttl_minutes),
+            client_token_ttl_days=_int("MCKS_CLIENT_TOKEN_TTL_DAYS", cls.client_token_ttl_days),
+            login_max_failures=_int("MCKS_LOGIN_MAX_FAILURES", cls.login_max_failures),
+            lockout_minutes=_int("MCKS_LOCKOUT_MINUTES", cls.lockout_minutes),
+            trusted_proxies=_list("MCKS_TRUSTED_PROXIES"),
+            argon2_time_cost=_int("MCKS_ARGON2_TIME_COST", cls.argon2_time_cost),
+            argon2_memory_kib=_int("MCKS_ARGON2_MEMORY_KIB", cls.argon2_memory_kib),
+            argon2_parallelism=_int("MCKS_ARGON2_PARALLELISM", cls.argon2_parallelism),
+            max_query_depth=_int("MCKS_MAX_QUERY_DEPTH", cls.max_query_depth),
+            max_aliases=_int("MCKS_MAX_ALIASES", cls.max_aliases),
+            max_query_tokens=_int("MCKS_MAX_QUERY_TOKENS", cls.max_query_tokens),
+            max_request_bytes=_int("MCKS_MAX_REQUEST_BYTES", cls.max_request_bytes),
+            graphql_ide=os.environ.get("MCKS_GRAPHQL_IDE", "1") not in ("0", "false", "no"),
+            host=os.environ.get("MCKS_HOST", cls.host),
+            port=_int("MCKS_PORT", cls.port),
+            log_level=os.environ.get("MCKS_LOG_LEVEL", cls.log_level).upper(),
+        )
+
+
+_active: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _active
+    if _active is None:
+        _active = Settings.from_env()
+    return _active
+
+
+def configure(settings: Settings) -> Settings:
+    """Install settings explicitly (tests, CLI flags)."""
+    global _active
+    _active = settings
+    return settings
+
+
+def updated(**changes: object) -> Settings:
+    """Install a copy of the active settings with some fields changed."""
+    return configure(replace(get_settings(), **changes))  # type: ignore[arg-type]

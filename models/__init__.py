@@ -1,0 +1,10 @@
+"""ORM models and pure domain rules.
+
+`MODEL_MODULES` lists every module that defines Tortoise models; the ORM config and the
+migrations read it, so a new model module is registered here once.
+"""
+
+MODEL_MODULES: list[str] = [
+    "models.accounts",
+    "models.audit",
+]

@@ -1,0 +1,146 @@
+"""Typed domain errors and the one catalogue of their codes and messages (Turkish, English).
+
+Use cases raise `DomainError(code, field=..., **params)`; the API layer turns it into a
+payload error in the caller's language. Codes are what clients switch on: never rename one.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    # Access
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    PASSWORD_CHANGE_REQUIRED = "PASSWORD_CHANGE_REQUIRED"
+    IP_NOT_ALLOWED = "IP_NOT_ALLOWED"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
+    ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
+    WEAK_PASSWORD = "WEAK_PASSWORD"
+    PASSWORD_REUSED = "PASSWORD_REUSED"
+    # Generic input
+    NOT_FOUND = "NOT_FOUND"
+    INVALID_INPUT = "INVALID_INPUT"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    INVALID_STATE = "INVALID_STATE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+MESSAGES: dict[ErrorCode, tuple[str, str]] = {
+    ErrorCode.UNAUTHENTICATED: (
+        "Oturum açmanız gerekiyor ya da oturumunuzun süresi doldu.",
+        "You must log in, or your session has expired.",
+    ),
+    ErrorCode.FORBIDDEN: (
+        "Bu işlem için yetkiniz yok.",
+        "You are not allowed to do this.",
+    ),
+    ErrorCode.PASSWORD_CHANGE_REQUIRED: (
+        "Devam etmeden önce şifrenizi değiştirmelisiniz.",
+        "You must change your password before you continue.",
+    ),
+    ErrorCode.IP_NOT_ALLOWED: (
+        "Bu hesaba {ip} adresinden erişilemez; yalnızca tanımlı IP adreslerinden erişilebilir.",
+        "This account cannot be used from {ip}; only from its registered IP addresses.",
+    ),
+    ErrorCode.INVALID_CREDENTIALS: (
+        "Kullanıcı adı ya da şifre hatalı.",
+        "Wrong username or password.",
+    ),
+    ErrorCode.ACCOUNT_LOCKED: (
+        "Çok sayıda hatalı giriş nedeniyle hesap {until} saatine kadar kilitlendi.",
+        "Too many failed logins: the account is locked until {until}.",
+    ),
+    ErrorCode.ACCOUNT_DISABLED: (
+        "Bu hesap devre dışı bırakılmış.",
+        "This account is disabled.",
+    ),
+    ErrorCode.WEAK_PASSWORD: (
+        "Şifre en az {min_length} karakter olmalı; harf ve rakam içermeli.",
+        "The password must be at least {min_length} characters and contain letters and digits.",
+    ),
+    ErrorCode.PASSWORD_REUSED: (
+        "Yeni şifre eskisiyle aynı olamaz.",
+        "The new password must differ from the old one.",
+    ),
+    ErrorCode.NOT_FOUND: (
+        "{what} bulunamadı.",
+        "{what} not found.",
+    ),
+    ErrorCode.INVALID_INPUT: (
+        "Geçersiz değer: {reason}",
+        "Invalid value: {reason}",
+    ),
+    ErrorCode.ALREADY_EXISTS: (
+        "{what} zaten kayıtlı: {value}",
+        "{what} already exists: {value}",
+    ),
+    ErrorCode.INVALID_STATE: (
+        "Bu işlem şu anki durumda yapılamaz: {reason}",
+        "This cannot be done in the current state: {reason}",
+    ),
+    ErrorCode.INTERNAL_ERROR: (
+        "Beklenmeyen bir hata oluştu. Destek için istek numarası: {request_id}",
+        "An unexpected error occurred. Request id for support: {request_id}",
+    ),
+}
+
+
+class DomainError(Exception):
+    """An expected failure a caller can act on: a code, the field at fault, and parameters."""
+
+    def __init__(self, code: ErrorCode, field: str | None = None, **params: Any) -> None:
+        self.code = code
+        self.field = field
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str = "tr") -> str:
+        return render_message(self.code, lang, self.params)
+
+
+def render_message(code: ErrorCode, lang: str, params: dict[str, Any]) -> str:
+    tr, en = MESSAGES[code]
+    template = en if lang == "en" else tr
+    values = {
+        key: (value.en if lang == "en" else value.tr) if isinstance(value, Bilingual) else value
+        for key, value in params.items()
+    }
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError):
+        return template
+
+
+class Bilingual:
+    """A message parameter that has a Turkish and an English form."""
+
+    __slots__ = ("en", "tr")
+
+    def __init__(self, tr: str, en: str) -> None:
+        self.tr, self.en = tr, en
+
+    def __str__(self) -> str:
+        return self.tr
+
+
+def not_found(what_tr: str, what_en: str, field: str | None = None) -> DomainError:
+    """A missing object, or one the actor may not see: the same answer, so nothing leaks."""
+    return DomainError(ErrorCode.NOT_FOUND, field=field, what=Bilingual(what_tr, what_en))
+
+
+def invalid(field: str, reason_tr: str, reason_en: str) -> DomainError:
+    return DomainError(ErrorCode.INVALID_INPUT, field=field, reason=Bilingual(reason_tr, reason_en))
+
+
+def invalid_state(reason_tr: str, reason_en: str) -> DomainError:
+    return DomainError(ErrorCode.INVALID_STATE, reason=Bilingual(reason_tr, reason_en))
+
+
+def already_exists(what_tr: str, what_en: str, value: str, field: str | None = None) -> DomainError:
+    return DomainError(
+        ErrorCode.ALREADY_EXISTS, field=field, what=Bilingual(what_tr, what_en), value=value
+    )

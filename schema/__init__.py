@@ -1,0 +1,48 @@
+"""The assembled GraphQL schema: the root types compose each area's queries and mutations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
+
+from schema.accounts.mutations import AccountMutations
+from schema.accounts.queries import AccountQueries
+from schema.audit.queries import AuditQueries
+from schema.common import CommonQueries
+from schema.errors import ErrorPolicy
+from schema.limits import limit_extensions
+
+SDL_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
+
+
+@strawberry.type
+class Query(AccountQueries, AuditQueries, CommonQueries):
+    pass
+
+
+@strawberry.type
+class Mutation(AccountMutations):
+    pass
+
+
+class GatewaySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # ErrorPolicy logs the unexpected ones with the request id; the rest are expected.
+        return None
+
+
+def build_schema() -> strawberry.Schema:
+    return GatewaySchema(
+        query=Query,
+        mutation=Mutation,
+        extensions=[*limit_extensions(), ErrorPolicy],  # type: ignore[list-item]
+    )
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -1,0 +1,44 @@
+"""Audit trail queries (staff)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import audit
+from schema.audit.types import AuditEventConnection, AuditEventType
+from schema.common import PageInfo
+from schema.context import actor_of
+from schema.permissions import STAFF, requires
+
+
+@strawberry.input
+class AuditFilterInput:
+    action: str | None = None
+    subject_type: str | None = None
+    subject_id: str | None = None
+    actor_name: str | None = None
+    firm_id: int | None = None
+    request_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@strawberry.type
+class AuditQueries:
+    @strawberry.field(extensions=requires(*STAFF), description="Newest first.")
+    async def audit_events(
+        self,
+        info: Info,
+        filter: AuditFilterInput | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> AuditEventConnection:
+        where = audit.AuditFilter(**vars(filter)) if filter else audit.AuditFilter()
+        page = await audit.list_events(actor_of(info), where, first, after)
+        return AuditEventConnection(
+            items=[AuditEventType.of(e) for e in page.items],
+            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+        )

@@ -1,0 +1,40 @@
+"""What every resolver gets: the actor, the caller's language, the request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from strawberry.types import Info
+
+from resolvers.actor import Actor
+
+
+def preferred_language(accept_language: str | None) -> str:
+    """Turkish unless the caller prefers English (Accept-Language, first match wins)."""
+    if not accept_language:
+        return "tr"
+    for part in accept_language.split(","):
+        tag = part.split(";", 1)[0].strip().lower()
+        if tag.startswith("en"):
+            return "en"
+        if tag.startswith("tr"):
+            return "tr"
+    return "tr"
+
+
+@dataclass
+class Context:
+    request: Request | None
+    actor: Actor
+    lang: str = "tr"
+    loaders: dict[str, Any] = field(default_factory=dict)
+
+
+def actor_of(info: Info) -> Actor:
+    return info.context.actor  # type: ignore[no-any-return]
+
+
+def lang_of(info: Info) -> str:
+    return info.context.lang  # type: ignore[no-any-return]

@@ -1,0 +1,105 @@
+"""How failures reach clients: payload errors for expected ones, a request id for the rest."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types import Info
+
+from resolvers.errors import DomainError, ErrorCode, render_message
+
+log = logging.getLogger("mcks.errors")
+
+ErrorCodeType = strawberry.enum(ErrorCode, name="ErrorCode")
+
+
+@strawberry.type(
+    description="An expected failure: what went wrong, where, in the caller's language."
+)
+class UserError:
+    code: ErrorCodeType  # type: ignore[valid-type]
+    message: str
+    field: str | None = strawberry.field(
+        default=None, description="The input field at fault (camelCase path), if any."
+    )
+
+
+def to_user_errors(error: DomainError, lang: str) -> list[UserError]:
+    return [UserError(code=error.code, message=error.message(lang), field=error.field)]
+
+
+T = TypeVar("T")
+P = TypeVar("P")
+
+
+async def mutate(
+    info: Info,
+    action: Awaitable[T],
+    ok: Callable[[T], P],
+    failed: Callable[[list[UserError]], P],
+) -> P:
+    """Run a use case; a DomainError becomes the payload's `errors`, anything else propagates."""
+    try:
+        result = await action
+    except DomainError as error:
+        return failed(to_user_errors(error, info.context.lang))
+    return ok(result)
+
+
+def api_error(code: ErrorCode, lang: str, **params: object) -> GraphQLError:
+    """A top-level GraphQL error carrying our code (auth, permissions, not found in queries)."""
+    return GraphQLError(render_message(code, lang, params), extensions={"code": code.value})
+
+
+class ErrorPolicy(SchemaExtension):
+    """Expected errors pass with their code; unexpected ones are logged and masked."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if not errors:
+            return
+        context = self.execution_context.context
+        lang = getattr(context, "lang", "tr")
+        actor = getattr(context, "actor", None)
+        request_id = getattr(actor, "request_id", "")
+        result.errors = [self._process(error, lang, request_id) for error in errors]  # type: ignore[union-attr]
+
+    @staticmethod
+    def _process(error: GraphQLError, lang: str, request_id: str) -> GraphQLError:
+        original = error.original_error
+        if original is None:
+            # Syntax, validation and limiter errors: safe and useful as they are.
+            if not (error.extensions or {}).get("code"):
+                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+            return error
+        if isinstance(original, DomainError):
+            extensions = {"code": original.code.value}
+            if original.field:
+                extensions["field"] = original.field
+            return GraphQLError(
+                original.message(lang),
+                nodes=error.nodes,
+                path=error.path,
+                extensions=extensions,
+            )
+        if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
+            return error
+        log.error(
+            "unexpected error in %s (request %s)",
+            ".".join(str(p) for p in error.path or []),
+            request_id,
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        return GraphQLError(
+            render_message(ErrorCode.INTERNAL_ERROR, lang, {"request_id": request_id}),
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id},
+        )

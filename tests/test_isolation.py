@@ -1,0 +1,129 @@
+"""A firm's users never see or touch another firm's data: every operation that takes an id."""
+
+from __future__ import annotations
+
+import pytest
+
+from schema import build_schema
+from tests.support.api import error_codes, gql, login, make_world
+
+# Every root operation with an id argument, with how firm A's user tries to reach firm B.
+# `expect`: what a firm user gets — NOT_FOUND (exists, but not yours: same answer as missing)
+# or FORBIDDEN (the operation is not for firms at all).
+ID_OPERATIONS = {
+    "firm": ("query($id: Int!) { firm(id: $id) { id name } }", "firm_b", "NOT_FOUND"),
+    "user": ("query($id: Int!) { user(id: $id) { id username } }", "b_user", "NOT_FOUND"),
+    "users": ("query($id: Int!) { users(firmId: $id) { items { id } } }", "firm_b", "ONLY_OWN"),
+    "clientTokens": (
+        "query($id: Int!) { clientTokens(clientId: $id) { id } }",
+        "client",
+        "FORBIDDEN",
+    ),
+    "updateFirm": (
+        "mutation($id: Int!) { updateFirm(input: {firmId: $id, isActive: false}) { errors { code } } }",
+        "firm_b",
+        "FORBIDDEN",
+    ),
+    "setUserActive": (
+        "mutation($id: Int!) { setUserActive(userId: $id, active: false) { errors { code } } }",
+        "b_user",
+        "FORBIDDEN",
+    ),
+    "resetUserPassword": (
+        "mutation($id: Int!) { resetUserPassword(userId: $id) { errors { code } } }",
+        "b_user",
+        "FORBIDDEN",
+    ),
+    "issueClientToken": (
+        "mutation($id: Int!) { issueClientToken(clientId: $id) { errors { code } } }",
+        "client",
+        "FORBIDDEN",
+    ),
+    "revokeAccessToken": (
+        "mutation($id: Int!) { revokeAccessToken(tokenId: $id) { errors { code } } }",
+        "token",
+        "FORBIDDEN",
+    ),
+    "auditEvents": (
+        "query($id: Int!) { auditEvents(filter: {firmId: $id}) { items { id } } }",
+        "firm_b",
+        "FORBIDDEN",
+    ),
+    "createUser": (
+        'mutation($id: Int!) { createUser(input: {username: "sizma", fullName: "S", email: "s@x.co", role: FIRM_USER, firmId: $id}) { errors { code } } }',
+        "firm_b",
+        "FORBIDDEN",
+    ),
+    "updateMachineClient": (
+        "mutation($id: Int!) { updateMachineClient(input: {clientId: $id, isActive: false}) { errors { code } } }",
+        "client",
+        "FORBIDDEN",
+    ),
+}
+
+
+def _id_taking_root_fields() -> set[str]:
+    schema = build_schema()._schema
+    names = set()
+    for root in (schema.query_type, schema.mutation_type):
+        for name, field in root.fields.items():
+            arg_names = set(field.args)
+            for arg in field.args.values():
+                inner = arg.type
+                while hasattr(inner, "of_type"):
+                    inner = inner.of_type
+                arg_names |= set(getattr(inner, "fields", {}) or {})
+            if any(a == "id" or a.endswith("Id") for a in arg_names):
+                names.add(name)
+    return names
+
+
+def test_every_operation_that_takes_an_id_is_in_the_isolation_table():
+    assert _id_taking_root_fields() == set(ID_OPERATIONS)
+
+
+@pytest.mark.parametrize("who", ["a.user", "a.super"])
+@pytest.mark.parametrize("operation", sorted(ID_OPERATIONS))
+async def test_firm_a_cannot_reach_firm_b(client, who, operation):
+    world = await make_world()
+    from gateway.demo import load_demo
+    from models.accounts import AccessToken, MachineClient
+
+    await load_demo()
+    client_row = await MachineClient.first()
+    token_row = await AccessToken.filter(client_id=client_row.id).first()
+    targets = {
+        "firm_b": world.firm_b.id,
+        "b_user": world.users["b_user"].id,
+        "client": client_row.id,
+        "token": token_row.id,
+    }
+    query, target, expect = ID_OPERATIONS[operation]
+    token = await login(client, who)
+    body = await gql(client, query, {"id": targets[target]}, token=token)
+    if expect == "ONLY_OWN":
+        if who == "a.super":
+            assert body["data"]["users"]["items"] == []
+        else:
+            assert error_codes(body) == ["FORBIDDEN"]
+    else:
+        assert error_codes(body) == [expect], body
+        assert "Kıbrıs" not in str(body) and "b.user" not in str(body)
+
+
+async def test_a_firm_sees_its_own_things(client):
+    world = await make_world()
+    token = await login(client, "a.super")
+    firm = await gql(
+        client, "query($id: Int!) { firm(id: $id) { name } }", {"id": world.firm_a.id}, token=token
+    )
+    assert firm["data"]["firm"]["name"] == "Anadolu Mobil A.Ş."
+    users = await gql(client, "{ users { items { username } } }", token=token)
+    assert sorted(u["username"] for u in users["data"]["users"]["items"]) == ["a.super", "a.user"]
+    colleague = await gql(
+        client,
+        "query($id: Int!) { user(id: $id) { username } }",
+        {"id": world.users["a_user"].id},
+        token=token,
+    )
+    assert colleague["data"]["user"]["username"] == "a.user"
