@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,8 +13,9 @@ from starlette.routing import Route, WebSocketRoute
 from gateway.db import close_db, init_db
 from gateway.graphql_view import graphql_app
 from gateway.middleware import GatewayMiddleware
-from gateway.routes import healthz, readyz
+from gateway.routes import download_file, healthz, readyz
 from gateway.settings import Settings, configure, get_settings
+from gateway.worker import run_forever
 from schema import build_schema
 
 
@@ -28,9 +30,18 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await init_db()
+        stop = asyncio.Event()
+        worker_task = None
+        if manage_db and settings.in_process_worker:
+            worker_task = asyncio.create_task(
+                run_forever(stop, settings.worker_poll_seconds, settings.job_lease_seconds)
+            )
         try:
             yield
         finally:
+            stop.set()
+            if worker_task is not None:
+                await worker_task
             if manage_db:
                 await close_db()
 
@@ -39,6 +50,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/files/{file_id}", download_file),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[Middleware(GatewayMiddleware)],

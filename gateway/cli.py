@@ -96,6 +96,26 @@ def cmd_create_client(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+
+    from gateway.logs import configure_logging
+    from gateway.worker import run_forever
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+
+    async def work() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_forever(stop, settings.worker_poll_seconds, settings.job_lease_seconds)
+
+    asyncio.run(_with_db(work))
+    return 0
+
+
 def cmd_export_schema(args: argparse.Namespace) -> int:
     sdl = export_sdl()
     if args.check:
@@ -121,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.set_defaults(func=cmd_serve)
+    sub.add_parser(
+        "worker", help="run background jobs (several may share one PostgreSQL)"
+    ).set_defaults(func=cmd_worker)
     create_admin = sub.add_parser("create-admin", help="create a staff admin")
     create_admin.add_argument("--username", required=True)
     create_admin.add_argument("--full-name", required=True)

@@ -1,11 +1,16 @@
-"""Routes outside GraphQL: health and readiness."""
+"""Routes outside GraphQL: health, readiness, file downloads."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, StreamingResponse
 
 from gateway.db import ping
+from resolvers import files
+from resolvers.actor import Actor
+from resolvers.errors import DomainError, ErrorCode
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -18,3 +23,53 @@ async def readyz(request: Request) -> JSONResponse:
     if await ping():
         return JSONResponse({"status": "ready", "database": "ok"})
     return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+
+def actor_of(request: Request) -> Actor:
+    actor: Actor = request.scope.get("state", {}).get("actor") or Actor.anonymous()
+    return actor
+
+
+def error_response(error: DomainError, request: Request, status: int) -> JSONResponse:
+    lang = request.scope.get("state", {}).get("lang", "tr")
+    return JSONResponse(
+        {"errors": [{"message": error.message(lang), "extensions": {"code": error.code.value}}]},
+        status_code=status,
+    )
+
+
+def require_person(request: Request) -> Actor | JSONResponse:
+    actor = actor_of(request)
+    if not actor.is_authenticated:
+        return error_response(DomainError(ErrorCode.UNAUTHENTICATED), request, 401)
+    if actor.must_change_password:
+        return error_response(DomainError(ErrorCode.PASSWORD_CHANGE_REQUIRED), request, 403)
+    return actor
+
+
+def attachment(name: str) -> str:
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+async def download_file(request: Request) -> StreamingResponse | JSONResponse:
+    """A stored document, for its firm and staff only (404 for anyone else)."""
+    actor = require_person(request)
+    if isinstance(actor, JSONResponse):
+        return actor
+    try:
+        file_id = int(request.path_params["file_id"])
+        stored = await files.get_file(actor, file_id)
+    except (ValueError, DomainError) as error:
+        if isinstance(error, DomainError):
+            return error_response(error, request, 404)
+        return error_response(files.missing_file(), request, 404)
+    return StreamingResponse(
+        files.iter_bytes(stored),
+        media_type=stored.content_type,
+        headers={
+            "Content-Disposition": attachment(stored.original_name),
+            "Content-Length": str(stored.size),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -23,6 +23,13 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return raw.strip().lower() not in ("0", "false", "no", "off")
+
+
 def _list(name: str) -> tuple[str, ...]:
     raw = os.environ.get(name, "")
     return tuple(part.strip() for part in raw.split(",") if part.strip())
@@ -61,6 +68,11 @@ class Settings:
     max_query_tokens: int = 3000
     max_request_bytes: int = 200 * 1024 * 1024
     graphql_ide: bool = True
+    # Run the job worker inside the server process (the embedded default's single worker).
+    in_process_worker: bool = True
+    worker_poll_seconds: float = 1.0
+    job_lease_seconds: int = 600
+    max_device_file_bytes: int = 150 * 1024 * 1024
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -105,7 +117,10 @@ class Settings:
             max_aliases=_int("MCKS_MAX_ALIASES", cls.max_aliases),
             max_query_tokens=_int("MCKS_MAX_QUERY_TOKENS", cls.max_query_tokens),
             max_request_bytes=_int("MCKS_MAX_REQUEST_BYTES", cls.max_request_bytes),
-            graphql_ide=os.environ.get("MCKS_GRAPHQL_IDE", "1") not in ("0", "false", "no"),
+            graphql_ide=_bool("MCKS_GRAPHQL_IDE", True),
+            in_process_worker=_bool("MCKS_IN_PROCESS_WORKER", True),
+            job_lease_seconds=_int("MCKS_JOB_LEASE_SECONDS", cls.job_lease_seconds),
+            max_device_file_bytes=_int("MCKS_MAX_DEVICE_FILE_BYTES", cls.max_device_file_bytes),
             host=os.environ.get("MCKS_HOST", cls.host),
             port=_int("MCKS_PORT", cls.port),
             log_level=os.environ.get("MCKS_LOG_LEVEL", cls.log_level).upper(),

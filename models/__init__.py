@@ -7,4 +7,9 @@ migrations read it, so a new model module is registered here once.
 MODEL_MODULES: list[str] = [
     "models.accounts",
     "models.audit",
+    "models.files",
+    "models.jobs",
+    "models.tac",
+    "models.registry",
+    "models.applications",
 ]

@@ -102,6 +102,14 @@ class DomainError(Exception):
         return render_message(self.code, lang, self.params)
 
 
+class DomainErrors(Exception):
+    """Several expected failures at once (e.g. everything an incomplete submission lacks)."""
+
+    def __init__(self, errors: list[DomainError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(e.message("en") for e in errors))
+
+
 def render_message(code: ErrorCode, lang: str, params: dict[str, Any]) -> str:
     tr, en = MESSAGES[code]
     template = en if lang == "en" else tr

@@ -13,18 +13,19 @@ from schema.accounts.queries import AccountQueries
 from schema.audit.queries import AuditQueries
 from schema.common import CommonQueries
 from schema.errors import ErrorPolicy
+from schema.jobs.schema import JobMutations, JobQueries
 from schema.limits import limit_extensions
 
 SDL_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
 @strawberry.type
-class Query(AccountQueries, AuditQueries, CommonQueries):
+class Query(AccountQueries, AuditQueries, JobQueries, CommonQueries):
     pass
 
 
 @strawberry.type
-class Mutation(AccountMutations):
+class Mutation(AccountMutations, JobMutations):
     pass
 
 

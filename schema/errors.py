@@ -11,7 +11,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
-from resolvers.errors import DomainError, ErrorCode, render_message
+from resolvers.errors import DomainError, DomainErrors, ErrorCode, render_message
 
 log = logging.getLogger("mcks.errors")
 
@@ -44,10 +44,13 @@ async def mutate(
     failed: Callable[[list[UserError]], P],
 ) -> P:
     """Run a use case; a DomainError becomes the payload's `errors`, anything else propagates."""
+    lang = info.context.lang
     try:
         result = await action
     except DomainError as error:
-        return failed(to_user_errors(error, info.context.lang))
+        return failed(to_user_errors(error, lang))
+    except DomainErrors as errors:
+        return failed([e for error in errors.errors for e in to_user_errors(error, lang)])
     return ok(result)
 
 

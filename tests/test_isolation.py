@@ -54,6 +54,11 @@ ID_OPERATIONS = {
         "firm_b",
         "FORBIDDEN",
     ),
+    "retryJob": (
+        "mutation($id: Int!) { retryJob(jobId: $id) { errors { code } } }",
+        "firm_b",
+        "FORBIDDEN",
+    ),
     "updateMachineClient": (
         "mutation($id: Int!) { updateMachineClient(input: {clientId: $id, isActive: false}) { errors { code } } }",
         "client",

@@ -1,0 +1,93 @@
+"""Firm applications and their device lists."""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+from models.workflow import ApplicationKind, ApplicationStatus, Channel
+
+
+class Application(Model):
+    id = fields.IntField(primary_key=True)
+    firm_id = fields.IntField(db_index=True)
+    kind = fields.CharEnumField(ApplicationKind, max_length=16)
+    channel = fields.CharEnumField(Channel, max_length=16, default=Channel.ELECTRONIC)
+    status = fields.CharEnumField(ApplicationStatus, max_length=32, default=ApplicationStatus.DRAFT)
+    created_by = fields.CharField(max_length=255)
+    # Import (art. 8(2)) / manufacture (art. 8(3)) data.
+    import_date = fields.DateField(null=True)
+    customs_declaration_no = fields.CharField(max_length=64, null=True)
+    origin_country = fields.CharField(max_length=2, null=True)
+    production_date = fields.DateField(null=True)
+    invoice_no = fields.CharField(max_length=64, null=True)
+    invoice_date = fields.DateField(null=True)
+    # Art. 12(3): the customs declaration states the devices are test or sample devices.
+    test_devices_declared = fields.BooleanField(default=False)
+    notes = fields.TextField(default="")
+    # The current device list and what the analysis made of it.
+    device_list_file_id = fields.IntField(null=True)
+    device_count = fields.IntField(default=0)
+    imei_count = fields.IntField(default=0)
+    passed_device_count = fields.IntField(null=True)
+    failed_device_count = fields.IntField(null=True)
+    analysis_run = fields.IntField(default=0)
+    analysis_started_at = fields.DatetimeField(null=True)
+    analysis_finished_at = fields.DatetimeField(null=True)
+    status_reason = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "application"
+        indexes = (("status", "firm_id"),)
+
+
+class Device(Model):
+    """One row of the device list: up to four IMEIs and what the analysis said."""
+
+    id = fields.BigIntField(primary_key=True)
+    application_id = fields.IntField(db_index=True)
+    row_number = fields.IntField()
+    brand = fields.CharField(max_length=128)
+    model_code = fields.CharField(max_length=128)
+    imei1 = fields.CharField(max_length=32)
+    imei2 = fields.CharField(max_length=32, null=True)
+    imei3 = fields.CharField(max_length=32, null=True)
+    imei4 = fields.CharField(max_length=32, null=True)
+    # Null until analysed; the reasons of a failed device are its DeviceFailure rows.
+    passed = fields.BooleanField(null=True)
+    # What the TAC registry says the device is (shown for red groups).
+    tac_brand = fields.CharField(max_length=128, null=True)
+    tac_model = fields.CharField(max_length=128, null=True)
+
+    class Meta:
+        table = "device"
+        unique_together = (("application_id", "row_number"),)
+        indexes = (("application_id", "passed"),)
+
+
+class DeviceImei(Model):
+    """Every IMEI of every listed device, indexed, for set-based checks across applications."""
+
+    id = fields.BigIntField(primary_key=True)
+    application_id = fields.IntField()
+    row_number = fields.IntField()  # the device's row in its application's list
+    imei = fields.CharField(max_length=32, db_index=True)
+
+    class Meta:
+        table = "device_imei"
+        indexes = (("application_id", "imei"),)
+
+
+class DeviceFailure(Model):
+    """One reason one device failed the analysis (a device has as many rows as reasons)."""
+
+    id = fields.BigIntField(primary_key=True)
+    application_id = fields.IntField()
+    row_number = fields.IntField()
+    code = fields.CharField(max_length=32)
+
+    class Meta:
+        table = "device_failure"
+        indexes = (("application_id", "code"), ("application_id", "row_number"))

@@ -1,0 +1,100 @@
+"""Set-based database work: bulk inserts and IN-list lookups in chunks.
+
+The ORM builds one object per row; for lists of a million IMEIs that is the slow part, so
+these helpers speak plain parameterised SQL through the current (transaction) connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Any
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+LOOKUP_CHUNK = 900  # below SQLite's default limit of 999 bound variables
+INSERT_CHUNK = 5000
+
+
+def is_postgres(connection: BaseDBAsyncClient) -> bool:
+    return connection.capabilities.dialect == "postgres"
+
+
+def placeholders(connection: BaseDBAsyncClient, count: int, start: int = 1) -> str:
+    if is_postgres(connection):
+        return ", ".join(f"${i}" for i in range(start, start + count))
+    return ", ".join("?" for _ in range(count))
+
+
+def current(connection: BaseDBAsyncClient | None = None) -> BaseDBAsyncClient:
+    return connection or connections.get("default")
+
+
+async def insert_rows(
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    connection: BaseDBAsyncClient | None = None,
+) -> int:
+    """Insert many rows (in chunks); pass the transaction's connection to stay inside it."""
+    conn = current(connection)
+    sql = (
+        f'INSERT INTO "{table}" ({", ".join(f"{c!s}" for c in columns)}) '
+        f"VALUES ({placeholders(conn, len(columns))})"
+    )
+    count = 0
+    batch: list[Sequence[Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= INSERT_CHUNK:
+            await conn.execute_many(sql, batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        await conn.execute_many(sql, batch)
+        count += len(batch)
+    return count
+
+
+async def execute_many(
+    sql_sqlite: str, rows: Sequence[Sequence[Any]], connection: BaseDBAsyncClient | None = None
+) -> None:
+    """Run one statement for many parameter rows; written with `?`, rewritten for asyncpg."""
+    conn = current(connection)
+    sql = _numbered(sql_sqlite) if is_postgres(conn) else sql_sqlite
+    for start in range(0, len(rows), INSERT_CHUNK):
+        await conn.execute_many(sql, list(rows[start : start + INSERT_CHUNK]))
+
+
+def _numbered(sql: str) -> str:
+    parts = sql.split("?")
+    out = [parts[0]]
+    for i, part in enumerate(parts[1:], start=1):
+        out.append(f"${i}{part}")
+    return "".join(out)
+
+
+async def select_in(
+    sql_template: str,
+    values: Iterable[Any],
+    extra: Sequence[Any] = (),
+    connection: BaseDBAsyncClient | None = None,
+) -> AsyncIterator[tuple[Any, ...]]:
+    """Rows of `sql_template` with `{in}` replaced by a placeholder list, chunk by chunk.
+
+    `extra` parameters come first (placeholders written as `{p1}`, `{p2}`…).
+    """
+    conn = current(connection)
+    values = list(values)
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        chunk = values[start : start + LOOKUP_CHUNK]
+        params = [*extra, *chunk]
+        if is_postgres(conn):
+            names = {f"p{i}": f"${i}" for i in range(1, len(extra) + 1)}
+            sql = sql_template.format(in_=placeholders(conn, len(chunk), len(extra) + 1), **names)
+        else:
+            names = {f"p{i}": "?" for i in range(1, len(extra) + 1)}
+            sql = sql_template.format(in_=placeholders(conn, len(chunk)), **names)
+        _, rows = await conn.execute_query(sql, params)
+        for row in rows:
+            yield tuple(row)  # sqlite3.Row and asyncpg.Record both iterate their values

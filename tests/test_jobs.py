@@ -1,0 +1,132 @@
+"""Durable jobs: retried with backoff, given up and listed, leases that outlive a dead worker,
+and on PostgreSQL several workers sharing the queue without running a job twice."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from models import clock
+from models.jobs import Job, JobStatus
+from resolvers import jobs
+from tests.support.api import error_codes, gql, login, make_world
+
+pytestmark = pytest.mark.usefixtures("db")
+
+RUNS: list[tuple[int, int]] = []
+
+
+@jobs.handler("test.flaky")
+async def flaky(job: Job) -> None:
+    RUNS.append((job.id, job.attempts))
+    if job.attempts < job.payload.get("succeed_on", 1):
+        raise jobs.RetryLater("authority timed out")
+
+
+@jobs.handler("test.broken")
+async def broken(job: Job) -> None:
+    raise jobs.GiveUp("the payload names no application")
+
+
+@pytest.fixture(autouse=True)
+def fresh_runs():
+    RUNS.clear()
+    clock.freeze(clock.now())
+
+
+async def test_a_passing_failure_is_retried_with_growing_delays_then_succeeds():
+    job = await jobs.enqueue("test.flaky", {"succeed_on": 3})
+    assert await jobs.drain() == 1  # first attempt fails, the retry is not due yet
+    job = await Job.get(id=job.id)
+    assert job.status == JobStatus.QUEUED and job.last_error == "RetryLater: authority timed out"
+    first_delay = job.run_after - clock.now()
+    clock.advance(first_delay)
+    await jobs.drain()
+    second = await Job.get(id=job.id)
+    assert second.run_after - clock.now() == 2 * first_delay  # exponential backoff
+    clock.advance(second.run_after - clock.now())
+    await jobs.drain()
+    done = await Job.get(id=job.id)
+    assert done.status == JobStatus.DONE and done.attempts == 3
+    assert [attempt for _, attempt in RUNS] == [1, 2, 3]
+
+
+async def test_a_job_that_keeps_failing_is_given_up_and_staff_can_retry_it(client):
+    job = await jobs.enqueue("test.flaky", {"succeed_on": 99}, max_attempts=2)
+    await jobs.drain()
+    clock.advance(timedelta(hours=2))
+    await jobs.drain()
+    dead = await Job.get(id=job.id)
+    assert dead.status == JobStatus.DEAD and dead.attempts == 2
+
+    await make_world()
+    token = await login(client, "staff.admin")
+    listed = await gql(
+        client, "{ jobs(status: DEAD) { items { id kind attempts lastError } } }", token=token
+    )
+    assert listed["data"]["jobs"]["items"] == [
+        {
+            "id": job.id,
+            "kind": "test.flaky",
+            "attempts": 2,
+            "lastError": "RetryLater: authority timed out",
+        }
+    ]
+    firm = await gql(client, "{ jobs { items { id } } }", token=await login(client, "a.user"))
+    assert error_codes(firm) == ["FORBIDDEN"]
+
+    retried = await gql(
+        client,
+        "mutation($id: Int!) { retryJob(jobId: $id) { job { status attempts } errors { code } } }",
+        {"id": job.id},
+        token=token,
+    )
+    assert retried["data"]["retryJob"]["job"] == {"status": "QUEUED", "attempts": 0}
+
+
+async def test_a_permanent_failure_is_given_up_at_once():
+    job = await jobs.enqueue("test.broken", {})
+    await jobs.drain()
+    assert (await Job.get(id=job.id)).status == JobStatus.DEAD
+
+
+async def test_a_job_whose_worker_died_is_taken_over_when_its_lease_expires():
+    job = await jobs.enqueue("test.flaky", {})
+    [claimed] = await jobs.claim("worker-that-dies", lease_seconds=60)
+    assert claimed.id == job.id
+    assert await jobs.claim("second-worker", lease_seconds=60) == []  # leased: not offered
+    clock.advance(timedelta(seconds=61))
+    assert await jobs.drain("second-worker") == 1
+    done = await Job.get(id=job.id)
+    assert done.status == JobStatus.DONE and done.attempts == 2
+    # The dead worker cannot record an outcome over the one that took it over.
+    await jobs.run(claimed, "worker-that-dies")
+    assert (await Job.get(id=job.id)).status == JobStatus.DONE and RUNS.count((job.id, 1)) == 1
+
+
+async def test_a_dedupe_key_keeps_one_live_job():
+    first = await jobs.enqueue("test.flaky", {}, dedupe_key="analysis:7:1")
+    again = await jobs.enqueue("test.flaky", {}, dedupe_key="analysis:7:1")
+    assert first.id == again.id
+    await jobs.drain()
+    later = await jobs.enqueue("test.flaky", {}, dedupe_key="analysis:7:1")
+    assert later.id != first.id  # the key is free again once the job is done
+
+
+async def test_workers_sharing_the_queue_never_run_a_job_twice():
+    # On PostgreSQL the claims race for real (FOR UPDATE SKIP LOCKED); SQLite serializes them.
+    created = [await jobs.enqueue("test.flaky", {"n": n}) for n in range(60)]
+
+    async def worker(name: str) -> None:
+        worked = True
+        while worked:
+            worked = await jobs.run_next(name)
+            await asyncio.sleep(0)  # let the other workers interleave
+
+    await asyncio.gather(*(worker(f"w{i}") for i in range(4)))
+    ran = sorted(job_id for job_id, _ in RUNS)
+    assert ran == sorted(j.id for j in created)  # each exactly once
+    assert await Job.filter(status=JobStatus.DONE).count() == 60
+    assert {n for _, n in RUNS} == {1}  # nobody took a job another worker held
