@@ -11,6 +11,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from gateway.db import close_db, init_db
+from gateway.downloads import application_devices_xlsx, device_list_template
 from gateway.graphql_view import graphql_app
 from gateway.middleware import GatewayMiddleware
 from gateway.routes import download_file, healthz, readyz
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/files/{file_id}", download_file),
+            Route("/templates/device-list.xlsx", device_list_template),
+            Route("/applications/{application_id}/devices.xlsx", application_devices_xlsx),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[Middleware(GatewayMiddleware)],

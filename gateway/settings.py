@@ -72,7 +72,22 @@ class Settings:
     in_process_worker: bool = True
     worker_poll_seconds: float = 1.0
     job_lease_seconds: int = 600
-    max_device_file_bytes: int = 150 * 1024 * 1024
+    max_device_file_bytes: int = 100 * 1024 * 1024
+    # An xlsx is a zip: its parts' declared unpacked size is capped before parsing (a
+    # million-row sheet is ~210 MB of XML; the reader needs about twice that in memory).
+    max_device_file_unpacked_bytes: int = 400 * 1024 * 1024
+    # Operators: an unregistered IMEI is allowed this long after it is first checked or
+    # observed (the visitors' rule; 0 = no grace period).
+    grace_period_days: int = 120
+    # Clone detection: several IMSIs for one IMEI inside this window make a suspect; the
+    # detector runs once per scan interval.
+    clone_window_hours: int = 24
+    clone_scan_minutes: int = 15
+    # The public IMEI query: requests per minute per client address (in each process).
+    public_query_rate_per_minute: int = 30
+    # How long a bearer token's actor may be served from the process's memory (0 = never):
+    # a revocation made by another process takes effect within this many seconds.
+    token_cache_seconds: int = 0
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -121,6 +136,16 @@ class Settings:
             in_process_worker=_bool("MCKS_IN_PROCESS_WORKER", True),
             job_lease_seconds=_int("MCKS_JOB_LEASE_SECONDS", cls.job_lease_seconds),
             max_device_file_bytes=_int("MCKS_MAX_DEVICE_FILE_BYTES", cls.max_device_file_bytes),
+            max_device_file_unpacked_bytes=_int(
+                "MCKS_MAX_DEVICE_FILE_UNPACKED_BYTES", cls.max_device_file_unpacked_bytes
+            ),
+            grace_period_days=_int("MCKS_GRACE_PERIOD_DAYS", cls.grace_period_days),
+            clone_window_hours=_int("MCKS_CLONE_WINDOW_HOURS", cls.clone_window_hours),
+            clone_scan_minutes=_int("MCKS_CLONE_SCAN_MINUTES", cls.clone_scan_minutes),
+            public_query_rate_per_minute=_int(
+                "MCKS_PUBLIC_QUERY_RATE_PER_MINUTE", cls.public_query_rate_per_minute
+            ),
+            token_cache_seconds=_int("MCKS_TOKEN_CACHE_SECONDS", cls.token_cache_seconds),
             host=os.environ.get("MCKS_HOST", cls.host),
             port=_int("MCKS_PORT", cls.port),
             log_level=os.environ.get("MCKS_LOG_LEVEL", cls.log_level).upper(),

@@ -26,7 +26,10 @@ class ErrorCode(StrEnum):
     INVALID_INPUT = "INVALID_INPUT"
     ALREADY_EXISTS = "ALREADY_EXISTS"
     INVALID_STATE = "INVALID_STATE"
+    RATE_LIMITED = "RATE_LIMITED"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    # TAC registry
+    TAC_RETIRE_LIMIT_EXCEEDED = "TAC_RETIRE_LIMIT_EXCEEDED"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -82,9 +85,20 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "Bu işlem şu anki durumda yapılamaz: {reason}",
         "This cannot be done in the current state: {reason}",
     ),
+    ErrorCode.RATE_LIMITED: (
+        "Çok sık sorgu yapıldı; lütfen {seconds} saniye sonra yeniden deneyin.",
+        "Too many requests; please try again in {seconds} seconds.",
+    ),
     ErrorCode.INTERNAL_ERROR: (
         "Beklenmeyen bir hata oluştu. Destek için istek numarası: {request_id}",
         "An unexpected error occurred. Request id for support: {request_id}",
+    ),
+    ErrorCode.TAC_RETIRE_LIMIT_EXCEEDED: (
+        "Bu içe aktarma {active} etkin TAC kaydından {retiring} tanesini kullanımdan "
+        "kaldıracaktı (%{percent}); izin verilen sınır %{limit}. Dosyanın eksiksiz olduğundan "
+        "eminseniz zorlayarak (force) yeniden yükleyin.",
+        "This import would retire {retiring} of {active} active TACs ({percent}%); the limit "
+        "is {limit}%. If the file is complete, import it again with force.",
     ),
 }
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib
 
-HANDLER_MODULES: tuple[str, ...] = ()
+HANDLER_MODULES: tuple[str, ...] = (
+    "resolvers.applications.analysis",
+)
 
 
 def load_handlers() -> None:

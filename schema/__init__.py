@@ -10,22 +10,28 @@ from strawberry.types import ExecutionContext
 
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
+from schema.applications.mutations import ApplicationMutations
+from schema.applications.queries import ApplicationQueries
 from schema.audit.queries import AuditQueries
 from schema.common import CommonQueries
 from schema.errors import ErrorPolicy
 from schema.jobs.schema import JobMutations, JobQueries
 from schema.limits import limit_extensions
+from schema.tac.mutations import TacMutations
+from schema.tac.queries import TacQueries
 
 SDL_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 
 @strawberry.type
-class Query(AccountQueries, AuditQueries, JobQueries, CommonQueries):
+class Query(
+    AccountQueries, ApplicationQueries, AuditQueries, JobQueries, TacQueries, CommonQueries
+):
     pass
 
 
 @strawberry.type
-class Mutation(AccountMutations, JobMutations):
+class Mutation(AccountMutations, ApplicationMutations, JobMutations, TacMutations):
     pass
 
 

@@ -13,7 +13,63 @@ from tests.support.api import error_codes, gql, login, make_world
 ID_OPERATIONS = {
     "firm": ("query($id: Int!) { firm(id: $id) { id name } }", "firm_b", "NOT_FOUND"),
     "user": ("query($id: Int!) { user(id: $id) { id username } }", "b_user", "NOT_FOUND"),
-    "users": ("query($id: Int!) { users(firmId: $id) { items { id } } }", "firm_b", "ONLY_OWN"),
+    "users": (
+        "query($id: Int!) { users(firmId: $id) { items { id } } }",
+        "firm_b",
+        {"a.user": "FORBIDDEN", "a.super": "EMPTY"},
+    ),
+    "applications": (
+        "query($id: Int!) { applications(firmId: $id) { items { id } } }",
+        "firm_b",
+        "EMPTY",
+    ),
+    "application": ("query($id: Int!) { application(id: $id) { id } }", "app_b", "NOT_FOUND"),
+    "applicationDevices": (
+        "query($id: Int!) { applicationDevices(applicationId: $id) { totalCount } }",
+        "app_b",
+        "NOT_FOUND",
+    ),
+    "applicationDeviceGroups": (
+        "query($id: Int!) { applicationDeviceGroups(applicationId: $id) { brand } }",
+        "app_b",
+        "NOT_FOUND",
+    ),
+    "createApplication": (
+        "mutation($id: Int!) { createApplication(input: {kind: IMPORT, firmId: $id}) { errors { code } } }",
+        "firm_b",
+        "PAYLOAD:INVALID_INPUT",
+    ),
+    "updateApplication": (
+        'mutation($id: Int!) { updateApplication(applicationId: $id, data: {notes: "x"}) { errors { code } } }',
+        "app_b",
+        "PAYLOAD:NOT_FOUND",
+    ),
+    "uploadDeviceList": ("", "app_b", "UPLOAD:NOT_FOUND"),
+    "submitApplication": (
+        "mutation($id: Int!) { submitApplication(applicationId: $id) { errors { code } } }",
+        "app_b",
+        "PAYLOAD:NOT_FOUND",
+    ),
+    "sendApplicationToAnalysis": (
+        "mutation($id: Int!) { sendApplicationToAnalysis(applicationId: $id) { errors { code } } }",
+        "app_b",
+        {"a.user": "FORBIDDEN", "a.super": "PAYLOAD:NOT_FOUND"},
+    ),
+    "sendApplicationBack": (
+        'mutation($id: Int!) { sendApplicationBack(applicationId: $id, reason: "x") { errors { code } } }',
+        "app_b",
+        {"a.user": "FORBIDDEN", "a.super": "PAYLOAD:NOT_FOUND"},
+    ),
+    "cancelApplication": (
+        "mutation($id: Int!) { cancelApplication(applicationId: $id) { errors { code } } }",
+        "app_b",
+        "PAYLOAD:NOT_FOUND",
+    ),
+    "reopenApplication": (
+        "mutation($id: Int!) { reopenApplication(applicationId: $id) { errors { code } } }",
+        "app_b",
+        "PAYLOAD:NOT_FOUND",
+    ),
     "clientTokens": (
         "query($id: Int!) { clientTokens(clientId: $id) { id } }",
         "client",
@@ -64,6 +120,22 @@ ID_OPERATIONS = {
         "client",
         "FORBIDDEN",
     ),
+    # A firm B request's own id is exercised in tests/test_tac_requests.py (firm B vs firm A).
+    "tacRequest": (
+        "query($id: Int!) { tacRequest(id: $id) { id tac } }",
+        "firm_b",
+        "NOT_FOUND",
+    ),
+    "approveTacRequest": (
+        "mutation($id: Int!) { approveTacRequest(tacRequestId: $id) { errors { code } } }",
+        "firm_b",
+        "FORBIDDEN",
+    ),
+    "rejectTacRequest": (
+        'mutation($id: Int!) { rejectTacRequest(tacRequestId: $id, reason: "x") { errors { code } } }',
+        "firm_b",
+        "FORBIDDEN",
+    ),
 }
 
 
@@ -97,23 +169,41 @@ async def test_firm_a_cannot_reach_firm_b(client, who, operation):
     await load_demo()
     client_row = await MachineClient.first()
     token_row = await AccessToken.filter(client_id=client_row.id).first()
+    from models import clock
+    from models.applications import Application
+
+    app_b = await Application.create(
+        firm_id=world.firm_b.id,
+        kind="IMPORT",
+        created_by="b.user",
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
     targets = {
+        "app_b": app_b.id,
         "firm_b": world.firm_b.id,
         "b_user": world.users["b_user"].id,
         "client": client_row.id,
         "token": token_row.id,
     }
-    query, target, expect = ID_OPERATIONS[operation]
+    query, target, expected = ID_OPERATIONS[operation]
+    expect = expected[who] if isinstance(expected, dict) else expected
     token = await login(client, who)
+    if expect.startswith("UPLOAD:"):
+        from tests.support.uploads import upload, xlsx
+
+        body = await upload(client, token, targets[target], xlsx([("A", "B", "1")]))
+        assert body["data"][operation]["errors"][0]["code"] == expect.split(":")[1]
+        return
     body = await gql(client, query, {"id": targets[target]}, token=token)
-    if expect == "ONLY_OWN":
-        if who == "a.super":
-            assert body["data"]["users"]["items"] == []
-        else:
-            assert error_codes(body) == ["FORBIDDEN"]
+    if expect == "EMPTY":
+        assert error_codes(body) == [] and body["data"][operation]["items"] == []
+    elif expect.startswith("PAYLOAD:"):
+        assert error_codes(body) == [], body
+        assert [e["code"] for e in body["data"][operation]["errors"]] == [expect.split(":")[1]]
     else:
         assert error_codes(body) == [expect], body
-        assert "Kıbrıs" not in str(body) and "b.user" not in str(body)
+    assert "Kıbrıs" not in str(body) and "b.user" not in str(body)
 
 
 async def test_a_firm_sees_its_own_things(client):

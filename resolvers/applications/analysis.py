@@ -1,0 +1,153 @@
+"""The analysis job: run the technical checks over an application's devices, store all
+results in one transaction, move the application on.
+
+Restart-safe: a job interrupted anywhere leaves no results (they are written in one
+transaction at the end), and the job's lease expiry lets another worker run it again;
+the same input gives the same results.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from tortoise.transactions import in_transaction
+
+from models import clock
+from models.applications import Application
+from models.checks import IMEI_STANDARD_CODES
+from models.jobs import Job
+from models.workflow import Action, ApplicationKind, ApplicationStatus, Channel
+from resolvers import bulk, jobs
+from resolvers.actor import Actor
+from resolvers.applications import transitions
+from resolvers.applications.checks import ALL_CHECKS, AnalysisContext, DeviceLine, evaluate
+
+log = logging.getLogger("mcks.analysis")
+
+JOB_KIND = "application.analysis"
+ANALYST = Actor.system("analysis")
+
+
+async def queue_analysis(application: Application) -> Job:
+    """Start a new analysis run (inside the caller's transaction, the row locked)."""
+    application.analysis_run += 1
+    application.analysis_started_at = clock.now()
+    application.analysis_finished_at = None
+    application.passed_device_count = None
+    application.failed_device_count = None
+    await application.save(
+        update_fields=[
+            "analysis_run",
+            "analysis_started_at",
+            "analysis_finished_at",
+            "passed_device_count",
+            "failed_device_count",
+        ]
+    )
+    return await jobs.enqueue(
+        JOB_KIND,
+        {"applicationId": application.id, "run": application.analysis_run},
+        dedupe_key=f"analysis:{application.id}:{application.analysis_run}",
+    )
+
+
+async def load_devices(application_id: int) -> list[DeviceLine]:
+    conn = bulk.current()
+    p = bulk.placeholders(conn, 1)
+    _, rows = await conn.execute_query(
+        "SELECT row_number, brand, model_code, imei1, imei2, imei3, imei4 FROM device "
+        f"WHERE application_id = {p} ORDER BY row_number",
+        [application_id],
+    )
+    return [
+        DeviceLine(row=r[0], brand=r[1], model=r[2], imeis=tuple(i for i in r[3:7] if i))
+        for r in rows
+    ]
+
+
+@jobs.handler(JOB_KIND)
+async def run_analysis_job(job: Job) -> None:
+    await analyse(int(job.payload["applicationId"]), int(job.payload["run"]))
+
+
+async def analyse(application_id: int, run: int) -> None:
+    application = await Application.get_or_none(id=application_id)
+    if application is None or not _current(application, run):
+        return  # withdrawn, or superseded by a newer run: nothing to do
+    started = time.perf_counter()
+    devices = await load_devices(application_id)
+    ctx = AnalysisContext(application_id=application_id, devices=devices)
+    checks = ALL_CHECKS
+    if application.kind == ApplicationKind.TEST:
+        checks = tuple(c for c in ALL_CHECKS if c.code not in IMEI_STANDARD_CODES)
+    reasons = await evaluate(ctx, checks)
+    failed_rows = {devices[i].row: codes for i, codes in reasons.items()}
+
+    async with in_transaction() as conn:
+        locked = await Application.filter(id=application_id).select_for_update().first()
+        if locked is None or not _current(locked, run):
+            return
+        p1, p2 = bulk.placeholders(conn, 1), bulk.placeholders(conn, 1, start=2)
+        await conn.execute_query(
+            f"DELETE FROM device_failure WHERE application_id = {p1}", [application_id]
+        )
+        await conn.execute_query(
+            f"UPDATE device SET passed = {p1}, tac_brand = NULL, tac_model = NULL "
+            f"WHERE application_id = {p2}",
+            [True, application_id],
+        )
+        await bulk.execute_many(
+            "UPDATE device SET passed = ?, tac_brand = ?, tac_model = ? "
+            "WHERE application_id = ? AND row_number = ?",
+            [
+                (False, *ctx.registry_identity.get(i, (None, None)), application_id, devices[i].row)
+                for i in reasons
+            ],
+            conn,
+        )
+        await bulk.insert_rows(
+            "device_failure",
+            ("application_id", "row_number", "code"),
+            (
+                (application_id, row, code.value)
+                for row, codes in failed_rows.items()
+                for code in codes
+            ),
+            conn,
+        )
+        locked.passed_device_count = len(devices) - len(reasons)
+        locked.failed_device_count = len(reasons)
+        locked.analysis_finished_at = clock.now()
+        await locked.save(
+            update_fields=["passed_device_count", "failed_device_count", "analysis_finished_at"]
+        )
+        details = {"run": run, "passed": locked.passed_device_count, "failed": len(reasons)}
+        if locked.channel == Channel.PAPER:
+            # Art. 10(5): one failing device rejects a paper application as a whole.
+            if reasons:
+                await transitions.apply(
+                    ANALYST,
+                    locked,
+                    Action.FAIL_PAPER_ANALYSIS,
+                    reason=f"{len(reasons)} cihaz teknik kontrollerden geçemedi",
+                    details=details,
+                )
+            else:
+                await transitions.apply(
+                    ANALYST, locked, Action.PASS_PAPER_ANALYSIS, details=details
+                )
+        else:
+            await transitions.apply(ANALYST, locked, Action.FINISH_ANALYSIS, details=details)
+    log.info(
+        "application %s analysed (run %s): %s devices, %s failed, %.2f s",
+        application_id,
+        run,
+        len(devices),
+        len(reasons),
+        time.perf_counter() - started,
+    )
+
+
+def _current(application: Application, run: int) -> bool:
+    return application.status == ApplicationStatus.IN_ANALYSIS and application.analysis_run == run

@@ -1,0 +1,230 @@
+"""The technical checks: one small unit per code, each evaluated over the whole device list.
+
+A check answers "which devices fail me" for the full list at once, from in-memory sets and
+a few bulk queries (never one query per IMEI). `AnalysisContext` fetches what several checks
+share (TAC models, whitelist and blacklist hits) once, on first use.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from models.checks import CheckCode
+from models.imei import is_valid_imei, tac_of
+from models.names import brand_model_key
+from models.tac import TacModel
+from models.workflow import IN_PROGRESS
+from resolvers import bulk
+from resolvers.tac.registry import models_for_tacs
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceLine:
+    row: int
+    brand: str
+    model: str
+    imeis: tuple[str, ...]
+
+
+@dataclass
+class AnalysisContext:
+    application_id: int
+    devices: list[DeviceLine]
+    _valid: list[bool] | None = None
+    _models: dict[str, TacModel] | None = None
+    _device_models: list[list[TacModel | None]] | None = None
+    _whitelisted: set[str] | None = None
+    _blacklisted: set[str] | None = None
+    _pending: set[str] | None = None
+    # What the registry says a device is, for showing red groups.
+    registry_identity: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def all_imeis(self) -> set[str]:
+        return {imei for device in self.devices for imei in device.imeis}
+
+    def valid(self) -> list[bool]:
+        if self._valid is None:
+            self._valid = [all(is_valid_imei(i) for i in d.imeis) for d in self.devices]
+        return self._valid
+
+    async def device_models(self) -> list[list[TacModel | None]]:
+        """Per device, the registry model of each of its valid IMEIs (None: TAC unknown)."""
+        if self._device_models is None:
+            valid = self.valid()
+            tacs = {
+                tac_of(i) for d, ok in zip(self.devices, valid, strict=True) if ok for i in d.imeis
+            }
+            self._models = await models_for_tacs(tacs)
+            self._device_models = [
+                [self._models.get(tac_of(i)) for i in d.imeis] if ok else []
+                for d, ok in zip(self.devices, valid, strict=True)
+            ]
+        return self._device_models
+
+    async def whitelisted(self) -> set[str]:
+        if self._whitelisted is None:
+            self._whitelisted = await _present(
+                "SELECT imei FROM whitelist_entry WHERE imei IN ({in_})", self.all_imeis()
+            )
+        return self._whitelisted
+
+    async def blacklisted(self) -> set[str]:
+        if self._blacklisted is None:
+            self._blacklisted = await _present(
+                "SELECT imei FROM blacklist_entry WHERE imei IN ({in_})", self.all_imeis()
+            )
+        return self._blacklisted
+
+    async def pending_elsewhere(self) -> set[str]:
+        if self._pending is None:
+            statuses = ", ".join(f"'{s.value}'" for s in sorted(IN_PROGRESS))
+            self._pending = await _present(
+                "SELECT di.imei FROM device_imei di JOIN application a ON a.id = di.application_id "
+                f"WHERE a.status IN ({statuses}) AND di.application_id <> {{p1}} "
+                "AND di.imei IN ({in_})",
+                self.all_imeis(),
+                extra=(self.application_id,),
+            )
+        return self._pending
+
+
+async def _present(sql: str, values: Iterable[str], extra: tuple[object, ...] = ()) -> set[str]:
+    return {row[0] async for row in bulk.select_in(sql, values, extra)}
+
+
+class Check(Protocol):
+    code: CheckCode
+
+    async def failing(self, ctx: AnalysisContext) -> set[int]:
+        """Indexes (into ctx.devices) of the devices that fail this check."""
+        ...
+
+
+class InvalidImei:
+    code = CheckCode.INVALID_IMEI
+
+    async def failing(self, ctx: AnalysisContext) -> set[int]:
+        return {i for i, ok in enumerate(ctx.valid()) if not ok}
+
+
+class DuplicateInList:
+    code = CheckCode.DUPLICATE_IN_LIST
+
+    async def failing(self, ctx: AnalysisContext) -> set[int]:
+        counts = Counter(imei for d in ctx.devices for imei in d.imeis)
+        # Every occurrence fails: the firm must say which device the IMEI really is.
+        return {
+            i
+            for i, d in enumerate(ctx.devices)
+            if any(counts[imei] > 1 for imei in d.imeis) or len(set(d.imeis)) < len(d.imeis)
+        }
+
+
+class TacNotFound:
+    code = CheckCode.TAC_NOT_FOUND
+
+    async def failing(self, ctx: AnalysisContext) -> set[int]:
+        models = await ctx.device_models()
+        return {i for i, found in enumerate(models) if any(m is None for m in found)}
+
+
+def _known(found: list[TacModel | None]) -> list[TacModel]:
+    return [m for m in found if m is not None]
+
+
+class ImeiModelConflict:
+    code = CheckCode.IMEI_MODEL_CONFLICT
+
+    async def failing(self, ctx: AnalysisContext) -> set[int]:
+        models = await ctx.device_models()
+        return {
+            i
+            for i, found in enumerate(models)
+            if len({(m.brand, m.model_code) for m in _known(found)}) > 1
+        }
+
+
+class ModelMismatch:
+    code = CheckCode.MODEL_MISMATCH
+
+    async def failing(self, ctx: AnalysisContext) -> set[int]:
+        models = await ctx.device_models()
+        failing = set()
+        for i, found in enumerate(models):
+            known = _known(found)
+            if not known:
+                continue
+            device = ctx.devices[i]
+            declared = (brand_model_key(device.brand), brand_model_key(device.model))
+            registry = {(brand_model_key(m.brand), brand_model_key(m.model_code)) for m in known}
+            if any(identity != declared for identity in registry):
+                failing.add(i)
+                ctx.registry_identity[i] = (known[0].brand, known[0].model_code)
+        return failing
+
+
+class SimCountMismatch:
+    code = CheckCode.SIM_COUNT_MISMATCH
+
+    async def failing(self, ctx: AnalysisContext) -> set[int]:
+        models = await ctx.device_models()
+        return {
+            i
+            for i, found in enumerate(models)
+            if (known := _known(found)) and len(ctx.devices[i].imeis) != known[0].imei_count
+        }
+
+
+class AlreadyRegistered:
+    code = CheckCode.ALREADY_REGISTERED
+
+    async def failing(self, ctx: AnalysisContext) -> set[int]:
+        hits = await ctx.whitelisted()
+        return (
+            {i for i, d in enumerate(ctx.devices) if hits.intersection(d.imeis)} if hits else set()
+        )
+
+
+class Blacklisted:
+    code = CheckCode.BLACKLISTED
+
+    async def failing(self, ctx: AnalysisContext) -> set[int]:
+        hits = await ctx.blacklisted()
+        return (
+            {i for i, d in enumerate(ctx.devices) if hits.intersection(d.imeis)} if hits else set()
+        )
+
+
+class PendingElsewhere:
+    code = CheckCode.PENDING_ELSEWHERE
+
+    async def failing(self, ctx: AnalysisContext) -> set[int]:
+        hits = await ctx.pending_elsewhere()
+        return (
+            {i for i, d in enumerate(ctx.devices) if hits.intersection(d.imeis)} if hits else set()
+        )
+
+
+ALL_CHECKS: tuple[Check, ...] = (
+    InvalidImei(),
+    DuplicateInList(),
+    TacNotFound(),
+    ImeiModelConflict(),
+    ModelMismatch(),
+    SimCountMismatch(),
+    AlreadyRegistered(),
+    Blacklisted(),
+    PendingElsewhere(),
+)
+
+
+async def evaluate(ctx: AnalysisContext, checks: Iterable[Check]) -> dict[int, list[CheckCode]]:
+    """Every failing device's reasons, in the checks' order."""
+    reasons: dict[int, list[CheckCode]] = {}
+    for check in checks:
+        for index in sorted(await check.failing(ctx)):
+            reasons.setdefault(index, []).append(check.code)
+    return reasons

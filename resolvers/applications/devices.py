@@ -1,0 +1,268 @@
+"""Replacing a draft's device list from an uploaded file, in one transaction.
+
+The file is stored first (content-addressed), then read in a worker thread (the reader is
+CPU-bound) and handed over in batches, each inserted as it arrives inside one transaction:
+memory stays flat for a million rows, and a file with any structural problem leaves the
+previous list untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from tortoise.transactions import in_transaction
+
+from gateway.settings import get_settings
+from models import clock
+from models.applications import Application
+from models.files import FileKind, StoredFile
+from models.workflow import EDITABLE
+from resolvers import audit, bulk, files
+from resolvers.actor import Actor
+from resolvers.applications.access import get_application
+from resolvers.applications.drafts import require_editor
+from resolvers.device_files import (
+    DEFAULT_LIMITS,
+    DeviceFileError,
+    DeviceFileLimits,
+    DeviceRow,
+    FileIssue,
+    read_device_file,
+)
+from resolvers.errors import Bilingual, DomainError, DomainErrors, ErrorCode, invalid_state
+
+MAX_REPORTED_ISSUES = 200
+BATCH = 5000
+_DONE = object()
+
+DEVICE_COLUMNS = (
+    "application_id",
+    "row_number",
+    "brand",
+    "model_code",
+    "imei1",
+    "imei2",
+    "imei3",
+    "imei4",
+)
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    application: Application
+    stored_file: StoredFile
+    device_count: int
+    imei_count: int
+    warnings: list[FileIssue]
+
+
+def issue_error(issue: FileIssue) -> DomainError:
+    """A row problem as a payload error: where (row, column and header) and why."""
+    if issue.row is None:
+        where_tr = where_en = ""
+        field = "file"
+    elif issue.column is None:
+        where_tr, where_en = f"satır {issue.row}: ", f"line {issue.row}: "
+        field = f"file[row={issue.row}]"
+    else:
+        header = f" ({issue.header})" if issue.header else ""
+        where_tr = f"satır {issue.row}, sütun {issue.column}{header}: "
+        where_en = f"row {issue.row}, column {issue.column}{header}: "
+        field = f"file[row={issue.row}][column={issue.column}]"
+    return DomainError(
+        ErrorCode.INVALID_INPUT,
+        field=field,
+        reason=Bilingual(where_tr + issue.message_tr, where_en + issue.message_en),
+    )
+
+
+def file_error(error: DeviceFileError) -> DomainError:
+    return DomainError(
+        ErrorCode.INVALID_INPUT, field="file", reason=Bilingual(error.message_tr, error.message_en)
+    )
+
+
+class _Parsed:
+    """What the reader thread reports at the end."""
+
+    def __init__(self, issues: list[FileIssue], issue_count: int, warnings: list[FileIssue]):
+        self.issues, self.issue_count, self.warnings = issues, issue_count, warnings
+
+
+def _read_in_thread(
+    path: Path, filename: str, out: queue.Queue[object], stop: threading.Event
+) -> None:
+    try:
+        with read_device_file(path, filename=filename, limits=_limits()) as device_file:
+            batch: list[DeviceRow] = []
+            for row in device_file.rows:
+                if stop.is_set():
+                    return
+                batch.append(row)
+                if len(batch) >= BATCH:
+                    out.put(batch)
+                    batch = []
+            if batch:
+                out.put(batch)
+            out.put(_Parsed(device_file.issues, device_file.issue_count, device_file.warnings))
+    except BaseException as error:  # raised again on the event loop's side
+        out.put(error)
+    finally:
+        out.put(_DONE)
+
+
+def _limits() -> DeviceFileLimits:
+    settings = get_settings()
+    return replace(
+        DEFAULT_LIMITS,
+        max_file_bytes=settings.max_device_file_bytes,
+        max_uncompressed_bytes=settings.max_device_file_unpacked_bytes,
+    )
+
+
+async def _rows(path: Path, filename: str) -> AsyncIterator[list[DeviceRow] | _Parsed]:
+    out: queue.Queue[object] = queue.Queue(maxsize=4)  # bounded: the reader waits for us
+    stop = threading.Event()
+    thread = threading.Thread(target=_read_in_thread, args=(path, filename, out, stop), daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = await asyncio.to_thread(out.get)
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        while thread.is_alive():  # drain so a blocked reader can see `stop` and finish
+            try:
+                out.get_nowait()
+            except queue.Empty:
+                await asyncio.sleep(0.01)
+
+
+async def upload_device_list(
+    actor: Actor,
+    application_id: int,
+    content: bytes | AsyncIterator[bytes],
+    filename: str,
+) -> UploadResult:
+    application = await get_application(actor, application_id)
+    require_editor(actor, application)
+    if application.status not in EDITABLE:
+        raise invalid_state(
+            "cihaz listesi yalnızca taslak başvurularda değiştirilebilir",
+            "the device list can only be changed on a draft",
+        )
+    stored = await files.store(
+        actor,
+        content,
+        kind=FileKind.DEVICE_LIST,
+        original_name=filename,
+        content_type="application/octet-stream",
+        firm_id=application.firm_id,
+        max_bytes=get_settings().max_device_file_bytes,
+    )
+    path = files.path_of(stored.sha256)
+    device_count = imei_count = 0
+    try:
+        async with in_transaction() as conn:
+            locked = await get_application(actor, application_id, for_update=True)
+            if locked.status not in EDITABLE:
+                raise invalid_state(
+                    "başvuru artık taslak değil", "the application is no longer a draft"
+                )
+            p = bulk.placeholders(conn, 1)
+            for table in ("device_failure", "device_imei", "device"):
+                await conn.execute_query(
+                    f"DELETE FROM {table} WHERE application_id = {p}", [application_id]
+                )
+            parsed: _Parsed | None = None
+            async for item in _rows(path, filename):
+                if isinstance(item, _Parsed):
+                    parsed = item
+                    continue
+                await bulk.insert_rows(
+                    "device",
+                    DEVICE_COLUMNS,
+                    (
+                        (application_id, r.row_number, r.brand, r.model, *_four(r.imeis))
+                        for r in item
+                    ),
+                    conn,
+                )
+                await bulk.insert_rows(
+                    "device_imei",
+                    ("application_id", "row_number", "imei"),
+                    ((application_id, r.row_number, imei) for r in item for imei in r.imeis),
+                    conn,
+                )
+                device_count += len(item)
+                imei_count += sum(len(r.imeis) for r in item)
+            assert parsed is not None
+            if parsed.issue_count:
+                errors = [issue_error(i) for i in parsed.issues[:MAX_REPORTED_ISSUES]]
+                if parsed.issue_count > len(errors):
+                    errors.append(
+                        DomainError(
+                            ErrorCode.INVALID_INPUT,
+                            field="file",
+                            reason=Bilingual(
+                                f"toplam {parsed.issue_count} sorun var; "
+                                f"ilk {len(errors)} tanesi gösterildi",
+                                f"{parsed.issue_count} problems in all; "
+                                f"the first {len(errors)} are shown",
+                            ),
+                        )
+                    )
+                raise DomainErrors(errors)
+            locked.device_list_file_id = stored.id
+            locked.device_count = device_count
+            locked.imei_count = imei_count
+            locked.passed_device_count = None
+            locked.failed_device_count = None
+            locked.updated_at = clock.now()
+            await locked.save(
+                update_fields=[
+                    "device_list_file_id",
+                    "device_count",
+                    "imei_count",
+                    "passed_device_count",
+                    "failed_device_count",
+                    "updated_at",
+                ]
+            )
+            await audit.record(
+                actor,
+                "application.device_list_uploaded",
+                "Application",
+                application_id,
+                {
+                    "fileId": stored.id,
+                    "sha256": stored.sha256,
+                    "name": filename,
+                    "devices": device_count,
+                    "imeis": imei_count,
+                    "warnings": len(parsed.warnings),
+                },
+                firm_id=locked.firm_id,
+            )
+    except DeviceFileError as error:
+        raise file_error(error) from error
+    return UploadResult(
+        application=locked,
+        stored_file=stored,
+        device_count=device_count,
+        imei_count=imei_count,
+        warnings=parsed.warnings[:MAX_REPORTED_ISSUES],
+    )
+
+
+def _four(imeis: tuple[str, ...]) -> tuple[str | None, ...]:
+    return (*imeis, *([None] * (4 - len(imeis))))

@@ -1,0 +1,54 @@
+"""Moving an application through its workflow: the table decides, every move is audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models import clock
+from models.applications import Application
+from models.labels import label
+from models.workflow import Action, TransitionRefused, transition_for
+from resolvers import audit
+from resolvers.actor import Actor
+from resolvers.errors import Bilingual, DomainError, ErrorCode
+
+
+async def apply(
+    actor: Actor,
+    application: Application,
+    action: Action,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> Application:
+    """Take `action` on a row locked by the caller's transaction."""
+    try:
+        transition = transition_for(action, application.status, actor.role)
+    except TransitionRefused as refused:
+        if not refused.role_allowed:
+            raise DomainError(ErrorCode.FORBIDDEN) from refused
+        raise DomainError(
+            ErrorCode.INVALID_STATE,
+            reason=Bilingual(
+                f"başvuru '{label(application.status, 'tr')}' durumunda",
+                f"the application is '{label(application.status, 'en')}'",
+            ),
+        ) from refused
+    previous = application.status
+    application.status = transition.target
+    application.status_reason = reason
+    application.updated_at = clock.now()
+    await application.save(update_fields=["status", "status_reason", "updated_at"])
+    await audit.record(
+        actor,
+        f"application.{action.value.lower()}",
+        "Application",
+        application.id,
+        {
+            "from": previous.value,
+            "to": transition.target.value,
+            "reason": reason,
+            **(details or {}),
+        },
+        firm_id=application.firm_id,
+    )
+    return application

@@ -1,0 +1,196 @@
+"""GraphQL shapes of applications and their devices."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+
+import strawberry
+
+from models.applications import Application
+from models.checks import CheckCode
+from models.labels import label
+from models.workflow import ApplicationKind, ApplicationStatus, Channel, actions_available
+from resolvers.actor import Actor
+from resolvers.applications.results import DeviceGroup, DeviceResult
+from schema.common import PageInfo
+from schema.errors import UserError
+
+ApplicationKindType = strawberry.enum(ApplicationKind, name="ApplicationKind")
+ApplicationStatusType = strawberry.enum(ApplicationStatus, name="ApplicationStatus")
+ChannelType = strawberry.enum(Channel, name="Channel")
+CheckCodeType = strawberry.enum(CheckCode, name="CheckCode")
+
+
+@strawberry.enum
+class GroupColor(Enum):
+    GREEN = "GREEN"
+    RED = "RED"
+
+
+@strawberry.type(name="Application")
+class ApplicationType:
+    id: int
+    firm_id: int
+    kind: ApplicationKindType  # type: ignore[valid-type]
+    kind_label: str
+    channel: ChannelType  # type: ignore[valid-type]
+    status: ApplicationStatusType  # type: ignore[valid-type]
+    status_label: str = strawberry.field(description="In the caller's language.")
+    status_reason: str | None
+    available_actions: list[str] = strawberry.field(
+        description="Workflow actions the caller's role may take now."
+    )
+    created_by: str
+    import_date: date | None
+    customs_declaration_no: str | None
+    origin_country: str | None
+    production_date: date | None
+    invoice_no: str | None
+    invoice_date: date | None
+    test_devices_declared: bool
+    notes: str
+    device_list_file_id: int | None
+    device_count: int
+    imei_count: int
+    passed_device_count: int | None
+    failed_device_count: int | None
+    analysis_run: int
+    analysis_started_at: datetime | None
+    analysis_finished_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def of(application: Application, actor: Actor, lang: str) -> ApplicationType:
+        return ApplicationType(
+            id=application.id,
+            firm_id=application.firm_id,
+            kind=application.kind,
+            kind_label=label(application.kind, lang),
+            channel=application.channel,
+            status=application.status,
+            status_label=label(application.status, lang),
+            status_reason=application.status_reason,
+            available_actions=[a.value for a in actions_available(application.status, actor.role)],
+            created_by=application.created_by,
+            import_date=application.import_date,
+            customs_declaration_no=application.customs_declaration_no,
+            origin_country=application.origin_country,
+            production_date=application.production_date,
+            invoice_no=application.invoice_no,
+            invoice_date=application.invoice_date,
+            test_devices_declared=application.test_devices_declared,
+            notes=application.notes,
+            device_list_file_id=application.device_list_file_id,
+            device_count=application.device_count,
+            imei_count=application.imei_count,
+            passed_device_count=application.passed_device_count,
+            failed_device_count=application.failed_device_count,
+            analysis_run=application.analysis_run,
+            analysis_started_at=application.analysis_started_at,
+            analysis_finished_at=application.analysis_finished_at,
+            created_at=application.created_at,
+            updated_at=application.updated_at,
+        )
+
+
+@strawberry.type(name="DeviceReason")
+class DeviceReasonType:
+    code: CheckCodeType  # type: ignore[valid-type]
+    label: str
+
+
+@strawberry.type(name="Device")
+class DeviceType:
+    row_number: int
+    brand: str
+    model: str
+    imeis: list[str]
+    passed: bool | None
+    reasons: list[DeviceReasonType]
+    registry_brand: str | None = strawberry.field(
+        description="What the TAC registry says (red groups)."
+    )
+    registry_model: str | None
+
+    @staticmethod
+    def of(device: DeviceResult, lang: str) -> DeviceType:
+        return DeviceType(
+            row_number=device.row_number,
+            brand=device.brand,
+            model=device.model,
+            imeis=list(device.imeis),
+            passed=device.passed,
+            reasons=[DeviceReasonType(code=c, label=label(c, lang)) for c in device.reasons],
+            registry_brand=device.registry_brand,
+            registry_model=device.registry_model,
+        )
+
+
+@strawberry.type(name="DeviceReasonCount")
+class DeviceReasonCountType:
+    code: CheckCodeType  # type: ignore[valid-type]
+    label: str
+    count: int
+
+
+@strawberry.type(name="DeviceGroup", description="Devices grouped by declared brand and model.")
+class DeviceGroupType:
+    brand: str
+    model: str
+    color: GroupColor
+    device_count: int
+    passed_count: int
+    failed_count: int
+    reasons: list[DeviceReasonCountType]
+
+    @staticmethod
+    def of(group: DeviceGroup, lang: str) -> DeviceGroupType:
+        return DeviceGroupType(
+            brand=group.brand,
+            model=group.model,
+            color=GroupColor.RED if group.red else GroupColor.GREEN,
+            device_count=group.device_count,
+            passed_count=group.passed_count,
+            failed_count=group.failed_count,
+            reasons=[
+                DeviceReasonCountType(code=c, label=label(c, lang), count=n)
+                for c, n in group.reasons.items()
+            ],
+        )
+
+
+@strawberry.type
+class ApplicationConnection:
+    items: list[ApplicationType]
+    page_info: PageInfo
+
+
+@strawberry.type
+class DeviceConnection:
+    items: list[DeviceType]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type
+class ApplicationPayload:
+    application: ApplicationType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(name="DeviceListWarning")
+class DeviceListWarningType:
+    row: int
+    column: str
+    message: str
+
+
+@strawberry.type
+class UploadDeviceListPayload:
+    application: ApplicationType | None = None
+    device_count: int | None = None
+    imei_count: int | None = None
+    warnings: list[DeviceListWarningType] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)

@@ -1,0 +1,409 @@
+"""A firm uploads a messy device list; the technical checks give every device its result."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from models import clock
+from models.applications import Application, DeviceImei
+from models.checks import CheckCode
+from models.jobs import Job, JobStatus
+from models.registry import (
+    BlacklistEntry,
+    BlacklistReason,
+    WhitelistEntry,
+    WhitelistSource,
+    WhitelistStatus,
+)
+from models.tac import TacModel
+from models.workflow import ApplicationKind, ApplicationStatus
+from resolvers import jobs
+from resolvers.job_kinds import load_handlers
+from tests.support.api import error_codes, gql, login, make_world
+from tests.support.uploads import imei, upload, xlsx
+
+load_handlers()
+
+APPLE = "35000011"
+SAMSUNG = "35000022"
+NOKIA_LEGACY = "350033"  # a 6-digit legacy TAC: matches IMEIs by prefix
+
+CREATE = """mutation($kind: ApplicationKind!, $data: ApplicationDataInput!) {
+  createApplication(input: {kind: $kind, data: $data}) { application { id status statusLabel } errors { code field message } }
+}"""
+SUBMIT = "mutation($id: Int!) { submitApplication(applicationId: $id) { application { status availableActions } errors { code field message } } }"
+TO_ANALYSIS = "mutation($id: Int!) { sendApplicationToAnalysis(applicationId: $id) { application { status } errors { code message } } }"
+APPLICATION = "query($id: Int!) { application(id: $id) { status statusLabel passedDeviceCount failedDeviceCount deviceCount imeiCount } }"
+DEVICES = """query($id: Int!, $passed: Boolean, $reason: CheckCode, $after: String) {
+  applicationDevices(applicationId: $id, passed: $passed, reason: $reason, first: 100, after: $after) {
+    totalCount items { rowNumber brand model imeis passed reasons { code label } registryBrand registryModel }
+    pageInfo { endCursor hasNextPage }
+  }
+}"""
+GROUPS = "query($id: Int!) { applicationDeviceGroups(applicationId: $id) { brand model color deviceCount passedCount failedCount reasons { code count } } }"
+
+IMPORT_DATA = {
+    "importDate": "2026-11-02",
+    "customsDeclarationNo": "26341300IM012345",
+    "originCountry": "cn",
+    "invoiceNo": "INV-2026/118",
+    "invoiceDate": "2026-10-28",
+}
+
+
+async def seed_registry() -> dict[str, str]:
+    now = clock.now()
+    for tac, brand, model, count in (
+        (APPLE, "APPLE", "A2403", 2),
+        (SAMSUNG, "SAMSUNG", "SM-G9359", 1),
+        (NOKIA_LEGACY, "NOKIA", "3310", 1),
+    ):
+        await TacModel.create(
+            tac=tac, brand=brand, model_code=model, imei_count=count, created_at=now, updated_at=now
+        )
+    ids = {
+        "registered": imei(SAMSUNG + "000001"),
+        "blacklisted": imei(SAMSUNG + "000002"),
+        "pending": imei(SAMSUNG + "000003"),
+    }
+    await WhitelistEntry.create(
+        imei=ids["registered"],
+        tac=SAMSUNG,
+        brand="SAMSUNG",
+        model_code="SM-G9359",
+        status=WhitelistStatus.REGISTERED,
+        source=WhitelistSource.FIRM_APPLICATION,
+        registered_at=now,
+    )
+    await BlacklistEntry.create(
+        imei=ids["blacklisted"], reason=BlacklistReason.STOLEN, reported_by="op", created_at=now
+    )
+    other = await Application.create(
+        firm_id=999,
+        kind=ApplicationKind.IMPORT,
+        status=ApplicationStatus.UNDER_REVIEW,
+        created_by="x",
+        created_at=now,
+        updated_at=now,
+    )
+    await DeviceImei.create(application_id=other.id, row_number=2, imei=ids["pending"])
+    return ids
+
+
+def messy_list(ids: dict[str, str]) -> tuple[bytes, dict[int, list[str]]]:
+    """Rows of every kind a real file has, with what the analysis must say of each row."""
+    a1, a2 = imei(APPLE + "100001"), imei(APPLE + "100002")
+    dup = imei(SAMSUNG + "100009")
+    bad_luhn = SAMSUNG + "1000040" if imei(SAMSUNG + "100004")[-1] != "0" else SAMSUNG + "1000041"
+    rows = [
+        ("APPLE", "A2403", a1, a2),  # 2 pass
+        (
+            "  apple ",
+            "a2403",
+            int(imei(APPLE + "100003")),
+            imei(APPLE + "100004"),
+        ),  # 3 pass: numeric cell, padded lower case
+        (
+            "Samsung",
+            "SM-G9359",
+            "35 000022-100005-" + imei(SAMSUNG + "100005")[-1],
+        ),  # 4 pass: spaces and hyphens
+        ("SAMSUNG", "SM-G9359", bad_luhn),  # 5
+        ("APPLE", "A2403", imei(APPLE + "100006")),  # 6 one IMEI for a dual-SIM model
+        ("SAMSUNG", "SM-G9359", ids["registered"]),  # 7
+        ("SAMSUNG", "SM-G9359", ids["blacklisted"]),  # 8
+        ("SAMSUNG", "SM-G9359", imei("99999999100007")),  # 9 unknown TAC
+        ("SAMSUNG", "SM-G9359", imei(NOKIA_LEGACY + "00123456")),  # 10 a Nokia TAC
+        ("SAMSUNG", "SM-G9359", dup),  # 11
+        ("SAMSUNG", "SM-G9359", dup),  # 12 the same IMEI again
+        ("SAMSUNG", "SM-G9359", ids["pending"]),  # 13
+        (
+            "APPLE",
+            "A2403",
+            imei(APPLE + "100010"),
+            imei(SAMSUNG + "100011"),
+        ),  # 14 IMEIs of two models
+        (None, None, None, None),  # 15 empty row: skipped
+        ("NOKIA", "3310", imei(NOKIA_LEGACY + "00999999")),  # 16 pass: legacy TAC
+        (
+            "@apple",
+            "A2403",
+            imei(APPLE + "100012"),
+            imei(APPLE + "100013"),
+        ),  # 17 formula-looking brand
+    ]
+    expected = {
+        2: [],
+        3: [],
+        4: [],
+        16: [],
+        5: ["INVALID_IMEI"],
+        6: ["SIM_COUNT_MISMATCH"],
+        7: ["ALREADY_REGISTERED"],
+        8: ["BLACKLISTED"],
+        9: ["TAC_NOT_FOUND"],
+        10: ["MODEL_MISMATCH"],
+        11: ["DUPLICATE_IN_LIST"],
+        12: ["DUPLICATE_IN_LIST"],
+        13: ["PENDING_ELSEWHERE"],
+        14: ["IMEI_MODEL_CONFLICT", "MODEL_MISMATCH"],
+        17: ["MODEL_MISMATCH"],
+    }
+    return xlsx(rows), expected
+
+
+async def create_draft(client, token, kind="IMPORT", data=None) -> int:
+    body = await gql(
+        client,
+        CREATE,
+        {"kind": kind, "data": data if data is not None else IMPORT_DATA},
+        token=token,
+    )
+    payload = body["data"]["createApplication"]
+    assert payload["errors"] == [], payload
+    return payload["application"]["id"]
+
+
+async def all_devices(client, token, application_id, **filters):
+    items, after = [], None
+    while True:
+        body = await gql(
+            client, DEVICES, {"id": application_id, "after": after, **filters}, token=token
+        )
+        page = body["data"]["applicationDevices"]
+        items += page["items"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return items, page["totalCount"]
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_a_messy_shipment_is_analysed_device_by_device(client):
+    world = await make_world()
+    ids = await seed_registry()
+    content, expected = messy_list(ids)
+    user = await login(client, "a.user")
+    supervisor = await login(client, "a.super")
+    application_id = await create_draft(client, user)
+
+    uploaded = (await upload(client, user, application_id, content))["data"]["uploadDeviceList"]
+    assert uploaded["errors"] == []
+    assert uploaded["deviceCount"] == 15 and uploaded["imeiCount"] == 19
+
+    submitted = (await gql(client, SUBMIT, {"id": application_id}, token=user))["data"][
+        "submitApplication"
+    ]
+    assert submitted["application"]["status"] == "AWAITING_SUPERVISOR_APPROVAL"
+    # Only the supervisor sends it to analysis.
+    refused = await gql(client, TO_ANALYSIS, {"id": application_id}, token=user)
+    assert error_codes(refused) == ["FORBIDDEN"]
+    sent = (await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor))["data"][
+        "sendApplicationToAnalysis"
+    ]
+    assert sent["application"]["status"] == "IN_ANALYSIS"
+
+    assert await jobs.drain() == 1
+    app = (await gql(client, APPLICATION, {"id": application_id}, token=user))["data"][
+        "application"
+    ]
+    assert app["status"] == "AWAITING_SIGNATURE_CHOICE"
+    assert app["statusLabel"] == "İmza Seçimi Beklenmektedir"
+    assert (app["passedDeviceCount"], app["failedDeviceCount"]) == (4, 11)
+
+    devices, total = await all_devices(client, user, application_id)
+    assert total == 15
+    assert {d["rowNumber"]: [r["code"] for r in d["reasons"]] for d in devices} == expected
+    by_row = {d["rowNumber"]: d for d in devices}
+    assert by_row[3]["brand"] == "APPLE" and by_row[3]["passed"] is True
+    assert by_row[10]["registryBrand"] == "NOKIA" and by_row[10]["registryModel"] == "3310"
+    assert by_row[5]["reasons"] == [{"code": "INVALID_IMEI", "label": "Geçersiz IMEI"}]
+    assert by_row[17]["brand"] == "@APPLE"
+
+    failing, failing_total = await all_devices(client, user, application_id, passed=False)
+    assert failing_total == 11 and all(not d["passed"] for d in failing)
+    duplicates, _ = await all_devices(client, user, application_id, reason="DUPLICATE_IN_LIST")
+    assert [d["rowNumber"] for d in duplicates] == [11, 12]
+
+    groups = (await gql(client, GROUPS, {"id": application_id}, token=user))["data"][
+        "applicationDeviceGroups"
+    ]
+    by_group = {(g["brand"], g["model"]): g for g in groups}
+    assert by_group[("APPLE", "A2403")]["color"] == "RED"  # row 14's IMEIs belong to two models
+    assert by_group[("NOKIA", "3310")] == {
+        "brand": "NOKIA",
+        "model": "3310",
+        "color": "GREEN",
+        "deviceCount": 1,
+        "passedCount": 1,
+        "failedCount": 0,
+        "reasons": [],
+    }
+    samsung = by_group[("SAMSUNG", "SM-G9359")]
+    assert (samsung["deviceCount"], samsung["passedCount"], samsung["failedCount"]) == (9, 1, 8)
+
+    # Firm B sees none of it.
+    other = await login(client, "b.user")
+    assert error_codes(await gql(client, DEVICES, {"id": application_id}, token=other)) == [
+        "NOT_FOUND"
+    ]
+    assert world.firm_a.id == (await Application.get(id=application_id)).firm_id
+
+
+async def test_running_the_analysis_again_gives_the_same_results(client):
+    await make_world()
+    ids = await seed_registry()
+    content, expected = messy_list(ids)
+    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
+    application_id = await create_draft(client, user)
+    await upload(client, user, application_id, content)
+    await gql(client, SUBMIT, {"id": application_id}, token=user)
+    await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
+    await jobs.drain()
+    first, _ = await all_devices(client, user, application_id)
+
+    from resolvers.applications.analysis import analyse
+
+    application = await Application.get(id=application_id)
+    application.status = ApplicationStatus.IN_ANALYSIS
+    await application.save()
+    await analyse(application_id, application.analysis_run)
+    again, _ = await all_devices(client, user, application_id)
+    assert again == first
+    assert {d["rowNumber"]: [r["code"] for r in d["reasons"]] for d in again} == expected
+
+
+async def test_an_analysis_interrupted_by_a_dead_worker_is_finished_by_another(client, monkeypatch):
+    await make_world()
+    ids = await seed_registry()
+    content, expected = messy_list(ids)
+    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
+    application_id = await create_draft(client, user)
+    await upload(client, user, application_id, content)
+    await gql(client, SUBMIT, {"id": application_id}, token=user)
+    await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
+    clock.freeze(clock.now())
+
+    # The first worker dies in the middle of the checks (here: while asking the blacklist).
+    from resolvers.applications import checks
+
+    real = checks.AnalysisContext.blacklisted
+
+    async def die(self):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(checks.AnalysisContext, "blacklisted", die)
+    [job] = await jobs.claim("doomed-worker", lease_seconds=300)
+    with pytest.raises(SystemExit):
+        await jobs.HANDLERS[job.kind](job)
+    monkeypatch.setattr(checks.AnalysisContext, "blacklisted", real)
+    devices, _ = await all_devices(client, user, application_id)
+    assert all(d["passed"] is None for d in devices)  # no half results
+    assert (await Application.get(id=application_id)).status == ApplicationStatus.IN_ANALYSIS
+
+    clock.advance(timedelta(seconds=301))  # the lease runs out; another worker takes it
+    assert await jobs.drain("rescuer") == 1
+    devices, _ = await all_devices(client, user, application_id)
+    assert {d["rowNumber"]: [r["code"] for r in d["reasons"]] for d in devices} == expected
+    assert (await Job.get(id=job.id)).status == JobStatus.DONE
+
+
+async def test_test_devices_skip_the_imei_standard_checks(client):
+    await make_world()
+    ids = await seed_registry()
+    content, _ = messy_list(ids)
+    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
+    application_id = await create_draft(
+        client, user, "TEST", {**IMPORT_DATA, "testDevicesDeclared": True}
+    )
+    await upload(client, user, application_id, content)
+    submitted = await gql(client, SUBMIT, {"id": application_id}, token=user)
+    assert submitted["data"]["submitApplication"]["errors"] == []
+    await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
+    await jobs.drain()
+    devices, _ = await all_devices(client, user, application_id)
+    reasons = {code for d in devices for code in (r["code"] for r in d["reasons"])}
+    assert reasons == {
+        "ALREADY_REGISTERED",
+        "BLACKLISTED",
+        "DUPLICATE_IN_LIST",
+        "PENDING_ELSEWHERE",
+    }
+    assert CheckCode.INVALID_IMEI.value not in reasons
+
+
+async def test_an_incomplete_application_is_not_submitted_and_says_what_is_missing(client):
+    await make_world()
+    user = await login(client, "a.user")
+    application_id = await create_draft(client, user, "TEST", {"importDate": "2026-11-02"})
+    body = await gql(client, SUBMIT, {"id": application_id}, token=user)
+    fields = {e["field"] for e in body["data"]["submitApplication"]["errors"]}
+    assert fields == {
+        "customsDeclarationNo",
+        "originCountry",
+        "invoiceNo",
+        "invoiceDate",
+        "testDevicesDeclared",
+        "deviceList",
+    }
+    assert (await Application.get(id=application_id)).status == ApplicationStatus.DRAFT
+
+
+async def test_the_firm_downloads_the_template_and_its_failing_devices(client):
+    import io
+
+    from openpyxl import load_workbook
+
+    await make_world()
+    ids = await seed_registry()
+    content, expected = messy_list(ids)
+    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
+    headers = {"Authorization": f"Bearer {user}"}
+
+    template = await client.get("/templates/device-list.xlsx", headers=headers)
+    assert template.status_code == 200
+    sheet = load_workbook(io.BytesIO(template.content)).worksheets[0]
+    assert [c.value for c in sheet[1]] == ["MARKA", "MODEL", "IMEI1", "IMEI2", "IMEI3", "IMEI4"]
+    assert (await client.get("/templates/device-list.xlsx")).status_code == 401
+
+    application_id = await create_draft(client, user)
+    await upload(client, user, application_id, content)
+    await gql(client, SUBMIT, {"id": application_id}, token=user)
+    await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
+    await jobs.drain()
+
+    failed = await client.get(
+        f"/applications/{application_id}/devices.xlsx?outcome=failed", headers=headers
+    )
+    assert failed.status_code == 200
+    rows = list(load_workbook(io.BytesIO(failed.content)).worksheets[0].iter_rows(values_only=True))
+    assert rows[0] == (
+        "SATIR",
+        "MARKA",
+        "MODEL",
+        "IMEI1",
+        "IMEI2",
+        "IMEI3",
+        "IMEI4",
+        "SONUÇ",
+        "NEDENLER",
+    )
+    assert [int(r[0]) for r in rows[1:]] == sorted(row for row, codes in expected.items() if codes)
+    formula_row = next(r for r in rows if r[0] == "17")
+    assert formula_row[1] == "@APPLE" and formula_row[7] == "Kaldı"
+    cells = load_workbook(io.BytesIO(failed.content)).worksheets[0]
+    assert all(c.data_type == "s" for row in cells.iter_rows(min_row=2) for c in row if c.value)
+
+    english = await client.get(
+        f"/applications/{application_id}/devices.xlsx?outcome=failed&reason=DUPLICATE_IN_LIST",
+        headers={**headers, "Accept-Language": "en"},
+    )
+    rows = list(
+        load_workbook(io.BytesIO(english.content)).worksheets[0].iter_rows(values_only=True)
+    )
+    assert [r[0] for r in rows[1:]] == ["11", "12"] and rows[1][8] == "IMEI repeated in the list"
+
+    other = {"Authorization": f"Bearer {await login(client, 'b.user')}"}
+    assert (
+        await client.get(f"/applications/{application_id}/devices.xlsx", headers=other)
+    ).status_code == 404
