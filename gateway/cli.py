@@ -8,6 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from gateway.cli_tac import add_tac_commands
 from gateway.db import close_db, init_db, migrate
 from gateway.settings import SettingsError, get_settings
 from schema import SDL_PATH, export_sdl
@@ -155,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     create_client.add_argument("--operator-code")
     create_client.add_argument("--allowed-ip", action="append", help="repeatable; IP or CIDR")
     create_client.set_defaults(func=cmd_create_client)
+    add_tac_commands(sub)
     export = sub.add_parser("export-schema", help="write schema.graphql from the code")
     export.add_argument("--check", action="store_true", help="fail if schema.graphql is stale")
     export.set_defaults(func=cmd_export_schema)

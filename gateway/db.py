@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from gateway.settings import get_settings, normalise_database_url
@@ -38,6 +39,9 @@ def _ensure_sqlite_dir(url: str) -> None:
 async def init_db(database_url: str | None = None) -> None:
     config = tortoise_config(database_url)
     _ensure_sqlite_dir(config["connections"]["default"])
+    # Tortoise caches INSERT statements by connection name, not dialect: a process that
+    # meets SQLite and then PostgreSQL (tests, the CLI) must not reuse `?` statements.
+    EXECUTOR_CACHE.clear()
     # The global fallback lets request tasks started by the server see the ORM state.
     await Tortoise.init(config=config, _enable_global_fallback=True)
 

@@ -12,6 +12,7 @@ from tortoise.transactions import in_transaction
 from models import clock
 from models.accounts import AccessToken, Firm, MachineClient, User
 from models.roles import ClientKind, FirmKind, Role
+from models.tac import TacModel
 from resolvers.accounts.credentials import hash_password, hash_token
 
 DEMO_PASSWORD = "Demo.Sifre.2026"
@@ -37,6 +38,14 @@ DEMO_PEOPLE = (
     DemoPerson("kurum.inceleme", "Elif Şahin", Role.STAFF_REVIEWER, None),
     DemoPerson("kurum.arsiv", "Gökhan Işık", Role.STAFF_ARCHIVE, None),
     DemoPerson("kurum.yonetici", "İbrahim Güneş", Role.STAFF_ADMIN, None),
+)
+
+# A few registry models, so a demo device list passes the technical checks.
+DEMO_TACS = (
+    ("35407115", "APPLE", "A2403", "iPhone 12", "Smartphone", 2),
+    ("35332811", "SAMSUNG", "SM-G9359", "Galaxy S7 Edge", "Smartphone", 2),
+    ("86012345", "XIAOMI", "2201117TG", "Redmi Note 11", "Smartphone", 2),
+    ("35123456", "NOKIA", "TA-1203", "Nokia 105", "Feature phone", 1),
 )
 
 DEMO_CLIENTS = (
@@ -70,6 +79,18 @@ async def load_demo() -> list[str]:
                     # Demo accounts are ready to use; real accounts must change at first login.
                     must_change_password=False,
                     created_at=now,
+                )
+        for tac, brand, model, marketing, device_type, count in DEMO_TACS:
+            if not await TacModel.filter(tac=tac).exists():
+                await TacModel.create(
+                    tac=tac,
+                    brand=brand,
+                    model_code=model,
+                    marketing_name=marketing,
+                    device_type=device_type,
+                    imei_count=count,
+                    created_at=now,
+                    updated_at=now,
                 )
         for name, kind, code, token in DEMO_CLIENTS:
             client = await MachineClient.get_or_none(name=name)

@@ -23,6 +23,16 @@ def _int(name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -72,6 +82,9 @@ class Settings:
     in_process_worker: bool = True
     worker_poll_seconds: float = 1.0
     job_lease_seconds: int = 600
+    # TAC import: a full import may retire at most this share of the active registry
+    # unless forced (a truncated file must not wipe the registry).
+    tac_max_retire_share: float = 0.10
     max_device_file_bytes: int = 100 * 1024 * 1024
     # An xlsx is a zip: its parts' declared unpacked size is capped before parsing (a
     # million-row sheet is ~210 MB of XML; the reader needs about twice that in memory).
@@ -88,6 +101,26 @@ class Settings:
     # How long a bearer token's actor may be served from the process's memory (0 = never):
     # a revocation made by another process takes effect within this many seconds.
     token_cache_seconds: int = 0
+    # Verification authorities (Tebliğ art. 5(3)(b)), HTTP/JSON each; an authority without a
+    # URL is not asked (its requests wait, and the dispatcher logs that it is unconfigured).
+    authority_customs_url: str = ""
+    authority_customs_api_key: str = ""
+    authority_border_records_url: str = ""
+    authority_border_records_api_key: str = ""
+    authority_population_registry_url: str = ""
+    authority_population_registry_api_key: str = ""
+    authority_timeout_seconds: float = 10.0
+    # Declarations are sent to each authority every interval, at most this many per request
+    # (capped at the protocol's 500); a batch is given up after this many failed attempts.
+    verification_interval_minutes: int = 60
+    verification_batch_size: int = 500
+    verification_max_attempts: int = 8
+    # Individual registrations: one person may register this many devices per period (the
+    # rule for phones brought from abroad: one every three years), within so many days of
+    # entering the country (0 = no limit).
+    individual_device_limit: int = 1
+    individual_limit_period_days: int = 1095
+    individual_max_days_after_entry: int = 120
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -135,6 +168,7 @@ class Settings:
             graphql_ide=_bool("MCKS_GRAPHQL_IDE", True),
             in_process_worker=_bool("MCKS_IN_PROCESS_WORKER", True),
             job_lease_seconds=_int("MCKS_JOB_LEASE_SECONDS", cls.job_lease_seconds),
+            tac_max_retire_share=_float("MCKS_TAC_MAX_RETIRE_SHARE", cls.tac_max_retire_share),
             max_device_file_bytes=_int("MCKS_MAX_DEVICE_FILE_BYTES", cls.max_device_file_bytes),
             max_device_file_unpacked_bytes=_int(
                 "MCKS_MAX_DEVICE_FILE_UNPACKED_BYTES", cls.max_device_file_unpacked_bytes
@@ -146,6 +180,41 @@ class Settings:
                 "MCKS_PUBLIC_QUERY_RATE_PER_MINUTE", cls.public_query_rate_per_minute
             ),
             token_cache_seconds=_int("MCKS_TOKEN_CACHE_SECONDS", cls.token_cache_seconds),
+            authority_customs_url=os.environ.get("MCKS_AUTHORITY_CUSTOMS_URL", "").strip(),
+            authority_customs_api_key=os.environ.get("MCKS_AUTHORITY_CUSTOMS_API_KEY", ""),
+            authority_border_records_url=os.environ.get(
+                "MCKS_AUTHORITY_BORDER_RECORDS_URL", ""
+            ).strip(),
+            authority_border_records_api_key=os.environ.get(
+                "MCKS_AUTHORITY_BORDER_RECORDS_API_KEY", ""
+            ),
+            authority_population_registry_url=os.environ.get(
+                "MCKS_AUTHORITY_POPULATION_REGISTRY_URL", ""
+            ).strip(),
+            authority_population_registry_api_key=os.environ.get(
+                "MCKS_AUTHORITY_POPULATION_REGISTRY_API_KEY", ""
+            ),
+            authority_timeout_seconds=_float(
+                "MCKS_AUTHORITY_TIMEOUT_SECONDS", cls.authority_timeout_seconds
+            ),
+            verification_interval_minutes=_int(
+                "MCKS_VERIFICATION_INTERVAL_MINUTES", cls.verification_interval_minutes
+            ),
+            verification_batch_size=_int(
+                "MCKS_VERIFICATION_BATCH_SIZE", cls.verification_batch_size
+            ),
+            verification_max_attempts=_int(
+                "MCKS_VERIFICATION_MAX_ATTEMPTS", cls.verification_max_attempts
+            ),
+            individual_device_limit=_int(
+                "MCKS_INDIVIDUAL_DEVICE_LIMIT", cls.individual_device_limit
+            ),
+            individual_limit_period_days=_int(
+                "MCKS_INDIVIDUAL_LIMIT_PERIOD_DAYS", cls.individual_limit_period_days
+            ),
+            individual_max_days_after_entry=_int(
+                "MCKS_INDIVIDUAL_MAX_DAYS_AFTER_ENTRY", cls.individual_max_days_after_entry
+            ),
             host=os.environ.get("MCKS_HOST", cls.host),
             port=_int("MCKS_PORT", cls.port),
             log_level=os.environ.get("MCKS_LOG_LEVEL", cls.log_level).upper(),

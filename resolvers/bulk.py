@@ -13,7 +13,9 @@ from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 LOOKUP_CHUNK = 900  # below SQLite's default limit of 999 bound variables
+ARRAY_CHUNK = 20_000  # values per PostgreSQL `= ANY($n)` array
 INSERT_CHUNK = 5000
+COPY_CHUNK = 50_000
 
 
 def is_postgres(connection: BaseDBAsyncClient) -> bool:
@@ -38,6 +40,8 @@ async def insert_rows(
 ) -> int:
     """Insert many rows (in chunks); pass the transaction's connection to stay inside it."""
     conn = current(connection)
+    if is_postgres(conn):
+        return await _copy_rows(conn, table, columns, rows)
     sql = (
         f'INSERT INTO "{table}" ({", ".join(f"{c!s}" for c in columns)}) '
         f"VALUES ({placeholders(conn, len(columns))})"
@@ -53,6 +57,25 @@ async def insert_rows(
     if batch:
         await conn.execute_many(sql, batch)
         count += len(batch)
+    return count
+
+
+async def _copy_rows(
+    conn: BaseDBAsyncClient, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> int:
+    """PostgreSQL's COPY through asyncpg: an order of magnitude faster than INSERTs."""
+    count = 0
+    batch: list[Sequence[Any]] = []
+    async with conn.acquire_connection() as raw:
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= COPY_CHUNK:
+                await raw.copy_records_to_table(table, records=batch, columns=list(columns))
+                count += len(batch)
+                batch = []
+        if batch:
+            await raw.copy_records_to_table(table, records=batch, columns=list(columns))
+            count += len(batch)
     return count
 
 
@@ -80,21 +103,28 @@ async def select_in(
     extra: Sequence[Any] = (),
     connection: BaseDBAsyncClient | None = None,
 ) -> AsyncIterator[tuple[Any, ...]]:
-    """Rows of `sql_template` with `{in}` replaced by a placeholder list, chunk by chunk.
+    """Rows of `sql_template`, whose `IN ({in_})` takes `values`, chunk by chunk: a list of
+    placeholders on SQLite, one array (`= ANY($n)`) on PostgreSQL.
 
     `extra` parameters come first (placeholders written as `{p1}`, `{p2}`…).
     """
     conn = current(connection)
     values = list(values)
+    if is_postgres(conn):
+        # One array parameter instead of a placeholder per value: far fewer round trips.
+        names = {f"p{i}": f"${i}" for i in range(1, len(extra) + 1)}
+        sql = sql_template.replace("IN ({in_})", "= ANY({in_})").format(
+            in_=f"${len(extra) + 1}", **names
+        )
+        for start in range(0, len(values), ARRAY_CHUNK):
+            _, rows = await conn.execute_query(sql, [*extra, values[start : start + ARRAY_CHUNK]])
+            for row in rows:
+                yield tuple(row)
+        return
+    names = {f"p{i}": "?" for i in range(1, len(extra) + 1)}
     for start in range(0, len(values), LOOKUP_CHUNK):
         chunk = values[start : start + LOOKUP_CHUNK]
-        params = [*extra, *chunk]
-        if is_postgres(conn):
-            names = {f"p{i}": f"${i}" for i in range(1, len(extra) + 1)}
-            sql = sql_template.format(in_=placeholders(conn, len(chunk), len(extra) + 1), **names)
-        else:
-            names = {f"p{i}": "?" for i in range(1, len(extra) + 1)}
-            sql = sql_template.format(in_=placeholders(conn, len(chunk)), **names)
-        _, rows = await conn.execute_query(sql, params)
+        sql = sql_template.format(in_=placeholders(conn, len(chunk)), **names)
+        _, rows = await conn.execute_query(sql, [*extra, *chunk])
         for row in rows:
             yield tuple(row)  # sqlite3.Row and asyncpg.Record both iterate their values

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Awaitable, Callable
 
 HANDLER_MODULES: tuple[str, ...] = (
     "resolvers.applications.analysis",
 )
 
 
-def load_handlers() -> None:
-    for module in HANDLER_MODULES:
-        importlib.import_module(module)
+def load_handlers() -> list[Callable[[], Awaitable[None]]]:
+    """Import the handler modules; return their periodic schedulers.
+
+    A module that has periodic work defines `async def schedule_periodic()`, which enqueues
+    its job with a dedupe key per time slot, so calling it often is cheap and idempotent.
+    """
+    schedulers = []
+    for name in HANDLER_MODULES:
+        module = importlib.import_module(name)
+        scheduler = getattr(module, "schedule_periodic", None)
+        if scheduler is not None:
+            schedulers.append(scheduler)
+    return schedulers

@@ -130,3 +130,25 @@ async def test_workers_sharing_the_queue_never_run_a_job_twice():
     assert ran == sorted(j.id for j in created)  # each exactly once
     assert await Job.filter(status=JobStatus.DONE).count() == 60
     assert {n for _, n in RUNS} == {1}  # nobody took a job another worker held
+
+
+async def test_the_worker_loop_runs_due_jobs_and_stops_when_asked(monkeypatch):
+    from gateway import worker
+
+    scheduled = []
+
+    async def schedule() -> None:
+        scheduled.append(clock.now())
+
+    monkeypatch.setattr(worker, "load_handlers", lambda: [schedule])
+    job = await jobs.enqueue("test.flaky", {})
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run_forever(stop, poll_seconds=0.01))
+    for _ in range(200):
+        if (await Job.get(id=job.id)).status == JobStatus.DONE:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert (await Job.get(id=job.id)).status == JobStatus.DONE
+    assert len(scheduled) == 1  # periodic schedulers run once per interval, not per poll

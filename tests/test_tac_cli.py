@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Iterator
 from dataclasses import replace
-
-import pytest
-from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from gateway import cli
 from gateway.cli_tac import add_tac_commands
@@ -16,16 +12,6 @@ from gateway.db import close_db, init_db
 from gateway.settings import configure
 from models.audit import AuditEvent
 from models.tac import TacModel
-
-
-@pytest.fixture(autouse=True)
-def forget_sqlite_statements() -> Iterator[None]:
-    """Tortoise caches each model's INSERT statement per connection name and table, not per
-    dialect: SQLite's `?` statements cached here would break later tests run on PostgreSQL."""
-    saved = dict(EXECUTOR_CACHE)
-    yield
-    EXECUTOR_CACHE.clear()
-    EXECUTOR_CACHE.update(saved)
 
 
 def mcks_tac(argv: list[str]) -> int:

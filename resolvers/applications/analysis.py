@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models import clock
@@ -81,8 +82,10 @@ async def analyse(application_id: int, run: int) -> None:
     checks = ALL_CHECKS
     if application.kind == ApplicationKind.TEST:
         checks = tuple(c for c in ALL_CHECKS if c.code not in IMEI_STANDARD_CODES)
+    loaded = time.perf_counter()
     reasons = await evaluate(ctx, checks)
     failed_rows = {devices[i].row: codes for i, codes in reasons.items()}
+    evaluated = time.perf_counter()
 
     async with in_transaction() as conn:
         locked = await Application.filter(id=application_id).select_for_update().first()
@@ -97,14 +100,10 @@ async def analyse(application_id: int, run: int) -> None:
             f"WHERE application_id = {p2}",
             [True, application_id],
         )
-        await bulk.execute_many(
-            "UPDATE device SET passed = ?, tac_brand = ?, tac_model = ? "
-            "WHERE application_id = ? AND row_number = ?",
-            [
-                (False, *ctx.registry_identity.get(i, (None, None)), application_id, devices[i].row)
-                for i in reasons
-            ],
+        await _mark_failed(
             conn,
+            application_id,
+            [(devices[i].row, *ctx.registry_identity.get(i, (None, None))) for i in reasons],
         )
         await bulk.insert_rows(
             "device_failure",
@@ -140,12 +139,42 @@ async def analyse(application_id: int, run: int) -> None:
         else:
             await transitions.apply(ANALYST, locked, Action.FINISH_ANALYSIS, details=details)
     log.info(
-        "application %s analysed (run %s): %s devices, %s failed, %.2f s",
+        "application %s analysed (run %s): %s devices, %s failed in %.2f s "
+        "(load %.2f, checks %.2f, write %.2f)",
         application_id,
         run,
         len(devices),
         len(reasons),
         time.perf_counter() - started,
+        loaded - started,
+        evaluated - loaded,
+        time.perf_counter() - evaluated,
+    )
+
+
+async def _mark_failed(
+    conn: BaseDBAsyncClient,
+    application_id: int,
+    rows: list[tuple[int, str | None, str | None]],
+) -> None:
+    """Set the failing devices (row, registry brand, registry model) in bulk."""
+    if not rows:
+        return
+    if bulk.is_postgres(conn):
+        # One statement joining three arrays beats hundreds of thousands of UPDATEs.
+        numbers, brands, models = (list(column) for column in zip(*rows, strict=True))
+        await conn.execute_query(
+            "UPDATE device AS d SET passed = FALSE, tac_brand = v.b, tac_model = v.m "
+            "FROM unnest($2::int[], $3::text[], $4::text[]) AS v(r, b, m) "
+            "WHERE d.application_id = $1 AND d.row_number = v.r",
+            [application_id, numbers, brands, models],
+        )
+        return
+    await bulk.execute_many(
+        "UPDATE device SET passed = 0, tac_brand = ?, tac_model = ? "
+        "WHERE application_id = ? AND row_number = ?",
+        [(brand, model, application_id, number) for number, brand, model in rows],
+        conn,
     )
 
 

@@ -7,6 +7,8 @@ share (TAC models, whitelist and blacklist hits) once, on first use.
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +22,8 @@ from models.workflow import IN_PROGRESS
 from resolvers import bulk
 from resolvers.tac.registry import models_for_tacs
 
+log = logging.getLogger("mcks.analysis")
+
 
 @dataclass(frozen=True, slots=True)
 class DeviceLine:
@@ -31,7 +35,9 @@ class DeviceLine:
 
 @dataclass
 class AnalysisContext:
-    application_id: int
+    # None when the list is not an application's (an individual registration's IMEIs): then
+    # every application in progress counts as "elsewhere".
+    application_id: int | None
     devices: list[DeviceLine]
     _valid: list[bool] | None = None
     _models: dict[str, TacModel] | None = None
@@ -81,13 +87,19 @@ class AnalysisContext:
     async def pending_elsewhere(self) -> set[str]:
         if self._pending is None:
             statuses = ", ".join(f"'{s.value}'" for s in sorted(IN_PROGRESS))
-            self._pending = await _present(
+            sql = (
                 "SELECT di.imei FROM device_imei di JOIN application a ON a.id = di.application_id "
-                f"WHERE a.status IN ({statuses}) AND di.application_id <> {{p1}} "
-                "AND di.imei IN ({in_})",
-                self.all_imeis(),
-                extra=(self.application_id,),
+                f"WHERE a.status IN ({statuses}) "
             )
+            if self.application_id is None:
+                self._pending = await _present(sql + "AND di.imei IN ({in_})", self.all_imeis())
+            else:
+                # `{p1}` before `{in_}`: SQLite binds `?` in the order they appear.
+                self._pending = await _present(
+                    sql + "AND di.application_id <> {p1} AND di.imei IN ({in_})",
+                    self.all_imeis(),
+                    extra=(self.application_id,),
+                )
         return self._pending
 
 
@@ -225,6 +237,9 @@ async def evaluate(ctx: AnalysisContext, checks: Iterable[Check]) -> dict[int, l
     """Every failing device's reasons, in the checks' order."""
     reasons: dict[int, list[CheckCode]] = {}
     for check in checks:
-        for index in sorted(await check.failing(ctx)):
+        started = time.perf_counter()
+        failing = await check.failing(ctx)
+        log.debug("%s: %d failing, %.2f s", check.code, len(failing), time.perf_counter() - started)
+        for index in sorted(failing):
             reasons.setdefault(index, []).append(check.code)
     return reasons

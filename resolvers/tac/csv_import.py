@@ -52,7 +52,6 @@ from resolvers.tac.fields import (
 from resolvers.tac.registry import IMPORTERS, lock_registry, require
 
 MAX_FILE_BYTES = 64 * 1024 * 1024  # 200,000 registry lines are about 10 MB
-DEFAULT_MAX_RETIRE_SHARE = 0.10
 
 REQUIRED_COLUMNS = ("tac", "brand", "model", "imei_count")
 OPTIONAL_COLUMNS = ("marketing_name", "device_type")
@@ -335,9 +334,7 @@ async def _registry(conn: BaseDBAsyncClient) -> dict[str, _Existing]:
 
 
 def configured_retire_share() -> float:
-    # A typed settings field is the place for this knob; until it exists, the default.
-    share = getattr(get_settings(), "tac_max_retire_share", DEFAULT_MAX_RETIRE_SHARE)
-    return float(share)
+    return get_settings().tac_max_retire_share
 
 
 def _percent(share: float) -> str:
