@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from gateway.db import close_db, init_db
 from gateway.downloads import application_devices_xlsx, device_list_template
+from gateway.exports import blacklist_csv, whitelist_csv
 from gateway.graphql_view import graphql_app
 from gateway.middleware import GatewayMiddleware
 from gateway.routes import download_file, healthz, readyz
@@ -37,6 +39,12 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             worker_task = asyncio.create_task(
                 run_forever(stop, settings.worker_poll_seconds, settings.job_lease_seconds)
             )
+        if manage_db:
+            # Everything alive now (schema, ORM metadata, modules) lives as long as the
+            # process: keep it out of the cycle collector, whose full passes over it paused
+            # requests for ~100 ms (the operators' p99).
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -54,6 +62,8 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             Route("/files/{file_id}", download_file),
             Route("/templates/device-list.xlsx", device_list_template),
             Route("/applications/{application_id}/devices.xlsx", application_devices_xlsx),
+            Route("/exports/whitelist.csv", whitelist_csv),
+            Route("/exports/blacklist.csv", blacklist_csv),
             WebSocketRoute("/graphql", graphql),
         ],
         middleware=[Middleware(GatewayMiddleware)],

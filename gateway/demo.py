@@ -60,11 +60,11 @@ async def load_demo() -> list[str]:
     password_hash = await hash_password(DEMO_PASSWORD)
     async with in_transaction():
         firms: dict[str, Firm] = {}
-        for name, tax, kind, email in DEMO_FIRMS:
+        for name, tax, firm_kind, email in DEMO_FIRMS:
             firm = await Firm.get_or_none(tax_number=tax)
             if firm is None:
                 firm = await Firm.create(
-                    name=name, tax_number=tax, kind=kind, contact_email=email, created_at=now
+                    name=name, tax_number=tax, kind=firm_kind, contact_email=email, created_at=now
                 )
             firms[tax] = firm
         for person in DEMO_PEOPLE:

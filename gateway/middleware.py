@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -16,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.logs import request_id_var
 from gateway.settings import get_settings
+from gateway.token_cache import TOKENS
 from models.ip_rules import client_ip
 from resolvers.accounts.auth import authenticate
 from resolvers.actor import Actor
@@ -115,12 +117,19 @@ class GatewayMiddleware:
             if scheme.lower() != "bearer" or not token.strip():
                 await reject(ErrorCode.UNAUTHENTICATED, 401)
                 return
-            try:
-                actor = await authenticate(token.strip(), ip, request_id)
-            except DomainError as error:
-                status = 403 if error.code == ErrorCode.IP_NOT_ALLOWED else 401
-                await reject(error.code, status, **error.params)
-                return
+            token = token.strip()
+            cached = TOKENS.get(token, ip) if settings.token_cache_seconds > 0 else None
+            if cached is not None:
+                actor = replace(cached, request_id=request_id)
+            else:
+                try:
+                    actor = await authenticate(token, ip, request_id)
+                except DomainError as error:
+                    status = 403 if error.code == ErrorCode.IP_NOT_ALLOWED else 401
+                    await reject(error.code, status, **error.params)
+                    return
+                if settings.token_cache_seconds > 0:
+                    TOKENS.put(token, ip, actor, settings.token_cache_seconds)
         state["actor"] = actor
 
         started = False

@@ -121,6 +121,23 @@ class Settings:
     individual_device_limit: int = 1
     individual_limit_period_days: int = 1095
     individual_max_days_after_entry: int = 120
+    # Firm workflow: customs documents are due this many months after the payment (guide §6).
+    customs_documents_months: int = 6
+    # Uploaded PDFs and scans other than device lists (signed documents, customs papers).
+    max_document_bytes: int = 20 * 1024 * 1024
+    # E-signatures must chain to a CA certificate in this directory (PEM or DER files);
+    # unset: only integrity is checked and the audit trail says "trust not verified".
+    signature_trust_roots: Path | None = None
+    # Mail to firms. Without an SMTP host, development and tests keep mail in memory; in
+    # production the notifications wait in the outbox until a server is configured.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    smtp_ssl: bool = False
+    smtp_timeout_seconds: float = 15.0
+    mail_from: str = "MCKS <mcks-noreply@localhost>"
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
@@ -215,6 +232,23 @@ class Settings:
             individual_max_days_after_entry=_int(
                 "MCKS_INDIVIDUAL_MAX_DAYS_AFTER_ENTRY", cls.individual_max_days_after_entry
             ),
+            customs_documents_months=_int(
+                "MCKS_CUSTOMS_DOCUMENTS_MONTHS", cls.customs_documents_months
+            ),
+            max_document_bytes=_int("MCKS_MAX_DOCUMENT_BYTES", cls.max_document_bytes),
+            signature_trust_roots=(
+                Path(os.environ["MCKS_SIGNATURE_TRUST_ROOTS"])
+                if os.environ.get("MCKS_SIGNATURE_TRUST_ROOTS", "").strip()
+                else None
+            ),
+            smtp_host=os.environ.get("MCKS_SMTP_HOST", cls.smtp_host).strip(),
+            smtp_port=_int("MCKS_SMTP_PORT", cls.smtp_port),
+            smtp_username=os.environ.get("MCKS_SMTP_USERNAME", cls.smtp_username),
+            smtp_password=os.environ.get("MCKS_SMTP_PASSWORD", cls.smtp_password),
+            smtp_starttls=_bool("MCKS_SMTP_STARTTLS", cls.smtp_starttls),
+            smtp_ssl=_bool("MCKS_SMTP_SSL", cls.smtp_ssl),
+            smtp_timeout_seconds=_float("MCKS_SMTP_TIMEOUT_SECONDS", cls.smtp_timeout_seconds),
+            mail_from=os.environ.get("MCKS_MAIL_FROM", "") or cls.mail_from,
             host=os.environ.get("MCKS_HOST", cls.host),
             port=_int("MCKS_PORT", cls.port),
             log_level=os.environ.get("MCKS_LOG_LEVEL", cls.log_level).upper(),

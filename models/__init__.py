@@ -12,4 +12,5 @@ MODEL_MODULES: list[str] = [
     "models.tac",
     "models.registry",
     "models.applications",
+    "models.network",
 ]

@@ -30,6 +30,19 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "INTERNAL_ERROR"
     # TAC registry
     TAC_RETIRE_LIMIT_EXCEEDED = "TAC_RETIRE_LIMIT_EXCEEDED"
+    # Firm application workflow
+    NO_PASSING_DEVICES = "NO_PASSING_DEVICES"
+    SIGNATURE_MISSING = "SIGNATURE_MISSING"
+    SIGNATURE_INVALID = "SIGNATURE_INVALID"
+    SIGNATURE_UNTRUSTED = "SIGNATURE_UNTRUSTED"
+    DOCUMENT_MISMATCH = "DOCUMENT_MISMATCH"
+    REVIEW_TAKEN = "REVIEW_TAKEN"
+    FEE_NOT_DEFINED = "FEE_NOT_DEFINED"
+    PAYMENT_AMOUNT_MISMATCH = "PAYMENT_AMOUNT_MISMATCH"
+    # Individual registrations
+    IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
+    DEVICE_LIMIT_EXCEEDED = "DEVICE_LIMIT_EXCEEDED"
+    REGISTRATION_PERIOD_OVER = "REGISTRATION_PERIOD_OVER"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -99,6 +112,63 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "eminseniz zorlayarak (force) yeniden yükleyin.",
         "This import would retire {retiring} of {active} active TACs ({percent}%); the limit "
         "is {limit}%. If the file is complete, import it again with force.",
+    ),
+    ErrorCode.IDEMPOTENCY_CONFLICT: (
+        "{reference} referansı daha önce farklı içerikli bir başvuru için kullanıldı; yeni bir "
+        "başvuru için yeni bir referans verin.",
+        "The reference {reference} was used before for a submission with other content; give "
+        "a new submission a new reference.",
+    ),
+    ErrorCode.DEVICE_LIMIT_EXCEEDED: (
+        "Sınır aşıldı: bir kişi adına {days} gün içinde en fazla {limit} cihaz kaydedilebilir; "
+        "bu kişi adına bu süre içinde {count} cihaz kayıtlı.",
+        "Limit reached: at most {limit} device(s) per person in {days} days; this person "
+        "already has {count} registered in that period.",
+    ),
+    ErrorCode.REGISTRATION_PERIOD_OVER: (
+        "Sınır aşıldı: cihaz ülkeye girişten sonraki {days} gün içinde kaydedilebilir; beyan "
+        "edilen giriş tarihi {entry_date}.",
+        "Limit reached: a device may be registered within {days} days of entering the "
+        "country; the declared entry date is {entry_date}.",
+    ),
+    ErrorCode.NO_PASSING_DEVICES: (
+        "Teknik kontrollerden geçen cihaz yok; başvuruya devam edilemez.",
+        "No device passed the technical checks; the application cannot go on.",
+    ),
+    ErrorCode.SIGNATURE_MISSING: (
+        "Yüklenen PDF elektronik imza içermiyor. Belgeyi e-imzanızla imzalayıp yeniden yükleyin.",
+        "The uploaded PDF carries no electronic signature. Sign it with your e-signature and "
+        "upload it again.",
+    ),
+    ErrorCode.SIGNATURE_INVALID: (
+        "Elektronik imza doğrulanamadı: {reason}",
+        "The electronic signature is not valid: {reason}",
+    ),
+    ErrorCode.SIGNATURE_UNTRUSTED: (
+        "İmza sertifikası ({signer}) Kurumca tanınan bir elektronik sertifika hizmet "
+        "sağlayıcısına bağlanamadı.",
+        "The signing certificate ({signer}) does not chain to a certificate authority the "
+        "regulator recognises.",
+    ),
+    ErrorCode.DOCUMENT_MISMATCH: (
+        "Yüklenen dosya MCKS'den indirilen {what} değil. İndirdiğiniz belgeyi değiştirmeden "
+        "imzalayıp yükleyin.",
+        "The uploaded file is not the {what} downloaded from MCKS. Sign the downloaded "
+        "document without changing it and upload it.",
+    ),
+    ErrorCode.REVIEW_TAKEN: (
+        "Başvuru {reviewer} tarafından incelemeye alınmış.",
+        "The application is being reviewed by {reviewer}.",
+    ),
+    ErrorCode.FEE_NOT_DEFINED: (
+        "{year} yılı kayıt ücreti belirlenemiyor: {missing} yılı için ücret ya da yeniden "
+        "değerleme oranı tanımlanmamış.",
+        "The registration fee for {year} cannot be worked out: {missing} has neither a fee "
+        "nor a revaluation rate.",
+    ),
+    ErrorCode.PAYMENT_AMOUNT_MISMATCH: (
+        "Ödenen tutar ({paid}) ücret bildirimindeki tutarla ({due}) aynı olmalı.",
+        "The amount paid ({paid}) must equal the fee notice's amount ({due}).",
     ),
 }
 

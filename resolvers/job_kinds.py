@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 HANDLER_MODULES: tuple[str, ...] = (
     "resolvers.applications.analysis",
+    "resolvers.operators.clones",
 )
 
 

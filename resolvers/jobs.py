@@ -211,7 +211,7 @@ async def retry_job(actor: Actor, job_id: int) -> Job:
     if not actor.is_staff:
         raise DomainError(ErrorCode.FORBIDDEN)
     async with in_transaction():
-        job = await Job.get_or_none(id=job_id).select_for_update()
+        job = await Job.filter(id=job_id).select_for_update().first()
         if job is None:
             raise not_found("İş", "Job", field="jobId")
         if job.status != JobStatus.DEAD:

@@ -17,6 +17,8 @@ from schema.common import CommonQueries
 from schema.errors import ErrorPolicy
 from schema.jobs.schema import JobMutations, JobQueries
 from schema.limits import limit_extensions
+from schema.operators.mutations import OperatorMutations
+from schema.operators.queries import OperatorQueries
 from schema.tac.mutations import TacMutations
 from schema.tac.queries import TacQueries
 
@@ -25,13 +27,21 @@ SDL_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 
 @strawberry.type
 class Query(
-    AccountQueries, ApplicationQueries, AuditQueries, JobQueries, TacQueries, CommonQueries
+    AccountQueries,
+    ApplicationQueries,
+    AuditQueries,
+    JobQueries,
+    TacQueries,
+    OperatorQueries,
+    CommonQueries,
 ):
     pass
 
 
 @strawberry.type
-class Mutation(AccountMutations, ApplicationMutations, JobMutations, TacMutations):
+class Mutation(
+    AccountMutations, ApplicationMutations, JobMutations, TacMutations, OperatorMutations
+):
     pass
 
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 
 from graphql import FieldNode, GraphQLError, get_named_type, is_introspection_type
 from graphql.validation import ValidationRule
 from strawberry.extensions import (
-    MaxAliasesLimiter,
+    AddValidationRules,
     MaxTokensLimiter,
-    QueryDepthLimiter,
+    ParserCache,
     SchemaExtension,
+    ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from gateway.settings import get_settings
 
@@ -45,11 +49,29 @@ class IntrospectionPolicy(SchemaExtension):
         yield
 
 
+@cache
+def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule], ...]:
+    # QueryDepthLimiter / MaxAliasesLimiter build a new rule class per instance, which would
+    # make every request's rule set unique and the validation cache useless: build them once
+    # per limit value instead.
+    return depth_rule(max_depth, None, None), aliases_rule(max_aliases)
+
+
+def _query_limits() -> AddValidationRules:
+    settings = get_settings()
+    return AddValidationRules(list(_limit_rules(settings.max_query_depth, settings.max_aliases)))
+
+
 def limit_extensions() -> list[object]:
     # Factories, read per request: shared instances are unsafe under concurrency.
     return [
-        lambda: QueryDepthLimiter(max_depth=get_settings().max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=get_settings().max_aliases),
+        _query_limits,
         lambda: MaxTokensLimiter(max_token_count=get_settings().max_query_tokens),
         IntrospectionPolicy,
+        # Parsing and validating a document costs more than a small query's execution (the
+        # operators' single-IMEI checks): both are cached per query text (bounded LRU). The
+        # validation cache is keyed by the document AND the rule set, so an outsider's
+        # introspection rule never shares an entry with staff.
+        ParserCache,
+        ValidationCache,
     ]

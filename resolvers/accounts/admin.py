@@ -11,6 +11,7 @@ from datetime import timedelta
 from tortoise.transactions import in_transaction
 
 from gateway.settings import get_settings
+from gateway.token_cache import forget_all
 from models import clock
 from models.accounts import AccessToken, Firm, MachineClient, User
 from models.ip_rules import normalise_allowlist
@@ -122,7 +123,7 @@ async def update_firm(
 ) -> Firm:
     require_admin(actor)
     async with in_transaction():
-        firm = await Firm.get_or_none(id=firm_id).select_for_update()
+        firm = await Firm.filter(id=firm_id).select_for_update().first()
         if firm is None:
             raise not_found("Firma", "Firm", field="firmId")
         changes: dict[str, object] = {}
@@ -137,6 +138,7 @@ async def update_firm(
             firm.is_active = changes["isActive"] = is_active
         await firm.save()
         await audit.record(actor, "firm.updated", "Firm", firm.id, changes, firm_id=firm.id)
+    forget_all()  # sessions may have ended: no cached actor outlives them
     return firm
 
 
@@ -233,7 +235,7 @@ async def reset_password(actor: Actor, user_id: int) -> NewUser:
     secret = temporary_password()
     password_hash = await hash_password(secret)
     async with in_transaction():
-        user = await User.get_or_none(id=user_id).select_for_update()
+        user = await User.filter(id=user_id).select_for_update().first()
         if user is None:
             raise not_found("Kullanıcı", "User", field="userId")
         user.password_hash = password_hash
@@ -245,13 +247,14 @@ async def reset_password(actor: Actor, user_id: int) -> NewUser:
             revoked_at=clock.now()
         )
         await audit.record(actor, "user.password_reset", "User", user.id, firm_id=user.firm_id)
+    forget_all()  # sessions may have ended: no cached actor outlives them
     return NewUser(user=user, temporary_password=secret)
 
 
 async def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
     require_admin(actor)
     async with in_transaction():
-        user = await User.get_or_none(id=user_id).select_for_update()
+        user = await User.filter(id=user_id).select_for_update().first()
         if user is None:
             raise not_found("Kullanıcı", "User", field="userId")
         user.is_active = active
@@ -263,6 +266,7 @@ async def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
         await audit.record(
             actor, "user.updated", "User", user.id, {"isActive": active}, firm_id=user.firm_id
         )
+    forget_all()  # sessions may have ended: no cached actor outlives them
     return user
 
 
@@ -381,7 +385,7 @@ async def update_client(
 ) -> MachineClient:
     require_admin(actor)
     async with in_transaction():
-        client = await MachineClient.get_or_none(id=client_id).select_for_update()
+        client = await MachineClient.filter(id=client_id).select_for_update().first()
         if client is None:
             raise not_found("İstemci", "Client", field="clientId")
         changes: dict[str, object] = {}
@@ -392,19 +396,21 @@ async def update_client(
             client.is_active = changes["isActive"] = is_active
         await client.save()
         await audit.record(actor, "client.updated", "MachineClient", client.id, changes)
+    forget_all()  # sessions may have ended: no cached actor outlives them
     return client
 
 
 async def revoke_token(actor: Actor, token_id: int) -> AccessToken:
     require_admin(actor)
     async with in_transaction():
-        access = await AccessToken.get_or_none(id=token_id).select_for_update()
+        access = await AccessToken.filter(id=token_id).select_for_update().first()
         if access is None:
             raise not_found("Erişim anahtarı", "Token", field="tokenId")
         if access.revoked_at is None:
             access.revoked_at = clock.now()
             await access.save(update_fields=["revoked_at"])
         await audit.record(actor, "token.revoked", "AccessToken", access.id)
+    forget_all()  # sessions may have ended: no cached actor outlives them
     return access
 
 

@@ -9,6 +9,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from gateway.settings import get_settings
+from gateway.token_cache import forget_all
 from models import clock
 from models.accounts import AccessToken, User
 from models.ip_rules import ip_allowed
@@ -145,6 +146,7 @@ async def logout(actor: Actor) -> None:
             revoked_at=clock.now()
         )
         await audit.record(actor, "auth.logout", "AccessToken", actor.token_id)
+    forget_all()  # the token ends now in this process, not when its cache entry expires
 
 
 async def change_password(actor: Actor, current_password: str, new_password: str) -> User:
@@ -168,4 +170,5 @@ async def change_password(actor: Actor, current_password: str, new_password: str
             .update(revoked_at=clock.now())
         )
         await audit.record(actor, "auth.password_changed", "User", user.id)
+    forget_all()  # sessions may have ended: no cached actor outlives them
     return user

@@ -182,8 +182,8 @@ class ApplicationPayload:
 
 @strawberry.type(name="DeviceListWarning")
 class DeviceListWarningType:
-    row: int
-    column: str
+    row: int | None
+    column: str | None = strawberry.field(description="Column letter; none for a text line.")
     message: str
 
 

@@ -1,0 +1,125 @@
+"""The facts about a set of IMEIs that decide their status, in one query per chunk.
+
+The hot path of operator checks: one `UNION ALL` over the whitelist, the blacklist, the
+pairings, open clone suspicions, first sightings and whitelist removals, with the IMEIs as
+ONE parameter (PostgreSQL `= ANY($1)` with an array, SQLite `json_each(?1)` with a JSON
+array), so a 10,000-IMEI batch costs a couple of round trips and no per-IMEI work in SQL
+text. Rows are plain tuples: no ORM objects on this path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from resolvers import bulk
+
+# PostgreSQL plans `= ANY($1)` once for any array length; SQLite's json_each has no
+# bound-variable limit either — chunks only keep single statements short.
+CHUNK = 5000
+
+_BRANCHES = (
+    "SELECT 'W', imei, status, brand, model_code, {no_time} FROM whitelist_entry WHERE imei {in_}",
+    "SELECT 'B', imei, reason, NULL, NULL, {no_time} FROM blacklist_entry WHERE imei {in_}",
+    "SELECT 'P', imei, msisdn, NULL, NULL, {no_time} FROM imei_pairing WHERE imei {in_}",
+    "SELECT 'C', imei, NULL, NULL, NULL, {no_time} FROM clone_suspicion "
+    "WHERE status = 'OPEN' AND imei {in_}",
+    "SELECT 'F', imei, NULL, NULL, NULL, first_seen_at FROM imei_first_seen WHERE imei {in_}",
+    "SELECT 'R', imei, reason, NULL, NULL, at FROM whitelist_change "
+    "WHERE op = 'REMOVE' AND imei {in_}",
+)
+_PG = {"in_": "= ANY($1::varchar[])", "no_time": "CAST(NULL AS TIMESTAMPTZ)"}
+_SQLITE = {"in_": "IN (SELECT value FROM json_each(?1))", "no_time": "NULL"}
+_PG_SQL = " UNION ALL ".join(_BRANCHES).format(**_PG)
+_SQLITE_SQL = " UNION ALL ".join(_BRANCHES).format(**_SQLITE)
+_PG_PUBLIC_SQL = " UNION ALL ".join(_BRANCHES[:2]).format(**_PG)
+_SQLITE_PUBLIC_SQL = " UNION ALL ".join(_BRANCHES[:2]).format(**_SQLITE)
+
+_PG_FIRST_SEEN = (
+    "INSERT INTO imei_first_seen (imei, first_seen_at) "
+    "SELECT unnest($1::varchar[]), $2 ON CONFLICT DO NOTHING"
+)
+_SQLITE_FIRST_SEEN = (
+    "INSERT OR IGNORE INTO imei_first_seen (imei, first_seen_at) "
+    "SELECT value, ?2 FROM json_each(?1)"
+)
+
+
+@dataclass(slots=True)
+class Facts:
+    """What the lists say about the looked-up IMEIs (absent IMEIs have no key)."""
+
+    whitelist: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # status, brand, model
+    blacklist: dict[str, str] = field(default_factory=dict)  # reason
+    pairing: dict[str, str] = field(default_factory=dict)  # msisdn
+    clone: set[str] = field(default_factory=set)
+    first_seen: dict[str, datetime] = field(default_factory=dict)
+    # Latest removal from the whitelist: (at, reason).
+    removal: dict[str, tuple[datetime, str]] = field(default_factory=dict)
+
+
+def as_datetime(value: object) -> datetime:
+    # asyncpg gives datetimes; SQLite gives the ISO text Tortoise and sqlite3 store.
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+def _chunks(imeis: Collection[str]) -> Iterable[list[str]]:
+    items = list(imeis)
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+async def lookup(imeis: Collection[str], with_history: bool = True) -> Facts:
+    """The facts for valid, normalised IMEIs. Without history (the public query) only the
+    whitelist and the blacklist are read."""
+    connection = bulk.current()
+    postgres = bulk.is_postgres(connection)
+    if with_history:
+        sql = _PG_SQL if postgres else _SQLITE_SQL
+    else:
+        sql = _PG_PUBLIC_SQL if postgres else _SQLITE_PUBLIC_SQL
+    facts = Facts()
+    for chunk in _chunks(imeis):
+        param: object = chunk if postgres else json.dumps(chunk)
+        _, rows = await connection.execute_query(sql, [param])
+        _collect(facts, rows)
+    return facts
+
+
+def _collect(facts: Facts, rows: Iterable[Any]) -> None:
+    for kind, imei, text, brand, model, at in rows:
+        key = str(imei)
+        if kind == "W":
+            facts.whitelist[key] = (str(text), str(brand), str(model))
+        elif kind == "B":
+            facts.blacklist[key] = str(text)
+        elif kind == "P":
+            facts.pairing[key] = str(text)
+        elif kind == "C":
+            facts.clone.add(key)
+        elif kind == "F":
+            facts.first_seen[key] = as_datetime(at)
+        else:
+            removed_at = as_datetime(at)
+            latest = facts.removal.get(key)
+            if latest is None or removed_at >= latest[0]:
+                facts.removal[key] = (removed_at, str(text or ""))
+
+
+async def record_first_seen(
+    imeis: Collection[str], at: datetime, connection: BaseDBAsyncClient | None = None
+) -> None:
+    """Start the grace clock of IMEIs seen for the first time: insert-or-ignore, so the
+    earliest sighting wins and concurrent checks of the same IMEI do not conflict."""
+    connection = bulk.current(connection)
+    postgres = bulk.is_postgres(connection)
+    for chunk in _chunks(imeis):
+        if postgres:
+            await connection.execute_query(_PG_FIRST_SEEN, [chunk, at])
+        else:
+            await connection.execute_query(_SQLITE_FIRST_SEEN, [json.dumps(chunk), at])

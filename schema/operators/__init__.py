@@ -1,0 +1,1 @@
+"""The operator interface in GraphQL: checks, feeds, blacklist, observations, clone list."""

@@ -1,0 +1,85 @@
+"""Operator-interface mutations: the blacklist and network observations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from models.roles import Role
+from resolvers.operators import blacklist
+from resolvers.operators import observations as uploads
+from schema.context import actor_of
+from schema.errors import mutate
+from schema.operators.types import (
+    BlacklistEntryType,
+    BlacklistPayload,
+    BlacklistReasonType,
+    ObservationReceiptType,
+    ObservationsPayload,
+)
+from schema.permissions import requires
+
+BLACKLIST_EDITORS = requires(Role.OPERATOR, Role.STAFF_REVIEWER, Role.STAFF_ADMIN)
+
+
+@strawberry.input
+class AddToBlacklistInput:
+    imei: str
+    reason: BlacklistReasonType  # type: ignore[valid-type]
+    reference: str = strawberry.field(description="The report's reference (e.g. police file).")
+    note: str = ""
+
+
+@strawberry.input
+class ObservationInput:
+    imei: str = strawberry.field(description="As the network sends it: 14, 15 or 16 digits.")
+    imsi: str
+    seen_at: datetime
+    msisdn: str = ""
+
+
+@strawberry.type
+class OperatorMutations:
+    @strawberry.mutation(
+        extensions=BLACKLIST_EDITORS, description="Blacklist a lost, stolen or barred IMEI."
+    )
+    async def add_to_blacklist(self, info: Info, input: AddToBlacklistInput) -> BlacklistPayload:
+        return await mutate(
+            info,
+            blacklist.add(actor_of(info), input.imei, input.reason, input.reference, input.note),
+            lambda entry: BlacklistPayload(entry=BlacklistEntryType.of(entry)),
+            lambda errors: BlacklistPayload(errors=errors),
+        )
+
+    @strawberry.mutation(
+        extensions=BLACKLIST_EDITORS,
+        description="Lift a blacklisting (device recovered). An operator lifts only its own.",
+    )
+    async def remove_from_blacklist(self, info: Info, imei: str, note: str) -> BlacklistPayload:
+        return await mutate(
+            info,
+            blacklist.remove(actor_of(info), imei, note),
+            lambda entry: BlacklistPayload(entry=BlacklistEntryType.of(entry)),
+            lambda errors: BlacklistPayload(errors=errors),
+        )
+
+    @strawberry.mutation(
+        extensions=requires(Role.OPERATOR),
+        description="Upload network observations (up to 10,000). Idempotent by `batchKey`, "
+        "the operator's own id for the batch: a retry stores nothing twice.",
+    )
+    async def submit_observations(
+        self, info: Info, batch_key: str, observations: list[ObservationInput]
+    ) -> ObservationsPayload:
+        items = [
+            uploads.Observation(imei=o.imei, imsi=o.imsi, seen_at=o.seen_at, msisdn=o.msisdn)
+            for o in observations
+        ]
+        return await mutate(
+            info,
+            uploads.submit(actor_of(info), batch_key, items),
+            lambda receipt: ObservationsPayload(receipt=ObservationReceiptType.of(receipt)),
+            lambda errors: ObservationsPayload(errors=errors),
+        )

@@ -1,0 +1,213 @@
+"""GraphQL shapes of the operator interface.
+
+`ImeiCheck` is the hot path: plain attribute fields only (no resolvers, no per-item
+extensions), filled from `resolvers.operators.checks.ImeiCheck` objects as they are.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from models.imei_status import ImeiStatus, Verdict
+from models.network import CloneStatus, CloneSuspicion
+from models.registry import (
+    BlacklistEntry,
+    BlacklistReason,
+    ChangeOp,
+    WhitelistSource,
+    WhitelistStatus,
+)
+from resolvers.operators.checks import PublicStatus
+from resolvers.operators.observations import ObservationReceipt, RejectedObservation
+from schema.common import PageInfo
+from schema.errors import UserError
+
+VerdictType = strawberry.enum(Verdict, name="Verdict")
+ImeiStatusType = strawberry.enum(ImeiStatus, name="ImeiStatus")
+ChangeOpType = strawberry.enum(ChangeOp, name="ChangeOp")
+BlacklistReasonType = strawberry.enum(BlacklistReason, name="BlacklistReason")
+WhitelistStatusType = strawberry.enum(WhitelistStatus, name="WhitelistStatus")
+WhitelistSourceType = strawberry.enum(WhitelistSource, name="WhitelistSource")
+CloneStatusType = strawberry.enum(CloneStatus, name="CloneStatus")
+
+
+@strawberry.type(name="ImeiCheck")
+class ImeiCheckType:
+    imei: str = strawberry.field(
+        description="As normalised (15 digits); the input as given when it is not an IMEI."
+    )
+    verdict: VerdictType  # type: ignore[valid-type]
+    status: ImeiStatusType  # type: ignore[valid-type]
+    reason: str | None = strawberry.field(
+        description="Blacklist reason, removal reason, or why a paired IMEI is blocked "
+        "(MSISDN_REQUIRED, MSISDN_MISMATCH)."
+    )
+    brand: str | None
+    model: str | None
+    grace_ends_at: datetime | None = strawberry.field(description="Only for GRACE_PERIOD.")
+
+
+@strawberry.type(
+    name="PublicImeiStatus",
+    description="Whether an IMEI is registered: no personal data, no pairing detail.",
+)
+class PublicImeiStatusType:
+    imei: str
+    registered: bool
+    status: ImeiStatusType = strawberry.field(  # type: ignore[valid-type]
+        description="REGISTERED, PROVISIONAL, BLACKLISTED, NOT_REGISTERED or INVALID."
+    )
+    brand: str | None
+    model: str | None
+
+    @staticmethod
+    def of(answer: PublicStatus) -> PublicImeiStatusType:
+        return PublicImeiStatusType(
+            imei=answer.imei,
+            registered=answer.registered,
+            status=answer.status,
+            brand=answer.brand,
+            model=answer.model,
+        )
+
+
+@strawberry.type(name="WhitelistChange", description="One entry of the whitelist feed.")
+class WhitelistChangeType:
+    cursor: str = strawberry.field(description="Resume the feed after this change.")
+    op: ChangeOpType  # type: ignore[valid-type]
+    imei: str
+    status: WhitelistStatusType  # type: ignore[valid-type]
+    source: WhitelistSourceType  # type: ignore[valid-type]
+    brand: str
+    model: str
+    reason: str = strawberry.field(description="Why (e.g. the rejection reason of a removal).")
+    at: datetime
+
+
+@strawberry.type(name="BlacklistChange", description="One entry of the blacklist feed.")
+class BlacklistChangeType:
+    cursor: str
+    op: ChangeOpType  # type: ignore[valid-type]
+    imei: str
+    reason: BlacklistReasonType  # type: ignore[valid-type]
+    note: str = strawberry.field(description="Why it was added or removed (e.g. recovered).")
+    at: datetime
+
+
+@strawberry.type
+class WhitelistChangeConnection:
+    items: list[WhitelistChangeType]
+    page_info: PageInfo
+
+
+@strawberry.type
+class BlacklistChangeConnection:
+    items: list[BlacklistChangeType]
+    page_info: PageInfo
+
+
+@strawberry.type(name="BlacklistEntry")
+class BlacklistEntryType:
+    imei: str
+    reason: BlacklistReasonType  # type: ignore[valid-type]
+    reference: str
+    reported_by: str
+    created_at: datetime
+
+    @staticmethod
+    def of(entry: BlacklistEntry) -> BlacklistEntryType:
+        return BlacklistEntryType(
+            imei=entry.imei,
+            reason=entry.reason,
+            reference=entry.reference,
+            reported_by=entry.reported_by,
+            created_at=entry.created_at,
+        )
+
+
+@strawberry.type(name="RejectedObservation")
+class RejectedObservationType:
+    index: int = strawberry.field(description="Position in the uploaded list, from 0.")
+    field: str
+    reason: str = strawberry.field(
+        description="INVALID_IMEI, INVALID_IMSI, INVALID_MSISDN or IN_THE_FUTURE."
+    )
+
+    @staticmethod
+    def of(rejection: RejectedObservation) -> RejectedObservationType:
+        return RejectedObservationType(
+            index=rejection.index, field=rejection.field, reason=rejection.reason
+        )
+
+
+@strawberry.type(name="ObservationReceipt")
+class ObservationReceiptType:
+    batch_key: str
+    accepted: int
+    rejected: int
+    received_at: datetime
+    replayed: bool = strawberry.field(
+        description="This batch key was uploaded before: nothing was stored this time."
+    )
+    rejections: list[RejectedObservationType]
+
+    @staticmethod
+    def of(receipt: ObservationReceipt) -> ObservationReceiptType:
+        return ObservationReceiptType(
+            batch_key=receipt.batch_key,
+            accepted=receipt.accepted,
+            rejected=receipt.rejected,
+            received_at=receipt.received_at,
+            replayed=receipt.replayed,
+            rejections=[RejectedObservationType.of(r) for r in receipt.rejections],
+        )
+
+
+@strawberry.type(name="CloneSuspicion")
+class CloneSuspicionType:
+    id: int
+    imei: str
+    firm_id: int | None
+    brand: str
+    model: str
+    imsi_count: int = strawberry.field(description="Subscribers (IMSIs) seen inside the window.")
+    status: CloneStatusType  # type: ignore[valid-type]
+    detected_at: datetime
+    closed_at: datetime | None
+
+    @staticmethod
+    def of(suspicion: CloneSuspicion) -> CloneSuspicionType:
+        return CloneSuspicionType(
+            id=suspicion.id,
+            imei=suspicion.imei,
+            firm_id=suspicion.firm_id,
+            brand=suspicion.brand,
+            model=suspicion.model_code,
+            imsi_count=suspicion.imsi_count,
+            status=suspicion.status,
+            detected_at=suspicion.detected_at,
+            closed_at=suspicion.closed_at,
+        )
+
+
+@strawberry.type
+class CloneSuspicionConnection:
+    items: list[CloneSuspicionType]
+    page_info: PageInfo
+
+
+# --- payloads ----------------------------------------------------------------------------
+
+
+@strawberry.type
+class BlacklistPayload:
+    entry: BlacklistEntryType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ObservationsPayload:
+    receipt: ObservationReceiptType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
