@@ -190,12 +190,15 @@ async def run(xlsx: Path, devices: int, database_url: str) -> None:
     from models import clock
     from models.accounts import Firm, User
     from models.applications import Application
+    from models.documents import DocumentKind
     from models.roles import FirmKind, Role
     from resolvers import jobs
     from resolvers.actor import Actor
     from resolvers.applications import devices as device_lists
     from resolvers.applications import drafts
     from resolvers.job_kinds import load_handlers
+    from resolvers.workflow import documents as workflow_documents
+    from resolvers.workflow.requirements import ce_requirements
 
     load_handlers()
     await migrate(database_url)
@@ -243,6 +246,15 @@ async def run(xlsx: Path, devices: int, database_url: str) -> None:
             user, application.id, chunks_of(xlsx), "bench.xlsx"
         )
         t1 = time.perf_counter()
+        # The documents a submission needs: the invoice scan, a CE scan per model.
+        scan = b"\xff\xd8\xff\xe0" + b"\x00" * 1024 + b"\xff\xd9"
+        await workflow_documents.upload_application_document(
+            user, application.id, DocumentKind.INVOICE, scan, "fatura.jpg"
+        )
+        for group in await ce_requirements(application):
+            await workflow_documents.upload_ce_certificate(
+                user, group.brand, group.model, scan, "ce.jpg"
+            )
         await drafts.submit(user, application.id)
         await drafts.send_to_analysis(supervisor, application.id)
         await jobs.drain("bench")

@@ -164,7 +164,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(url: str, port: int, token_cache_seconds: int) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, port: int, token_cache_seconds: int, workers: int = 1
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "MCKS_ENV": "test",
@@ -178,6 +180,7 @@ def start_server(url: str, port: int, token_cache_seconds: int) -> subprocess.Po
     command = [
         sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app",
         "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
+        "--workers", str(workers),
     ]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
@@ -367,6 +370,7 @@ def main() -> int:
         help="offered request rates (requests/s, all clients together) for the paced runs",
     )
     parser.add_argument("--token-cache-seconds", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
@@ -381,7 +385,8 @@ def main() -> int:
         seeded = asyncio.run(prepare(url, args.entries))
         print(f"   seeded in {seeded:.1f} s", flush=True)
         port = free_port()
-        server = start_server(url, port, args.token_cache_seconds)
+        server = start_server(url, port, args.token_cache_seconds, args.workers)
+        print(f"   server: {args.workers} uvicorn worker process(es)", flush=True)
         try:
             for kind, label in (
                 ("batches", "(a) batches of 1,000 (imei verdict status reason)"),

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
+from gateway.annex_exports import application_ek2, application_ek3
 from gateway.db import close_db, init_db
+from gateway.demo import start_demo_authorities
 from gateway.downloads import application_devices_xlsx, device_list_template
 from gateway.exports import blacklist_csv, whitelist_csv
 from gateway.graphql_view import graphql_app
@@ -33,6 +35,9 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await init_db()
+        stack = AsyncExitStack()
+        if manage_db and settings.development:
+            await start_demo_authorities(stack)
         stop = asyncio.Event()
         worker_task = None
         if manage_db and settings.in_process_worker:
@@ -51,6 +56,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             stop.set()
             if worker_task is not None:
                 await worker_task
+            await stack.aclose()
             if manage_db:
                 await close_db()
 
@@ -62,6 +68,8 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             Route("/files/{file_id}", download_file),
             Route("/templates/device-list.xlsx", device_list_template),
             Route("/applications/{application_id}/devices.xlsx", application_devices_xlsx),
+            Route("/applications/{application_id}/ek2.txt", application_ek2),
+            Route("/applications/{application_id}/ek3.txt", application_ek3),
             Route("/exports/whitelist.csv", whitelist_csv),
             Route("/exports/blacklist.csv", blacklist_csv),
             WebSocketRoute("/graphql", graphql),

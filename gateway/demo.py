@@ -5,15 +5,22 @@ Only for development: the demo passwords and machine tokens are printed in the R
 
 from __future__ import annotations
 
+import logging
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
+from gateway.settings import get_settings, updated
 from models import clock
 from models.accounts import AccessToken, Firm, MachineClient, User
+from models.fees import FeeYear
 from models.roles import ClientKind, FirmKind, Role
 from models.tac import TacModel
 from resolvers.accounts.credentials import hash_password, hash_token
+
+log = logging.getLogger("mcks.demo")
 
 DEMO_PASSWORD = "Demo.Sifre.2026"
 
@@ -48,10 +55,38 @@ DEMO_TACS = (
     ("35123456", "NOKIA", "TA-1203", "Nokia 105", "Feature phone", 1),
 )
 
+DEMO_FEES = (
+    (2025, 250_000, None),  # 2,500.00 TL per IMEI
+    (2026, None, Decimal("0.4379")),
+    (2027, None, Decimal("0.3000")),
+)
+
 DEMO_CLIENTS = (
     ("Demo GSM Operatörü", ClientKind.OPERATOR, "DEMOGSM", "mcks_demo_operator_token"),
     ("e-Devlet Kapısı", ClientKind.E_DEVLET, None, "mcks_demo_edevlet_token"),
 )
+
+
+AUTHORITY_KINDS = ("customs", "border_records", "population_registry")
+
+
+async def start_demo_authorities(stack: AsyncExitStack) -> str | None:
+    """In development with no authority configured, serve the authorities' simulator on
+    loopback and point the verification adapters at it, so the demo verifies declarations
+    end to end (markers like `SIM-NO-ENTRY` in a name reach the refusal paths)."""
+    settings = get_settings()
+    if any(getattr(settings, f"authority_{kind}_url") for kind in AUTHORITY_KINDS):
+        return None
+    from integrations.authorities.simulator import DEFAULT_API_KEY, serve_simulator
+
+    url: str = await stack.enter_async_context(serve_simulator(port=0))
+    updated(
+        **{f"authority_{kind}_url": url for kind in AUTHORITY_KINDS},
+        **{f"authority_{kind}_api_key": DEFAULT_API_KEY for kind in AUTHORITY_KINDS},
+        verification_interval_minutes=1,
+    )
+    log.info("demo: verification authorities simulated at %s", url)
+    return url
 
 
 async def load_demo() -> list[str]:
@@ -90,6 +125,16 @@ async def load_demo() -> list[str]:
                     device_type=device_type,
                     imei_count=count,
                     created_at=now,
+                    updated_at=now,
+                )
+        # Art. 15 fees: a base year's fee, then the yearly revaluation rates.
+        for year, fee_kurus, rate in DEMO_FEES:
+            if not await FeeYear.filter(year=year).exists():
+                await FeeYear.create(
+                    year=year,
+                    fee_kurus=fee_kurus,
+                    revaluation_rate=rate,
+                    updated_by="demo",
                     updated_at=now,
                 )
         for name, kind, code, token in DEMO_CLIENTS:

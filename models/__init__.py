@@ -12,5 +12,12 @@ MODEL_MODULES: list[str] = [
     "models.tac",
     "models.registry",
     "models.applications",
+    "models.documents",
+    "models.progress",
+    "models.payments",
+    "models.fees",
+    "models.notifications",
     "models.network",
+    "models.individuals",
+    "models.after",
 ]

@@ -5,8 +5,9 @@ IMEI. The first matching line wins:
 
 1. `INVALID` (BLOCK) — not an IMEI (see `models.imei.normalise_network_imei`).
 2. `BLACKLISTED` (BLOCK) — lost, stolen or barred; `reason` is the blacklist reason.
-3. `PAIRED` — paired with one MSISDN (Tebliğ art. 14): ALLOW only with that MSISDN, BLOCK
-   without one or with another (`reason` says which; the paired number is never shown).
+3. `PAIRED` — on the whitelist and paired with one MSISDN (Tebliğ art. 14): ALLOW only with
+   that MSISDN, BLOCK without one or with another (`reason` says which; the paired number
+   is never shown). A paired IMEI taken off the whitelist falls to line 6.
 4. `CLONE_SUSPECTED` (ALLOW) — a registered IMEI seen with several subscribers; allowed
    until it is paired, so the legitimate owner is not cut off before the firm acts.
 5. `REGISTERED` / `PROVISIONAL` (ALLOW) — on the whitelist (provisional: an individual's
@@ -118,7 +119,9 @@ def decide(
     """
     if blacklist_reason is not None:
         return Decision(Verdict.BLOCK, ImeiStatus.BLACKLISTED, blacklist_reason)
-    if paired_msisdn is not None:
+    # A pairing governs a registered IMEI only: once the IMEI leaves the whitelist (rejected,
+    # removed by staff, replaced, corrected) it is blocked whatever number it comes with.
+    if paired_msisdn is not None and whitelist_status is not None:
         if msisdn is None:
             return _PAIRED_NO_MSISDN
         return _PAIRED_OK if msisdn == paired_msisdn else _PAIRED_OTHER

@@ -7,6 +7,7 @@ take that action from the current status and where it leads.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from models.labels import register
@@ -57,6 +58,7 @@ class Action(StrEnum):
     REJECT = "REJECT"
     RETURN_INCOMPLETE = "RETURN_INCOMPLETE"
     RECORD_PAYMENT = "RECORD_PAYMENT"
+    RECORD_PAYMENT_WITHOUT_CUSTOMS = "RECORD_PAYMENT_WITHOUT_CUSTOMS"
     COMPLETE_CUSTOMS = "COMPLETE_CUSTOMS"
     CANCEL = "CANCEL"
     REOPEN = "REOPEN"
@@ -119,6 +121,15 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.AWAITING_CUSTOMS_DOCUMENTS,
         ARCHIVE,
     ),
+    # Devices made here clear no customs (art. 8(3)): the payment completes the application.
+    Transition(
+        Action.RECORD_PAYMENT_WITHOUT_CUSTOMS,
+        frozenset({S.AWAITING_PAYMENT}),
+        S.COMPLETED,
+        ARCHIVE,
+    ),
+    # E-signature path: the firm uploads the e-signed cover letter; wet path: archive staff
+    # receive the petition and the copies (guide §6.1, §6.2).
     Transition(
         Action.COMPLETE_CUSTOMS,
         frozenset({S.AWAITING_CUSTOMS_DOCUMENTS}),
@@ -162,6 +173,17 @@ IN_PROGRESS = frozenset(
 EDITABLE = frozenset({S.DRAFT})
 
 
+def clears_customs(kind: ApplicationKind, production_date: date | None) -> bool:
+    """Imported devices clear customs (art. 8(2)) and owe its documents afterwards (guide §6);
+    manufactured ones (art. 8(3)) do not. Mainboards and swap devices may be either: a
+    production date says they were made here."""
+    if kind in (ApplicationKind.IMPORT, ApplicationKind.TEST):
+        return True
+    if kind in (ApplicationKind.MAINBOARD, ApplicationKind.SWAP):
+        return production_date is None
+    return False
+
+
 class TransitionRefused(Exception):
     def __init__(self, action: Action, status: ApplicationStatus, role_allowed: bool) -> None:
         self.action, self.status, self.role_allowed = action, status, role_allowed
@@ -175,6 +197,11 @@ def transition_for(action: Action, status: ApplicationStatus, role: Role | None)
     if not role_ok or status not in transition.sources:
         raise TransitionRefused(action, status, role_ok)
     return transition
+
+
+def role_may(action: Action, role: Role | None) -> bool:
+    """Whether the role takes part in `action` at all (whatever the status)."""
+    return role in _BY_ACTION[action].roles
 
 
 def actions_available(status: ApplicationStatus, role: Role | None) -> list[Action]:

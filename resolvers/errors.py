@@ -43,6 +43,15 @@ class ErrorCode(StrEnum):
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     DEVICE_LIMIT_EXCEEDED = "DEVICE_LIMIT_EXCEEDED"
     REGISTRATION_PERIOD_OVER = "REGISTRATION_PERIOD_OVER"
+    # After registration: replacements, corrections, pairing
+    IMEI_NOT_REGISTERED = "IMEI_NOT_REGISTERED"
+    IMEI_OF_ANOTHER_FIRM = "IMEI_OF_ANOTHER_FIRM"
+    IMEI_NOT_HELD = "IMEI_NOT_HELD"
+    IMEI_ALREADY_USED = "IMEI_ALREADY_USED"
+    REPORT_OUTDATED = "REPORT_OUTDATED"
+    CORRECTION_CHECKS_FAILED = "CORRECTION_CHECKS_FAILED"
+    IMEI_NOT_PAIRABLE = "IMEI_NOT_PAIRABLE"
+    ALREADY_PAIRED = "ALREADY_PAIRED"
 
 
 MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -169,6 +178,48 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.PAYMENT_AMOUNT_MISMATCH: (
         "Ödenen tutar ({paid}) ücret bildirimindeki tutarla ({due}) aynı olmalı.",
         "The amount paid ({paid}) must equal the fee notice's amount ({due}).",
+    ),
+    ErrorCode.IMEI_NOT_REGISTERED: (
+        "{imei} IMEI numarası beyaz listede kayıtlı değil.",
+        "The IMEI {imei} is not on the whitelist.",
+    ),
+    ErrorCode.IMEI_OF_ANOTHER_FIRM: (
+        "{imei} IMEI numarası firmanızca kaydedilmemiş; bu bildirimi yalnızca cihazı ithal "
+        "eden ya da üreten firma yapabilir.",
+        "The IMEI {imei} was not registered by your firm; only the firm that imported or "
+        "made the device may report it.",
+    ),
+    ErrorCode.IMEI_NOT_HELD: (
+        "{imei} IMEI numarası, firmanızın anakart ya da takas cihaz başvurularında beyaz "
+        "listeye alınmayı bekleyen IMEI'ler arasında yok.",
+        "The IMEI {imei} is not among the IMEIs of your firm's mainboard or swap-device "
+        "applications waiting to enter the whitelist.",
+    ),
+    ErrorCode.IMEI_ALREADY_USED: (
+        "{imei} IMEI numarası daha önce {old} yerine bildirildi; yeni IMEI bir kez kullanılır.",
+        "The IMEI {imei} was already reported in place of {old}; a new IMEI is used once.",
+    ),
+    ErrorCode.REPORT_OUTDATED: (
+        "Bildirim kontrol edildikten sonra {count} satır geçersiz hale geldi; hiçbir değişiklik "
+        "uygulanmadı. Satırları yeniden inceleyip kararınızı tekrar verin.",
+        "Since the report was checked, {count} line(s) became invalid; nothing was applied. "
+        "Review the lines and decide again.",
+    ),
+    ErrorCode.CORRECTION_CHECKS_FAILED: (
+        "Doğru IMEI {imei} teknik kontrollerden geçmedi: {reasons}.",
+        "The right IMEI {imei} fails the technical checks: {reasons}.",
+    ),
+    ErrorCode.IMEI_NOT_PAIRABLE: (
+        "{imei} IMEI numarası için açık bir klon şüphesi ya da Kurum işareti yok; yalnızca "
+        "bunlar bir GSM numarasıyla eşleştirilebilir.",
+        "The IMEI {imei} is neither suspected of being cloned nor flagged by the regulator; "
+        "only such IMEIs are paired with a phone number.",
+    ),
+    ErrorCode.ALREADY_PAIRED: (
+        "{imei} IMEI numarası zaten bir GSM numarasıyla eşleştirilmiş; eşleştirmeyi yalnızca "
+        "Kurum değiştirebilir.",
+        "The IMEI {imei} is already paired with a phone number; only the regulator may change "
+        "a pairing.",
     ),
 }
 

@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 
 HANDLER_MODULES: tuple[str, ...] = (
     "resolvers.applications.analysis",
+    "resolvers.workflow.notifications",
     "resolvers.operators.clones",
+    "resolvers.individuals.verification",
 )
 
 

@@ -10,17 +10,23 @@ from strawberry.types import ExecutionContext
 
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
+from schema.after.mutations import AfterRegistrationMutations
+from schema.after.queries import AfterRegistrationQueries
 from schema.applications.mutations import ApplicationMutations
 from schema.applications.queries import ApplicationQueries
 from schema.audit.queries import AuditQueries
 from schema.common import CommonQueries
 from schema.errors import ErrorPolicy
+from schema.individuals.mutations import IndividualMutations
+from schema.individuals.queries import IndividualQueries
 from schema.jobs.schema import JobMutations, JobQueries
 from schema.limits import limit_extensions
 from schema.operators.mutations import OperatorMutations
 from schema.operators.queries import OperatorQueries
 from schema.tac.mutations import TacMutations
 from schema.tac.queries import TacQueries
+from schema.workflow.mutations import WorkflowMutations
+from schema.workflow.queries import WorkflowQueries
 
 SDL_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 
@@ -29,10 +35,13 @@ SDL_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 class Query(
     AccountQueries,
     ApplicationQueries,
+    WorkflowQueries,
     AuditQueries,
     JobQueries,
     TacQueries,
     OperatorQueries,
+    IndividualQueries,
+    AfterRegistrationQueries,
     CommonQueries,
 ):
     pass
@@ -40,7 +49,14 @@ class Query(
 
 @strawberry.type
 class Mutation(
-    AccountMutations, ApplicationMutations, JobMutations, TacMutations, OperatorMutations
+    AccountMutations,
+    ApplicationMutations,
+    WorkflowMutations,
+    JobMutations,
+    TacMutations,
+    OperatorMutations,
+    IndividualMutations,
+    AfterRegistrationMutations,
 ):
     pass
 

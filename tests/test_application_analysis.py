@@ -23,6 +23,7 @@ from resolvers import jobs
 from resolvers.job_kinds import load_handlers
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.uploads import imei, upload, xlsx
+from tests.support.workflow import attach_documents
 
 load_handlers()
 
@@ -191,6 +192,7 @@ async def test_a_messy_shipment_is_analysed_device_by_device(client):
     assert uploaded["errors"] == []
     assert uploaded["deviceCount"] == 15 and uploaded["imeiCount"] == 19
 
+    await attach_documents(client, user, application_id)
     submitted = (await gql(client, SUBMIT, {"id": application_id}, token=user))["data"][
         "submitApplication"
     ]
@@ -257,6 +259,7 @@ async def test_running_the_analysis_again_gives_the_same_results(client):
     user, supervisor = await login(client, "a.user"), await login(client, "a.super")
     application_id = await create_draft(client, user)
     await upload(client, user, application_id, content)
+    await attach_documents(client, user, application_id)
     await gql(client, SUBMIT, {"id": application_id}, token=user)
     await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
     await jobs.drain()
@@ -280,6 +283,7 @@ async def test_an_analysis_interrupted_by_a_dead_worker_is_finished_by_another(c
     user, supervisor = await login(client, "a.user"), await login(client, "a.super")
     application_id = await create_draft(client, user)
     await upload(client, user, application_id, content)
+    await attach_documents(client, user, application_id)
     await gql(client, SUBMIT, {"id": application_id}, token=user)
     await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
     clock.freeze(clock.now())
@@ -317,6 +321,7 @@ async def test_test_devices_skip_the_imei_standard_checks(client):
         client, user, "TEST", {**IMPORT_DATA, "testDevicesDeclared": True}
     )
     await upload(client, user, application_id, content)
+    await attach_documents(client, user, application_id)
     submitted = await gql(client, SUBMIT, {"id": application_id}, token=user)
     assert submitted["data"]["submitApplication"]["errors"] == []
     await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
@@ -343,6 +348,7 @@ async def test_an_incomplete_application_is_not_submitted_and_says_what_is_missi
         "originCountry",
         "invoiceNo",
         "invoiceDate",
+        "invoiceScan",
         "testDevicesDeclared",
         "deviceList",
     }
@@ -368,6 +374,7 @@ async def test_the_firm_downloads_the_template_and_its_failing_devices(client):
 
     application_id = await create_draft(client, user)
     await upload(client, user, application_id, content)
+    await attach_documents(client, user, application_id)
     await gql(client, SUBMIT, {"id": application_id}, token=user)
     await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
     await jobs.drain()
@@ -407,3 +414,37 @@ async def test_the_firm_downloads_the_template_and_its_failing_devices(client):
     assert (
         await client.get(f"/applications/{application_id}/devices.xlsx", headers=other)
     ).status_code == 404
+
+
+async def test_an_imei_held_for_a_mainboard_replacement_counts_as_registered(client):
+    from models.progress import HeldImei
+
+    world = await make_world()
+    await seed_registry()
+    held = imei(SAMSUNG + "800001")
+    await HeldImei.create(
+        imei=held,
+        application_id=999,
+        firm_id=world.firm_b.id,
+        brand="SAMSUNG",
+        model_code="SM-G9359",
+        kind=ApplicationKind.MAINBOARD,
+        held_at=clock.now(),
+    )
+    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
+    application_id = await create_draft(client, user)
+    await upload(
+        client,
+        user,
+        application_id,
+        xlsx([("SAMSUNG", "SM-G9359", held), ("SAMSUNG", "SM-G9359", imei(SAMSUNG + "800002"))]),
+    )
+    await attach_documents(client, user, application_id)
+    await gql(client, SUBMIT, {"id": application_id}, token=user)
+    await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
+    await jobs.drain()
+    devices, _ = await all_devices(client, user, application_id)
+    assert {d["rowNumber"]: [r["code"] for r in d["reasons"]] for d in devices} == {
+        2: ["ALREADY_REGISTERED"],
+        3: [],
+    }

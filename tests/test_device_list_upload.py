@@ -11,6 +11,7 @@ from resolvers import jobs
 from resolvers.job_kinds import load_handlers
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.uploads import imei, upload, xlsx
+from tests.support.workflow import attach_documents
 from tests.test_application_analysis import (
     APPLE,
     IMPORT_DATA,
@@ -117,6 +118,7 @@ async def test_the_list_is_frozen_once_submitted_and_other_firms_cannot_touch_it
     application_id = await create_draft(client, user)
     content = xlsx([("APPLE", "A2403", imei(APPLE + "600001"), imei(APPLE + "600002"))])
     await upload(client, user, application_id, content)
+    await attach_documents(client, user, application_id)
     assert (await gql(client, SUBMIT, {"id": application_id}, token=user))["data"][
         "submitApplication"
     ]["errors"] == []

@@ -70,6 +70,88 @@ ID_OPERATIONS = {
         "app_b",
         "PAYLOAD:NOT_FOUND",
     ),
+    # The firm workflow: firm steps answer NOT_FOUND for another firm's application; staff
+    # steps are not for firms at all.
+    "applicationWorkflow": (
+        "query($id: Int!) { applicationWorkflow(applicationId: $id) { status } }",
+        "app_b",
+        "NOT_FOUND",
+    ),
+    "uploadApplicationDocument": (
+        "mutation($id: Int!, $file: Upload!) { uploadApplicationDocument(applicationId: $id, kind: INVOICE, file: $file) { errors { code } } }",
+        "app_b",
+        "UPLOAD:NOT_FOUND",
+    ),
+    "chooseSignatureMethod": (
+        "mutation($id: Int!) { chooseSignatureMethod(applicationId: $id, method: E_SIGNATURE) { errors { code } } }",
+        "app_b",
+        "PAYLOAD:NOT_FOUND",
+    ),
+    "uploadSignedApplication": (
+        "mutation($id: Int!, $file: Upload!) { uploadSignedApplication(applicationId: $id, file: $file) { errors { code } } }",
+        "app_b",
+        "UPLOAD:NOT_FOUND",
+    ),
+    "receiveHardcopy": (
+        "mutation($id: Int!) { receiveHardcopy(applicationId: $id) { errors { code } } }",
+        "app_b",
+        "FORBIDDEN",
+    ),
+    "takeApplicationForReview": (
+        "mutation($id: Int!) { takeApplicationForReview(applicationId: $id) { errors { code } } }",
+        "app_b",
+        "FORBIDDEN",
+    ),
+    "approveApplication": (
+        "mutation($id: Int!) { approveApplication(applicationId: $id) { errors { code } } }",
+        "app_b",
+        "FORBIDDEN",
+    ),
+    "rejectApplication": (
+        'mutation($id: Int!) { rejectApplication(applicationId: $id, reason: "x") { errors { code } } }',
+        "app_b",
+        "FORBIDDEN",
+    ),
+    "returnApplicationIncomplete": (
+        'mutation($id: Int!) { returnApplicationIncomplete(applicationId: $id, reason: "x") { errors { code } } }',
+        "app_b",
+        "FORBIDDEN",
+    ),
+    "recordPayment": (
+        'mutation($id: Int!) { recordPayment(input: {applicationId: $id, method: VIRTUAL_POS, amount: "1"}) { errors { code } } }',
+        "app_b",
+        "FORBIDDEN",
+    ),
+    "uploadCustomsDocuments": (
+        "mutation($id: Int!, $file: Upload!) { uploadCustomsDocuments(applicationId: $id, file: $file) { errors { code } } }",
+        "app_b",
+        "UPLOAD:NOT_FOUND",
+    ),
+    "uploadSignedCoverLetter": (
+        "mutation($id: Int!, $file: Upload!) { uploadSignedCoverLetter(applicationId: $id, file: $file) { errors { code } } }",
+        "app_b",
+        "UPLOAD:NOT_FOUND",
+    ),
+    "receiveCustomsDocuments": (
+        "mutation($id: Int!) { receiveCustomsDocuments(applicationId: $id) { errors { code } } }",
+        "app_b",
+        "FORBIDDEN",
+    ),
+    "ceCertificates": (
+        "query($id: Int!) { ceCertificates(firmId: $id) { items { id } } }",
+        "firm_b",
+        "EMPTY",
+    ),
+    "customsDeadlines": (
+        "query($id: Int!) { customsDeadlines(firmId: $id) { items { customsDueAt } } }",
+        "firm_b",
+        "EMPTY",
+    ),
+    "overdueApplications": (
+        "query($id: Int!) { overdueApplications(firmId: $id) { items { customsDueAt } } }",
+        "firm_b",
+        "FORBIDDEN",
+    ),
     "clientTokens": (
         "query($id: Int!) { clientTokens(clientId: $id) { id } }",
         "client",
@@ -136,6 +218,80 @@ ID_OPERATIONS = {
         "firm_b",
         "FORBIDDEN",
     ),
+    # Individual registrations are for staff and the submitting machine client only (one
+    # operator vs another: tests/test_individual_access.py).
+    "individualRegistration": (
+        "query($id: Int!) { individualRegistration(id: $id) { id } }",
+        "firm_b",
+        "FORBIDDEN",
+    ),
+    # After registration. Firm B's own reports and requests against firm A's users are
+    # exercised in tests/test_after_*.py (the id here is any id: the answer is the same).
+    "replacementReports": (
+        "query($id: Int!) { replacementReports(firmId: $id) { items { id } } }",
+        "firm_b",
+        "EMPTY",
+    ),
+    "replacementReport": (
+        "query($id: Int!) { replacementReport(id: $id) { id } }",
+        "firm_b",
+        "NOT_FOUND",
+    ),
+    "replacementReportLines": (
+        "query($id: Int!) { replacementReportLines(reportId: $id) { items { lineNumber } } }",
+        "firm_b",
+        "NOT_FOUND",
+    ),
+    "replacements": (
+        "query($id: Int!) { replacements(applicationId: $id) { items { id } } }",
+        "app_b",
+        "EMPTY",
+    ),
+    "heldImeis": (
+        "query($id: Int!) { heldImeis(applicationId: $id) { items { imei } } }",
+        "app_b",
+        "EMPTY",
+    ),
+    "confirmChangedImeiReport": (
+        "mutation($id: Int!) { confirmChangedImeiReport(reportId: $id, applyValid: true) { errors { code } } }",
+        "firm_b",
+        "PAYLOAD:NOT_FOUND",
+    ),
+    "imeiCorrectionRequests": (
+        "query($id: Int!) { imeiCorrectionRequests(applicationId: $id) { items { id } } }",
+        "app_b",
+        "EMPTY",
+    ),
+    "imeiCorrectionRequest": (
+        "query($id: Int!) { imeiCorrectionRequest(id: $id) { id } }",
+        "firm_b",
+        "NOT_FOUND",
+    ),
+    "requestImeiCorrection": (
+        'mutation($id: Int!, $file: Upload!) { requestImeiCorrection(input: {applicationId: $id, pairs: [{wrongImei: "356938035643809", rightImei: "356938035643817"}]}, petition: $file, documents: $file) { errors { code } } }',
+        "app_b",
+        "UPLOAD:NOT_FOUND",
+    ),
+    "approveImeiCorrection": (
+        "mutation($id: Int!) { approveImeiCorrection(requestId: $id) { errors { code } } }",
+        "firm_b",
+        "FORBIDDEN",
+    ),
+    "rejectImeiCorrection": (
+        'mutation($id: Int!) { rejectImeiCorrection(requestId: $id, reason: "x") { errors { code } } }',
+        "firm_b",
+        "FORBIDDEN",
+    ),
+    "imeiPairings": (
+        "query($id: Int!) { imeiPairings(firmId: $id) { items { imei } } }",
+        "firm_b",
+        "EMPTY",
+    ),
+    "pairingFlags": (
+        "query($id: Int!) { pairingFlags(firmId: $id) { items { imei } } }",
+        "firm_b",
+        "EMPTY",
+    ),
 }
 
 
@@ -192,7 +348,14 @@ async def test_firm_a_cannot_reach_firm_b(client, who, operation):
     if expect.startswith("UPLOAD:"):
         from tests.support.uploads import upload, xlsx
 
-        body = await upload(client, token, targets[target], xlsx([("A", "B", "1")]))
+        # The table's query is the upload mutation ($id, $file); empty: the device list.
+        body = await upload(
+            client,
+            token,
+            targets[target],
+            xlsx([("A", "B", "1")]),
+            **({"query": query} if query else {}),
+        )
         assert body["data"][operation]["errors"][0]["code"] == expect.split(":")[1]
         return
     body = await gql(client, query, {"id": targets[target]}, token=token)

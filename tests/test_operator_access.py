@@ -16,14 +16,20 @@ from tests.support.operators import CHECK, OPERATOR_TOKEN, imei
 # Everything an operator machine client may call (a new one must be added here on purpose).
 OPERATOR_FIELDS = {
     "Query": {
+        # Individual registrations taken at the operator's AKM shops (its own only).
+        "individualRegistration",
+        "individualRegistrations",
         "checkImeis",
         "imeiStatus",
         "whitelistChanges",
         "blacklistChanges",
+        # The pairings their EIRs enforce (art. 14).
+        "pairingChanges",
         "viewer",
         "enumLabels",
     },
     "Mutation": {
+        "submitAkmRegistration",
         "addToBlacklist",
         "removeFromBlacklist",
         "submitObservations",

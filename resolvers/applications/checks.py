@@ -45,6 +45,9 @@ class AnalysisContext:
     _whitelisted: set[str] | None = None
     _blacklisted: set[str] | None = None
     _pending: set[str] | None = None
+    # Held mainboard/swap IMEIs count as registered, except for the replacement that puts
+    # them on the list.
+    count_held: bool = True
     # What the registry says a device is, for showing red groups.
     registry_identity: dict[int, tuple[str, str]] = field(default_factory=dict)
 
@@ -71,10 +74,15 @@ class AnalysisContext:
         return self._device_models
 
     async def whitelisted(self) -> set[str]:
+        """IMEIs already registered: on the whitelist, or held for a mainboard/swap
+        replacement (paid for, waiting for the report that puts them on the list)."""
         if self._whitelisted is None:
-            self._whitelisted = await _present(
-                "SELECT imei FROM whitelist_entry WHERE imei IN ({in_})", self.all_imeis()
-            )
+            imeis = self.all_imeis()
+            listed = await _present("SELECT imei FROM whitelist_entry WHERE imei IN ({in_})", imeis)
+            held: set[str] = set()
+            if self.count_held:
+                held = await _present("SELECT imei FROM held_imei WHERE imei IN ({in_})", imeis)
+            self._whitelisted = listed | held
         return self._whitelisted
 
     async def blacklisted(self) -> set[str]:

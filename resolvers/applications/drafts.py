@@ -17,6 +17,7 @@ from models.workflow import (
     ApplicationKind,
     ApplicationStatus,
     Channel,
+    clears_customs,
 )
 from resolvers import audit
 from resolvers.actor import Actor
@@ -26,6 +27,7 @@ from resolvers.applications.analysis import queue_analysis
 from resolvers.errors import DomainError, DomainErrors, ErrorCode, invalid, invalid_state, not_found
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
+from resolvers.workflow.requirements import missing_documents
 
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
 DOCUMENT_NO_RE = re.compile(r"^[A-Za-z0-9/._-]{1,64}$")
@@ -178,18 +180,15 @@ def require_editor(actor: Actor, application: Application) -> None:
         raise DomainError(ErrorCode.FORBIDDEN)
 
 
-def missing_for_submission(application: Application) -> list[DomainError]:
-    """Art. 10(2): incomplete applications are not taken into review — say what is missing."""
+async def missing_for_submission(application: Application) -> list[DomainError]:
+    """Art. 10(2): incomplete applications are not taken into review — say what is missing
+    (the data here, the documents in `resolvers.workflow.requirements`)."""
     missing: list[DomainError] = []
 
     def need(field: str, tr: str, en: str) -> None:
         missing.append(invalid(field, f"{tr} gerekli", f"{en} is required"))
 
-    imported = application.kind in (ApplicationKind.IMPORT, ApplicationKind.TEST) or (
-        application.kind in (ApplicationKind.MAINBOARD, ApplicationKind.SWAP)
-        and application.production_date is None
-    )
-    if imported:
+    if clears_customs(application.kind, application.production_date):
         if application.import_date is None:
             need("importDate", "İthalat tarihi", "The import date")
         if not application.customs_declaration_no:
@@ -220,6 +219,7 @@ def missing_for_submission(application: Application) -> list[DomainError]:
         missing.append(
             invalid("deviceList", "cihaz listesi yüklenmemiş", "no device list has been uploaded")
         )
+    missing += await missing_documents(application)
     return missing
 
 
@@ -228,7 +228,7 @@ async def submit(actor: Actor, application_id: int) -> Application:
     async with in_transaction():
         application = await get_application(actor, application_id, for_update=True)
         require_editor(actor, application)
-        missing = missing_for_submission(application)
+        missing = await missing_for_submission(application)
         if missing:
             raise DomainErrors(missing)
         if application.channel == Channel.PAPER:

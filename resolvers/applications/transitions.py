@@ -7,22 +7,18 @@ from typing import Any
 from models import clock
 from models.applications import Application
 from models.labels import label
-from models.workflow import Action, TransitionRefused, transition_for
+from models.workflow import Action, Transition, TransitionRefused, transition_for
 from resolvers import audit
 from resolvers.actor import Actor
 from resolvers.errors import Bilingual, DomainError, ErrorCode
+from resolvers.workflow import notifications
 
 
-async def apply(
-    actor: Actor,
-    application: Application,
-    action: Action,
-    reason: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> Application:
-    """Take `action` on a row locked by the caller's transaction."""
+def check(actor: Actor, application: Application, action: Action) -> Transition:
+    """The transition `action` would take, or the error `apply` would raise (so a use case
+    can refuse before doing any work)."""
     try:
-        transition = transition_for(action, application.status, actor.role)
+        return transition_for(action, application.status, actor.role)
     except TransitionRefused as refused:
         if not refused.role_allowed:
             raise DomainError(ErrorCode.FORBIDDEN) from refused
@@ -33,6 +29,18 @@ async def apply(
                 f"the application is '{label(application.status, 'en')}'",
             ),
         ) from refused
+
+
+async def apply(
+    actor: Actor,
+    application: Application,
+    action: Action,
+    reason: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> Application:
+    """Take `action` on a row locked by the caller's transaction; the firm is e-mailed about
+    the new status through the outbox, in the same transaction."""
+    transition = check(actor, application, action)
     previous = application.status
     application.status = transition.target
     application.status_reason = reason
@@ -51,4 +59,5 @@ async def apply(
         },
         firm_id=application.firm_id,
     )
+    await notifications.status_changed(application, previous, reason)
     return application

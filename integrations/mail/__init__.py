@@ -1,0 +1,27 @@
+"""E-mail to firms (status-change notifications): interface, SMTP client, simulators.
+
+Import from here; the simulators are imported explicitly
+(`from integrations.mail.simulator import SimulatedMailer, serve_simulator`).
+"""
+
+from integrations.mail.interface import (
+    Mailer,
+    MailError,
+    MailMessage,
+    MailRejected,
+    MailUnavailable,
+    address_of,
+    to_email,
+)
+from integrations.mail.smtp import SmtpMailer
+
+__all__ = [
+    "MailError",
+    "MailMessage",
+    "MailRejected",
+    "MailUnavailable",
+    "Mailer",
+    "SmtpMailer",
+    "address_of",
+    "to_email",
+]

@@ -1,0 +1,131 @@
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+import functools
+from json import dumps, loads
+from models.individuals import IdentityKind, RegistrationChannel, RegistrationStatus, VerificationBatchStatus, VerificationRequestStatus
+from tortoise import fields
+from tortoise.indexes import Index
+
+class Migration(migrations.Migration):
+    dependencies = [('models', '0003_operator_interface')]
+
+    initial = False
+
+    operations = [
+        ops.CreateModel(
+            name='Registration',
+            fields=[
+                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('client_id', fields.IntField()),
+                ('client_reference', fields.CharField(max_length=128)),
+                ('fingerprint', fields.CharField(max_length=64)),
+                ('channel', fields.CharEnumField(description='AKM: AKM\nE_DEVLET: E_DEVLET', enum_type=RegistrationChannel, max_length=16)),
+                ('operator_code', fields.CharField(null=True, max_length=16)),
+                ('status', fields.CharEnumField(db_index=True, description='REGISTERED: REGISTERED\nPENDING_VERIFICATION: PENDING_VERIFICATION\nVERIFIED: VERIFIED\nREJECTED: REJECTED\nFAILED_CHECKS: FAILED_CHECKS\nREINSTATED: REINSTATED', enum_type=RegistrationStatus, max_length=24)),
+                ('status_reason', fields.TextField(null=True, unique=False)),
+                ('identity_kind', fields.CharEnumField(description='NATIONAL_ID: NATIONAL_ID\nPASSPORT: PASSPORT', enum_type=IdentityKind, max_length=16)),
+                ('identity_number', fields.CharField(max_length=32)),
+                ('nationality', fields.CharField(null=True, max_length=2)),
+                ('full_name', fields.CharField(max_length=255)),
+                ('birth_date', fields.DateField()),
+                ('person_key', fields.CharField(max_length=64)),
+                ('brand', fields.CharField(max_length=128)),
+                ('model_code', fields.CharField(max_length=128)),
+                ('entry_date', fields.DateField()),
+                ('customs_declaration_no', fields.CharField(null=True, max_length=64)),
+                ('purchase_country', fields.CharField(null=True, max_length=2)),
+                ('purchase_date', fields.DateField(null=True)),
+                ('edevlet_verification_reference', fields.CharField(null=True, max_length=128)),
+                ('edevlet_verified_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('passed_imei_count', fields.IntField(default=0)),
+                ('failed_imei_count', fields.IntField(default=0)),
+                ('verified_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('rejected_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('rejected_by', fields.CharField(null=True, max_length=32)),
+                ('rejection_code', fields.CharField(null=True, max_length=64)),
+                ('rejection_reason_tr', fields.TextField(null=True, unique=False)),
+                ('rejection_reason_en', fields.TextField(null=True, unique=False)),
+                ('authority_note', fields.TextField(null=True, unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('updated_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'individual_registration', 'app': 'models', 'unique_together': (('client_id', 'client_reference'),), 'indexes': [Index(fields=['person_key', 'created_at'])], 'pk_attr': 'id', 'table_description': "One person's device, submitted by an operator (AKM) or the e-Devlet adapter."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='RegistrationImei',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('registration_id', fields.IntField(db_index=True)),
+                ('position', fields.SmallIntField()),
+                ('imei', fields.CharField(db_index=True, max_length=40)),
+                ('passed', fields.BooleanField()),
+                ('codes', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
+                ('tac_brand', fields.CharField(null=True, max_length=128)),
+                ('tac_model', fields.CharField(null=True, max_length=128)),
+                ('removal_reason', fields.TextField(null=True, unique=False)),
+                ('removed_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'individual_registration_imei', 'app': 'models', 'unique_together': (('registration_id', 'position'),), 'pk_attr': 'id', 'table_description': 'One IMEI of a registration and what the technical checks said about it.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='VerificationBatch',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('authority', fields.CharField(max_length=32)),
+                ('status', fields.CharEnumField(default=VerificationBatchStatus.SENDING, description='SENDING: SENDING\nANSWERED: ANSWERED\nFAILED: FAILED', enum_type=VerificationBatchStatus, max_length=16)),
+                ('size', fields.IntField()),
+                ('job_id', fields.BigIntField(null=True)),
+                ('attempts', fields.IntField(default=0)),
+                ('last_error', fields.TextField(null=True, unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('sent_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'verification_batch', 'app': 'models', 'indexes': [Index(fields=['status', 'id'])], 'pk_attr': 'id', 'table_description': 'The open requests of one authority sent together by one durable job.'},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='VerificationRequest',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('registration_id', fields.IntField()),
+                ('authority', fields.CharField(max_length=32)),
+                ('status', fields.CharEnumField(default=VerificationRequestStatus.PENDING, description='PENDING: PENDING\nANSWERED: ANSWERED\nSKIPPED: SKIPPED', enum_type=VerificationRequestStatus, max_length=16)),
+                ('batch_id', fields.BigIntField(null=True, db_index=True)),
+                ('verified', fields.BooleanField(null=True)),
+                ('reason_code', fields.CharField(null=True, max_length=64)),
+                ('reason_tr', fields.TextField(null=True, unique=False)),
+                ('reason_en', fields.TextField(null=True, unique=False)),
+                ('authority_note', fields.TextField(null=True, unique=False)),
+                ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('answered_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+            ],
+            options={'table': 'verification_request', 'app': 'models', 'unique_together': (('registration_id', 'authority'),), 'indexes': [Index(fields=['authority', 'status', 'batch_id'])], 'pk_attr': 'id', 'table_description': "One authority's verification of one registration, and its answer."},
+            bases=['Model'],
+        ),
+        ops.CreateModel(
+            name='WhitelistRemoval',
+            fields=[
+                ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
+                ('imei', fields.CharField(db_index=True, max_length=15)),
+                ('change_id', fields.BigIntField(unique=True)),
+                ('reason', fields.TextField(unique=False)),
+                ('removed_by', fields.CharField(max_length=255)),
+                ('removed_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('status', fields.CharField(max_length=16)),
+                ('source', fields.CharField(max_length=24)),
+                ('brand', fields.CharField(max_length=128)),
+                ('model_code', fields.CharField(max_length=128)),
+                ('firm_id', fields.IntField(null=True)),
+                ('application_id', fields.IntField(null=True)),
+                ('registration_id', fields.IntField(null=True)),
+                ('restored_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
+                ('restored_by', fields.CharField(null=True, max_length=255)),
+                ('restore_reason', fields.TextField(null=True, unique=False)),
+            ],
+            options={'table': 'whitelist_removal', 'app': 'models', 'pk_attr': 'id', 'table_description': "A whitelist entry as it was when a removal took it off, and the removal's reason."},
+            bases=['Model'],
+        ),
+    ]

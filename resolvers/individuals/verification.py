@@ -1,0 +1,488 @@
+"""Periodic verification of e-Devlet declarations by the authorities (Tebliğ art. 5(3)(b)).
+
+Three durable steps, each restart-safe:
+
+1. `schedule_periodic` queues one `verification.dispatch` job per interval (settings).
+2. The dispatcher takes each configured authority's open requests that are in no batch yet
+   (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so concurrent dispatchers take disjoint rows), puts
+   up to `verification_batch_size` of them in a `VerificationBatch` and queues one
+   `verification.batch` job for it — in one transaction, so a request is never in two batches
+   and never in none.
+3. The batch job sends the batch and applies every answer in ONE transaction: answered
+   requests, decided registrations, whitelist changes (VERIFIED → REGISTERED; NOT_VERIFIED →
+   removed with the reason, art. 5(4)), their feed rows and audit events, and the batch marked
+   ANSWERED. A batch already ANSWERED is never sent again.
+
+Failures: timeouts, 5xx/429 and garbage answers are retried with exponential backoff
+(`jobs.RetryLater`; the authority's Retry-After is honoured when longer); a request the
+authority refuses as malformed (4xx) gives up at once; after `verification_max_attempts` the
+job is DEAD and staff see it (`jobs`, `retryJob`), its requests staying pending in the batch.
+
+A worker killed after the authority answered but before the commit leaves nothing applied;
+when its lease expires another worker sends the same batch again — the same references, which
+the authority answers by reference without deciding anything twice — and applies it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from gateway.settings import get_settings
+from integrations.authorities import (
+    MAX_BATCH_SIZE,
+    Answer,
+    AuthorityError,
+    AuthorityKind,
+    HttpAuthority,
+    OutcomeStatus,
+    Reason,
+    Verdict,
+    combine_answers,
+)
+from models import clock
+from models.individuals import (
+    Registration,
+    RegistrationImei,
+    RegistrationStatus,
+    VerificationBatch,
+    VerificationBatchStatus,
+    VerificationRequest,
+    VerificationRequestStatus,
+)
+from models.jobs import Job
+from models.registry import WhitelistEntry, WhitelistStatus
+from resolvers import audit, bulk, jobs, registry_changes
+from resolvers.actor import Actor
+from resolvers.individuals.declarations import declaration_of
+from resolvers.individuals.whitelist import remove_entries
+
+log = logging.getLogger("mcks.verification")
+
+DISPATCH_JOB = "verification.dispatch"
+BATCH_JOB = "verification.batch"
+VERIFIER = Actor.system("verification")
+MAX_BATCHES_PER_DISPATCH = 200  # per authority and run; the next run continues
+
+
+# --- the authorities, from settings --------------------------------------------------------
+
+
+def authority_settings(kind: AuthorityKind) -> tuple[str, str]:
+    """(base URL, API key) of an authority; an empty URL means "not configured"."""
+    settings = get_settings()
+    return {
+        AuthorityKind.CUSTOMS: (settings.authority_customs_url, settings.authority_customs_api_key),
+        AuthorityKind.BORDER_RECORDS: (
+            settings.authority_border_records_url,
+            settings.authority_border_records_api_key,
+        ),
+        AuthorityKind.POPULATION_REGISTRY: (
+            settings.authority_population_registry_url,
+            settings.authority_population_registry_api_key,
+        ),
+    }[kind]
+
+
+def authority_for(kind: AuthorityKind) -> HttpAuthority:
+    url, api_key = authority_settings(kind)
+    try:
+        return HttpAuthority(kind, url, api_key, get_settings().authority_timeout_seconds)
+    except ValueError as error:  # no URL or key: a person must fix the configuration
+        raise jobs.GiveUp(f"{kind.value} is misconfigured: {error}") from error
+
+
+def batch_size() -> int:
+    return max(1, min(get_settings().verification_batch_size, MAX_BATCH_SIZE))
+
+
+# --- scheduling and dispatch ---------------------------------------------------------------
+
+
+async def schedule_periodic() -> None:
+    """Queue one dispatch per time slot (`verification_interval_minutes`); cheap to call
+    often — the worker loop calls it on every tick."""
+    minutes = get_settings().verification_interval_minutes
+    if minutes <= 0:
+        return
+    slot_seconds = minutes * 60
+    slot = int(clock.now().timestamp() // slot_seconds)
+    slot_start = datetime.fromtimestamp(slot * slot_seconds, UTC)
+    # A finished job frees its dedupe key: the slot's start tells whether it already ran.
+    if await Job.filter(kind=DISPATCH_JOB, created_at__gte=slot_start).exists():
+        return
+    try:
+        await jobs.enqueue(DISPATCH_JOB, {"slot": slot}, dedupe_key=f"{DISPATCH_JOB}:{slot}")
+    except IntegrityError:
+        return  # another worker queued this slot's dispatch at the same moment
+
+
+@jobs.handler(DISPATCH_JOB)
+async def dispatch_job(job: Job) -> None:
+    await dispatch()
+
+
+async def dispatch() -> list[VerificationBatch]:
+    """Batch every open request of every configured authority; returns the new batches."""
+    created: list[VerificationBatch] = []
+    size = batch_size()
+    for kind in AuthorityKind:
+        if not authority_settings(kind)[0]:
+            waiting = await VerificationRequest.filter(
+                authority=kind.value, status=VerificationRequestStatus.PENDING, batch_id=None
+            ).count()
+            if waiting:
+                log.warning(
+                    "%s has no URL configured: %d verification requests wait", kind.value, waiting
+                )
+            continue
+        for _ in range(MAX_BATCHES_PER_DISPATCH):
+            batch = await _next_batch(kind, size)
+            if batch is None:
+                break
+            created.append(batch)
+            if batch.size < size:
+                break
+    if created:
+        log.info("dispatched %d verification batches", len(created))
+    return created
+
+
+async def _next_batch(kind: AuthorityKind, size: int) -> VerificationBatch | None:
+    async with in_transaction():
+        requests = (
+            await VerificationRequest.filter(
+                authority=kind.value, status=VerificationRequestStatus.PENDING, batch_id=None
+            )
+            .order_by("id")
+            .limit(size)
+            .select_for_update(skip_locked=True)
+        )
+        if not requests:
+            return None
+        now = clock.now()
+        batch = await VerificationBatch.create(
+            authority=kind.value, size=len(requests), created_at=now
+        )
+        await VerificationRequest.filter(id__in=[r.id for r in requests]).update(batch_id=batch.id)
+        job = await jobs.enqueue(
+            BATCH_JOB,
+            {"batchId": batch.id, "authority": kind.value},
+            dedupe_key=f"{BATCH_JOB}:{batch.id}",
+            max_attempts=max(1, get_settings().verification_max_attempts),
+        )
+        batch.job_id = job.id
+        await batch.save(update_fields=["job_id"])
+        await audit.record(
+            VERIFIER,
+            "verification.batch_created",
+            "VerificationBatch",
+            batch.id,
+            {"authority": kind.value, "size": batch.size},
+        )
+    return batch
+
+
+# --- sending a batch -----------------------------------------------------------------------
+
+
+@jobs.handler(BATCH_JOB)
+async def batch_job(job: Job) -> None:
+    await send_batch(
+        int(job.payload["batchId"]), attempt=job.attempts, final=job.attempts >= job.max_attempts
+    )
+
+
+async def send_batch(batch_id: int, attempt: int = 1, final: bool = False) -> None:
+    """Ask the batch's authority about its open requests and apply the answers; raises
+    `jobs.RetryLater` / `jobs.GiveUp` when the authority gave no usable answer."""
+    batch = await VerificationBatch.get_or_none(id=batch_id)
+    if batch is None or batch.status == VerificationBatchStatus.ANSWERED:
+        return  # answered before (by us before a crash, or by another worker): never again
+    kind = AuthorityKind(batch.authority)
+    requests = await VerificationRequest.filter(
+        batch_id=batch_id, status=VerificationRequestStatus.PENDING
+    ).order_by("id")
+    registrations = await _registrations([r.registration_id for r in requests])
+    listed = await _listed_imeis(registrations)
+    declarations = [
+        declaration_of(registrations[r.registration_id], listed[r.registration_id])
+        for r in requests
+    ]
+    answers: dict[str, Answer] = {}
+    if declarations:
+        await VerificationBatch.filter(id=batch_id).update(
+            attempts=F("attempts") + 1, sent_at=clock.now(), status=VerificationBatchStatus.SENDING
+        )
+        authority = authority_for(kind)
+        try:
+            async with authority:
+                answers = await authority.verify_batch(declarations)
+        except AuthorityError as error:
+            gives_up = final or not error.retryable
+            await VerificationBatch.filter(id=batch_id).update(
+                last_error=str(error),
+                status=VerificationBatchStatus.FAILED
+                if gives_up
+                else VerificationBatchStatus.SENDING,
+            )
+            if not error.retryable:
+                raise jobs.GiveUp(str(error)) from error
+            backoff = jobs.backoff(attempt).total_seconds()
+            hint = error.retry_after_seconds
+            raise jobs.RetryLater(
+                str(error), delay_seconds=max(hint, backoff) if hint else None
+            ) from error
+    await apply_answers(batch_id, answers)
+
+
+async def _registrations(ids: Iterable[int]) -> dict[int, Registration]:
+    wanted = sorted(set(ids))
+    found: dict[int, Registration] = {}
+    for start in range(0, len(wanted), bulk.LOOKUP_CHUNK):
+        chunk = wanted[start : start + bulk.LOOKUP_CHUNK]
+        found.update({r.id: r for r in await Registration.filter(id__in=chunk)})
+    return found
+
+
+async def _listed_imeis(registrations: dict[int, Registration]) -> dict[int, list[str]]:
+    """The IMEIs each registration put on the whitelist (those that passed the checks)."""
+    imeis: dict[int, list[str]] = defaultdict(list)
+    ids = sorted(registrations)
+    for start in range(0, len(ids), bulk.LOOKUP_CHUNK):
+        chunk = ids[start : start + bulk.LOOKUP_CHUNK]
+        rows = await (
+            RegistrationImei.filter(registration_id__in=chunk, passed=True)
+            .order_by("registration_id", "position")
+            .values_list("registration_id", "imei")
+        )
+        for registration_id, imei in rows:
+            imeis[int(registration_id)].append(str(imei))
+    return imeis
+
+
+async def _entries_of(registrations: Sequence[Registration]) -> list[WhitelistEntry]:
+    """Their whitelist entries now (an IMEI removed meanwhile, or listed again by someone
+    else, is not theirs to change)."""
+    listed = await _listed_imeis({r.id: r for r in registrations})
+    wanted = {imei: registration_id for registration_id, imeis in listed.items() for imei in imeis}
+    entries: list[WhitelistEntry] = []
+    imeis = sorted(wanted)
+    for start in range(0, len(imeis), bulk.LOOKUP_CHUNK):
+        chunk = imeis[start : start + bulk.LOOKUP_CHUNK]
+        entries += [
+            entry
+            for entry in await WhitelistEntry.filter(imei__in=chunk)
+            if entry.registration_id == wanted[entry.imei]
+        ]
+    return entries
+
+
+# --- applying the answers ------------------------------------------------------------------
+
+
+def _answer_of(reference: str, request: VerificationRequest) -> Answer:
+    if request.verified:
+        return Answer(reference, Verdict.VERIFIED)
+    reason = Reason(
+        request.reason_code or "",
+        request.reason_tr or "",
+        request.reason_en or "",
+        request.authority_note,
+    )
+    return Answer(reference, Verdict.NOT_VERIFIED, reason)
+
+
+def removal_reason(kind: AuthorityKind, reason: Reason) -> str:
+    """What operators read in the feed and in their checks: code, our wording, who refused."""
+    return f"{reason.code}: {reason.message_tr} ({kind.label_tr}; Tebliğ md. 5(4))"
+
+
+async def apply_answers(batch_id: int, answers: dict[str, Answer]) -> None:
+    """Record the answers and decide what they decide, all in one transaction."""
+    async with in_transaction() as connection:
+        batch = await VerificationBatch.filter(id=batch_id).select_for_update().first()
+        if batch is None or batch.status == VerificationBatchStatus.ANSWERED:
+            return  # another worker applied it while we were waiting: once is enough
+        kind = AuthorityKind(batch.authority)
+        requests = await VerificationRequest.filter(
+            batch_id=batch_id, status=VerificationRequestStatus.PENDING
+        )
+        # Lock the registrations (in id order) before reading their other answers: a batch of
+        # another authority answering the same registration now waits here and then sees ours.
+        ids = sorted({r.registration_id for r in requests})
+        registrations: dict[int, Registration] = {}
+        for start in range(0, len(ids), bulk.LOOKUP_CHUNK):
+            chunk = ids[start : start + bulk.LOOKUP_CHUNK]
+            for registration in (
+                await Registration.filter(id__in=chunk).order_by("id").select_for_update()
+            ):
+                registrations[registration.id] = registration
+        now = clock.now()
+        rows = []
+        for request in requests:
+            # Every request still open was asked (requests only leave PENDING): a missing
+            # answer is a bug, and the KeyError retries the job, which asks again.
+            answer = answers[registrations[request.registration_id].reference]
+            reason = answer.reason
+            rows.append(
+                (
+                    VerificationRequestStatus.ANSWERED.value,
+                    answer.verified,
+                    reason.code if reason else None,
+                    reason.message_tr if reason else None,
+                    reason.message_en if reason else None,
+                    reason.authority_note if reason else None,
+                    now,
+                    request.id,
+                )
+            )
+        await bulk.execute_many(
+            "UPDATE verification_request SET status = ?, verified = ?, reason_code = ?, "
+            "reason_tr = ?, reason_en = ?, authority_note = ?, answered_at = ? WHERE id = ?",
+            rows,
+            connection,
+        )
+        pending = {
+            rid: r
+            for rid, r in registrations.items()
+            if r.status == RegistrationStatus.PENDING_VERIFICATION
+        }
+        decided = await _decide(pending)
+        verified = [pending[rid] for rid, outcome in decided.items() if outcome is None]
+        rejected = {rid: outcome for rid, outcome in decided.items() if outcome is not None}
+        await _verify(verified, now)
+        await _reject({rid: (pending[rid], outcome) for rid, outcome in rejected.items()}, now)
+        if decided:
+            # Answers still owed by other authorities are not needed any more.
+            await VerificationRequest.filter(
+                registration_id__in=list(decided), status=VerificationRequestStatus.PENDING
+            ).update(status=VerificationRequestStatus.SKIPPED)
+        batch.status = VerificationBatchStatus.ANSWERED
+        batch.answered_at = now  # `last_error` stays: staff see what the retries overcame
+        await batch.save(update_fields=["status", "answered_at"])
+        await audit.record(
+            VERIFIER,
+            "verification.batch_answered",
+            "VerificationBatch",
+            batch.id,
+            {
+                "authority": kind.value,
+                "answered": len(rows),
+                "verified": len(verified),
+                "rejected": len(rejected),
+            },
+        )
+
+
+async def _decide(
+    pending: dict[int, Registration],
+) -> dict[int, tuple[AuthorityKind, Reason] | None]:
+    """For each registration that its answers decide: None (verified) or who refused and why."""
+    if not pending:
+        return {}
+    listed = await _listed_imeis(pending)
+    answered: dict[int, dict[AuthorityKind, VerificationRequest]] = defaultdict(dict)
+    ids = sorted(pending)
+    for start in range(0, len(ids), bulk.LOOKUP_CHUNK):
+        for request in await VerificationRequest.filter(
+            registration_id__in=ids[start : start + bulk.LOOKUP_CHUNK],
+            status=VerificationRequestStatus.ANSWERED,
+        ):
+            answered[request.registration_id][AuthorityKind(request.authority)] = request
+    decided: dict[int, tuple[AuthorityKind, Reason] | None] = {}
+    for registration_id, registration in pending.items():
+        declaration = declaration_of(registration, listed[registration_id])
+        outcome = combine_answers(
+            declaration,
+            {
+                kind: _answer_of(registration.reference, request)
+                for kind, request in answered[registration_id].items()
+            },
+        )
+        if outcome.status is OutcomeStatus.VERIFIED:
+            decided[registration_id] = None
+        elif outcome.status is OutcomeStatus.NOT_VERIFIED:
+            assert outcome.rejected_by is not None and outcome.reason is not None
+            decided[registration_id] = (outcome.rejected_by, outcome.reason)
+    return decided
+
+
+async def _verify(registrations: Sequence[Registration], now: datetime) -> None:
+    if not registrations:
+        return
+    entries = await _entries_of(registrations)
+    await registry_changes.set_whitelist_status(
+        VERIFIER,
+        [e.imei for e in entries if e.status == WhitelistStatus.PROVISIONAL],
+        WhitelistStatus.REGISTERED,
+        reason="İlgili merciler beyanı doğruladı (Tebliğ md. 5(3)(b))",
+    )
+    await bulk.execute_many(
+        "UPDATE individual_registration SET status = ?, verified_at = ?, updated_at = ? "
+        "WHERE id = ?",
+        [(RegistrationStatus.VERIFIED.value, now, now, r.id) for r in registrations],
+    )
+    for registration in registrations:
+        await audit.record(
+            VERIFIER,
+            "individual.verified",
+            "IndividualRegistration",
+            registration.id,
+            {"imeis": [e.imei for e in entries if e.registration_id == registration.id]},
+        )
+
+
+async def _reject(
+    rejected: dict[int, tuple[Registration, tuple[AuthorityKind, Reason]]], now: datetime
+) -> None:
+    if not rejected:
+        return
+    connection = bulk.current()
+    # Read the entries under the whitelist's lock: what we remove is what is listed.
+    await registry_changes.lock_feed(connection, registry_changes.WHITELIST_FEED_LOCK)
+    entries = await _entries_of([registration for registration, _ in rejected.values()])
+    by_reason: dict[str, list[WhitelistEntry]] = defaultdict(list)
+    for entry in entries:
+        assert entry.registration_id is not None
+        kind, reason = rejected[entry.registration_id][1]
+        by_reason[removal_reason(kind, reason)].append(entry)
+    for text, group in sorted(by_reason.items()):
+        await remove_entries(VERIFIER, group, text)
+    await bulk.execute_many(
+        "UPDATE individual_registration SET status = ?, rejected_at = ?, rejected_by = ?, "
+        "rejection_code = ?, rejection_reason_tr = ?, rejection_reason_en = ?, "
+        "authority_note = ?, updated_at = ? WHERE id = ?",
+        [
+            (
+                RegistrationStatus.REJECTED.value,
+                now,
+                kind.value,
+                reason.code,
+                reason.message_tr,
+                reason.message_en,
+                reason.authority_note,
+                now,
+                registration.id,
+            )
+            for registration, (kind, reason) in rejected.values()
+        ],
+    )
+    for registration, (kind, reason) in rejected.values():
+        await audit.record(
+            VERIFIER,
+            "individual.rejected",
+            "IndividualRegistration",
+            registration.id,
+            {
+                "authority": kind.value,
+                "reasonCode": reason.code,
+                "removed": [e.imei for e in entries if e.registration_id == registration.id],
+            },
+        )

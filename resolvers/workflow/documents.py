@@ -1,0 +1,207 @@
+"""Documents the firm uploads while its application is a draft, and its CE certificates.
+
+Types are decided by content, never by the file name (guide §3: invoice and CE scans are
+JPEG under 300 KB). Files are stored content-addressed and atomically (`resolvers.files`),
+owned by the firm, so only the firm and staff download them.
+"""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from gateway.settings import get_settings
+from models import clock
+from models.applications import Application
+from models.documents import ApplicationDocument, CeCertificate, DocumentKind
+from models.files import FileKind, StoredFile
+from models.names import brand_model_key, normalise_brand_model
+from models.workflow import EDITABLE, clears_customs
+from resolvers import audit, files
+from resolvers.actor import Actor
+from resolvers.applications.access import get_application
+from resolvers.applications.drafts import require_editor
+from resolvers.errors import DomainError, ErrorCode, invalid, invalid_state
+from resolvers.pagination import Page, paginate
+from resolvers.scoping import visible_to
+from resolvers.workflow.common import Content, read_upload
+
+# Guide §3: scans "300 KB'tan küçük JPEG".
+SCAN_MAX_BYTES = 300 * 1024
+JPEG = "image/jpeg"
+PDF = "application/pdf"
+
+# What a draft accepts, and as which content types.
+DRAFT_DOCUMENTS: dict[DocumentKind, tuple[str, ...]] = {
+    DocumentKind.INVOICE: (JPEG,),
+    DocumentKind.CAPACITY_REPORT: (PDF, JPEG),
+}
+FILE_KINDS = {
+    DocumentKind.INVOICE: FileKind.INVOICE,
+    DocumentKind.CAPACITY_REPORT: FileKind.CAPACITY_REPORT,
+    DocumentKind.SIGNED_APPLICATION: FileKind.SIGNED_APPLICATION,
+    DocumentKind.CUSTOMS_DOCUMENTS: FileKind.CUSTOMS_DOCUMENTS,
+    DocumentKind.SIGNED_COVER_LETTER: FileKind.SIGNED_COVER_LETTER,
+}
+_TYPE_NAMES = {JPEG: "JPEG", PDF: "PDF"}
+
+
+def require_type(data: bytes, allowed: tuple[str, ...], field: str = "file") -> str:
+    """The content type the bytes show, if it is one of `allowed`."""
+    found = files.sniff_kind(data[:16])
+    if found not in allowed:
+        names = " ya da ".join(_TYPE_NAMES[t] for t in allowed)
+        names_en = " or ".join(_TYPE_NAMES[t] for t in allowed)
+        raise invalid(
+            field,
+            f"dosya içeriği {names} değil (dosya adına değil içeriğe bakılır)",
+            f"the content is not {names_en} (the content decides, not the name)",
+        )
+    return found
+
+
+async def store_document(
+    actor: Actor,
+    application: Application,
+    kind: DocumentKind,
+    data: bytes,
+    filename: str,
+    content_type: str,
+) -> tuple[ApplicationDocument, StoredFile]:
+    """Store an uploaded document of the application (inside the caller's transaction)."""
+    stored = await files.store(
+        actor,
+        data,
+        kind=FILE_KINDS[kind],
+        original_name=filename,
+        content_type=content_type,
+        firm_id=application.firm_id,
+        max_bytes=len(data),
+    )
+    document = await ApplicationDocument.create(
+        application_id=application.id,
+        kind=kind,
+        file_id=stored.id,
+        created_by=actor.name,
+        created_at=clock.now(),
+    )
+    return document, stored
+
+
+async def upload_application_document(
+    actor: Actor, application_id: int, kind: DocumentKind, content: Content, filename: str
+) -> Application:
+    """The invoice scan or the capacity report of a draft (replacing an earlier one)."""
+    application = await get_application(actor, application_id)
+    require_editor(actor, application)
+    allowed = DRAFT_DOCUMENTS.get(kind)
+    if allowed is None:
+        raise invalid(
+            "kind",
+            "bu belge türü taslağa yüklenmez",
+            "this kind of document is not uploaded to a draft",
+        )
+    if kind == DocumentKind.CAPACITY_REPORT and clears_customs(
+        application.kind, application.production_date
+    ):
+        raise invalid(
+            "kind",
+            "kapasite raporu yalnızca imal edilen cihazlar için verilir",
+            "a capacity report belongs to manufactured devices only",
+        )
+    if application.status not in EDITABLE:
+        raise invalid_state(
+            "belgeler yalnızca taslak başvurularda değiştirilebilir",
+            "documents can only be changed on a draft",
+        )
+    limit = SCAN_MAX_BYTES if kind == DocumentKind.INVOICE else get_settings().max_document_bytes
+    data = await read_upload(content, limit)
+    content_type = require_type(data, allowed)
+    async with in_transaction():
+        locked = await get_application(actor, application_id, for_update=True)
+        if locked.status not in EDITABLE:
+            raise invalid_state(
+                "başvuru artık taslak değil", "the application is no longer a draft"
+            )
+        _, stored = await store_document(actor, locked, kind, data, filename, content_type)
+        await audit.record(
+            actor,
+            "application.document_uploaded",
+            "Application",
+            locked.id,
+            {"kind": kind.value, "fileId": stored.id, "sha256": stored.sha256, "name": filename},
+            firm_id=locked.firm_id,
+        )
+    return locked
+
+
+async def upload_ce_certificate(
+    actor: Actor, brand: str, model: str, content: Content, filename: str
+) -> CeCertificate:
+    """A firm's CE certificate for a brand and model: once per model, reused by every later
+    application of the firm (guide §3); uploading again replaces the scan."""
+    if not actor.is_firm or actor.firm_id is None:
+        raise DomainError(ErrorCode.FORBIDDEN)
+    brand, model = normalise_brand_model(brand), normalise_brand_model(model)
+    if not brand or len(brand) > 128:
+        raise invalid("brand", "marka 1–128 karakter olmalı", "brand must be 1–128 characters")
+    if not model or len(model) > 128:
+        raise invalid("model", "model 1–128 karakter olmalı", "model must be 1–128 characters")
+    data = await read_upload(content, SCAN_MAX_BYTES)
+    require_type(data, (JPEG,))
+    firm_id = actor.firm_id
+    brand_key, model_key = brand_model_key(brand), brand_model_key(model)
+    now = clock.now()
+    async with in_transaction():
+        stored = await files.store(
+            actor,
+            data,
+            kind=FileKind.CE_CERTIFICATE,
+            original_name=filename,
+            content_type=JPEG,
+            firm_id=firm_id,
+            max_bytes=len(data),
+        )
+        certificate = (
+            await CeCertificate.filter(firm_id=firm_id, brand_key=brand_key, model_key=model_key)
+            .select_for_update()
+            .first()
+        )
+        replaced = certificate.file_id if certificate is not None else None
+        if certificate is None:
+            certificate = await CeCertificate.create(
+                firm_id=firm_id,
+                brand=brand,
+                model_code=model,
+                file_id=stored.id,
+                brand_key=brand_key,
+                model_key=model_key,
+                uploaded_by=actor.name,
+                created_at=now,
+                updated_at=now,
+            )
+        else:
+            certificate.file_id = stored.id
+            certificate.uploaded_by = actor.name
+            certificate.updated_at = now
+            await certificate.save(update_fields=["file_id", "uploaded_by", "updated_at"])
+        await audit.record(
+            actor,
+            "ce_certificate.uploaded",
+            "CeCertificate",
+            certificate.id,
+            {"brand": brand, "model": model, "fileId": stored.id, "replacedFileId": replaced},
+            firm_id=firm_id,
+        )
+    return certificate
+
+
+async def list_ce_certificates(
+    actor: Actor, firm_id: int | None, first: int, after: str | None
+) -> Page[CeCertificate]:
+    """A firm sees its own certificates; staff any firm's (or all)."""
+    if not (actor.is_staff or actor.is_firm):
+        raise DomainError(ErrorCode.FORBIDDEN)
+    query = visible_to(CeCertificate.all(), actor)
+    if firm_id is not None:
+        query = query.filter(firm_id=firm_id)
+    return await paginate(query, first, after)

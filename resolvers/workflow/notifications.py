@@ -1,0 +1,332 @@
+"""E-mails that tell a firm its application's status changed (Turkish, with English below).
+
+Outbox pattern: `status_changed` writes a `Notification` row in the transaction of the status
+change (called by `transitions.apply`, the only way statuses change), so a message exists iff
+the change committed. The dispatcher job sends due rows; a server that is down or slow only
+delays them: each failure reschedules the row with the job queue's backoff, and after
+`MAX_ATTEMPTS` (or a permanent 5xx) it is marked FAILED for staff. A dispatcher claims rows
+with a lease before talking to the server, so two workers never send one row at once; a
+worker that dies after sending leaves the lease to expire and the row is sent again with the
+same Message-ID, which receivers use to drop the duplicate.
+
+Every status change is reported: all statuses are visible to the firm, and the ones the firm
+caused itself still tell the supervisor and the contact address what happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from gateway.settings import Settings, get_settings
+from integrations.mail import (
+    Mailer,
+    MailError,
+    MailMessage,
+    MailUnavailable,
+    SmtpMailer,
+    address_of,
+)
+from models import clock
+from models.accounts import Firm
+from models.applications import Application
+from models.fees import format_lira
+from models.jobs import Job
+from models.labels import label
+from models.notifications import Notification, NotificationStatus
+from models.payments import FeeNotice
+from models.progress import ApplicationProgress
+from models.workflow import ApplicationStatus
+from resolvers import jobs
+from resolvers.documents import format_count, format_date
+from resolvers.workflow.common import reference
+
+log = logging.getLogger("mcks.notifications")
+
+JOB_KIND = "notifications.dispatch"
+EVENT_STATUS = "application.status_changed"
+MAX_ATTEMPTS = 10
+BATCH = 10
+DISPATCH_SLOT_SECONDS = 30
+
+S = ApplicationStatus
+
+_mailer: Mailer | None = None
+
+
+class _NoServer:
+    """Production without MCKS_SMTP_HOST: every send fails as retryable, so the messages
+    wait in the outbox (and end up FAILED for staff) instead of vanishing."""
+
+    async def send(self, message: MailMessage) -> None:
+        raise MailUnavailable("no SMTP server configured (MCKS_SMTP_HOST)")
+
+    async def aclose(self) -> None:
+        return None
+
+
+def mailer_for(settings: Settings) -> Mailer:
+    if settings.smtp_host:
+        return SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.mail_from,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            starttls=settings.smtp_starttls,
+            use_ssl=settings.smtp_ssl,
+            timeout_seconds=settings.smtp_timeout_seconds,
+        )
+    if settings.env == "production":
+        log.error("MCKS_SMTP_HOST is not set: notifications stay in the outbox")
+        return _NoServer()
+    from integrations.mail.simulator import SimulatedMailer
+
+    log.warning("MCKS_SMTP_HOST is not set: e-mails go to the in-memory simulator")
+    return SimulatedMailer(sender=settings.mail_from)
+
+
+def mailer() -> Mailer:
+    global _mailer
+    if _mailer is None:
+        _mailer = mailer_for(get_settings())
+    return _mailer
+
+
+def use_mailer(chosen: Mailer | None) -> None:
+    """Install a mailer (tests, the demo); None goes back to the one the settings give."""
+    global _mailer
+    _mailer = chosen
+
+
+# --- composing ---------------------------------------------------------------------------
+
+
+async def _next_step(application: Application) -> tuple[str, str]:
+    """What the new status means for the firm, in Turkish and English."""
+    status = application.status
+    if status == S.AWAITING_SUPERVISOR_APPROVAL:
+        return (
+            "Başvuru, üst kullanıcının onaylayıp analize göndermesini bekliyor.",
+            "The application waits for the supervisor to approve it and send it to analysis.",
+        )
+    if status == S.IN_ANALYSIS:
+        return ("Teknik kontroller yapılıyor.", "The technical checks are running.")
+    if status == S.AWAITING_SIGNATURE_CHOICE:
+        passed = format_count(application.passed_device_count or 0)
+        failed = format_count(application.failed_device_count or 0)
+        return (
+            f"Teknik kontrollerden {passed} cihaz geçti, {failed} cihaz geçemedi; geçemeyen "
+            "cihazları ve nedenlerini portalda görebilirsiniz. Geçen cihazlarla devam etmek "
+            "için imza tipini seçiniz.",
+            f"{passed} device(s) passed the technical checks and {failed} failed; the portal "
+            "lists the failing ones with their reasons. Choose the signature type to go on "
+            "with the passing devices.",
+        )
+    if status == S.AWAITING_SIGNED_DOCUMENT:
+        return (
+            "Başvuru dokümanını portaldan indirip e-imzanızla imzalayarak yükleyiniz.",
+            "Download the application document, sign it with your e-signature and upload it.",
+        )
+    if status == S.AWAITING_HARDCOPY:
+        return (
+            "Başvuru dokümanının her sayfası ıslak imzalı ve kaşeli nüshasını Kurum arşivine "
+            "teslim ediniz.",
+            "Deliver the application document, every page stamped and signed in ink, to the "
+            "regulator's archive.",
+        )
+    if status == S.UNDER_REVIEW:
+        return ("Başvurunuz Kurum tarafından incelenmektedir.", "The regulator is reviewing it.")
+    if status == S.AWAITING_PAYMENT:
+        notice = await FeeNotice.get_or_none(application_id=application.id)
+        if notice is not None:
+            amount = format_lira(notice.amount_kurus)
+            return (
+                f"Ücret bildirimi düzenlendi: {notice.number}, ödenecek tutar {amount}. Ödeme "
+                "sanal POS, Kurumda kart ya da banka havalesiyle yapılabilir.",
+                f"A fee notice was issued: {notice.number}, amount due {amount}. Pay by virtual "
+                "POS, by card at the office, or by bank transfer.",
+            )
+    progress = await ApplicationProgress.get_or_none(application_id=application.id)
+    if status == S.AWAITING_CUSTOMS_DOCUMENTS and progress is not None:
+        due = format_date(progress.customs_due_at) if progress.customs_due_at else "—"
+        count = format_count(progress.registered_imei_count + progress.held_imei_count)
+        return (
+            f"Ödemeniz alındı; {count} IMEI kayıt altına alındı ve ithal izin belgesi "
+            "düzenlendi. Genel Tahsilat Makbuzu ve TİB 1 beyannamesini en geç "
+            f"{due} tarihine kadar iletiniz.",
+            f"Your payment was received; {count} IMEI(s) were registered and the import "
+            "permit was issued. Send the general collection receipt and the TİB 1 declaration "
+            f"by {due} at the latest.",
+        )
+    if status == S.COMPLETED:
+        return ("Başvuru süreciniz tamamlanmıştır.", "Your application is complete.")
+    if status == S.REJECTED:
+        return (
+            "Gerekçede belirtilen sorunu giderdiğinizde başvurunuz yeniden işleme alınır "
+            "(Tebliğ madde 10(4)).",
+            "Once you fix the problem stated in the reason, the application is taken up "
+            "again (art. 10(4)).",
+        )
+    if status == S.DRAFT:
+        return (
+            "Başvurunuz taslak durumuna döndü; gerekli düzeltmeleri yapıp yeniden "
+            "gönderebilirsiniz.",
+            "The application is a draft again; make the corrections and submit it again.",
+        )
+    return ("", "")
+
+
+async def compose(
+    application: Application, firm: Firm, previous: ApplicationStatus, reason: str | None
+) -> tuple[str, str]:
+    ref = reference(application)
+    next_tr, next_en = await _next_step(application)
+    reason_tr = f"Gerekçe: {reason}\n" if reason else ""
+    reason_en = f"Reason: {reason}\n" if reason else ""
+    subject = f"MCKS başvurunuz {ref}: {label(application.status, 'tr')}"
+    body = (
+        f"Sayın {firm.name},\n\n"
+        f"{ref} numaralı {label(application.kind, 'tr')} başvurunuzun durumu "
+        f'"{label(previous, "tr")}" iken "{label(application.status, "tr")}" oldu.\n'
+        f"{reason_tr}{next_tr}\n\n"
+        "Ayrıntıları MCKS portalında görebilirsiniz. Bu ileti otomatik olarak "
+        "gönderilmiştir; lütfen yanıtlamayınız.\n\n"
+        "-- English --\n\n"
+        f"Dear {firm.name},\n\n"
+        f"The status of your {label(application.kind, 'en').lower()} application {ref} "
+        f'changed from "{label(previous, "en")}" to "{label(application.status, "en")}".\n'
+        f"{reason_en}{next_en}\n\n"
+        "The MCKS portal shows the details. This message was sent automatically; please do "
+        "not reply.\n"
+    )
+    return subject, body
+
+
+async def status_changed(
+    application: Application, previous: ApplicationStatus, reason: str | None
+) -> Notification | None:
+    """Queue the e-mail for a status change (inside the change's transaction)."""
+    firm = await Firm.get_or_none(id=application.firm_id)
+    if firm is None or not firm.contact_email:
+        return None
+    subject, body = await compose(application, firm, previous, reason)
+    now = clock.now()
+    return await Notification.create(
+        firm_id=firm.id,
+        application_id=application.id,
+        event=EVENT_STATUS,
+        recipient=firm.contact_email,
+        subject=subject[:255],
+        body=body,
+        next_attempt_at=now,
+        created_at=now,
+    )
+
+
+# --- sending -----------------------------------------------------------------------------
+
+
+def _message_id(notification: Notification) -> str:
+    domain = address_of(get_settings().mail_from).rpartition("@")[2] or "mcks.local"
+    return f"<mcks-notification-{notification.id}@{domain}>"
+
+
+def _lease() -> timedelta:
+    # Long enough for a whole batch against a server at its timeout, so a lease never runs
+    # out while its dispatcher is still working through the batch.
+    return timedelta(seconds=BATCH * (get_settings().smtp_timeout_seconds + 5) + 60)
+
+
+async def _claim() -> list[Notification]:
+    now = clock.now()
+    async with in_transaction():
+        due = (
+            await Notification.filter(status=NotificationStatus.PENDING, next_attempt_at__lte=now)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .order_by("next_attempt_at", "id")
+            .limit(BATCH)
+            .select_for_update(skip_locked=True)
+        )
+        if due:
+            await Notification.filter(id__in=[n.id for n in due]).update(lease_until=now + _lease())
+    return due
+
+
+async def _send(notification: Notification) -> bool:
+    message = MailMessage(
+        to=(notification.recipient,),
+        subject=notification.subject,
+        text=notification.body,
+        message_id=_message_id(notification),
+        date=notification.created_at,
+    )
+    attempts = notification.attempts + 1
+    now = clock.now()
+    try:
+        await mailer().send(message)
+    except MailError as error:
+        text = f"{type(error).__name__}: {error}"
+        if error.retryable and attempts < MAX_ATTEMPTS:
+            wait = jobs.backoff(attempts)
+            log.warning(
+                "notification %s attempt %s failed, retry in %s: %s",
+                notification.id,
+                attempts,
+                wait,
+                text,
+            )
+            await Notification.filter(id=notification.id).update(
+                attempts=attempts, next_attempt_at=now + wait, lease_until=None, last_error=text
+            )
+        else:
+            log.error(
+                "notification %s given up after %s attempts: %s", notification.id, attempts, text
+            )
+            await Notification.filter(id=notification.id).update(
+                status=NotificationStatus.FAILED,
+                attempts=attempts,
+                lease_until=None,
+                last_error=text,
+            )
+        return False
+    await Notification.filter(id=notification.id).update(
+        status=NotificationStatus.SENT, attempts=attempts, sent_at=now, lease_until=None
+    )
+    return True
+
+
+async def dispatch_due() -> int:
+    """Send every due message; returns how many were sent."""
+    sent = 0
+    while batch := await _claim():
+        for notification in batch:
+            sent += await _send(notification)
+        if len(batch) < BATCH:
+            break
+    return sent
+
+
+@jobs.handler(JOB_KIND)
+async def dispatch_job(job: Job) -> None:
+    await dispatch_due()
+
+
+async def schedule_periodic() -> None:
+    """Queue a dispatcher run when messages are due (one per time slot); the worker loop
+    calls this on every tick, so it costs one indexed query when nothing is due."""
+    now = clock.now()
+    due = await Notification.filter(
+        status=NotificationStatus.PENDING, next_attempt_at__lte=now
+    ).exists()
+    if not due:
+        return
+    slot = int(now.timestamp() // DISPATCH_SLOT_SECONDS)
+    try:
+        await jobs.enqueue(JOB_KIND, {"slot": slot}, dedupe_key=f"{JOB_KIND}:{slot}")
+    except IntegrityError:
+        return  # another worker queued this slot's run at the same moment

@@ -1,0 +1,123 @@
+"""Which documents an application needs before it is submitted (art. 8(2)(g), 8(3)(b),
+10(2); guide §3), and which CE certificates its device list calls for.
+
+Called from `drafts.missing_for_submission`, the one place that says what an incomplete
+application lacks. Electronic applications only: a paper application's documents are on
+paper, checked by the staff who enter it.
+
+- Invoice scan: every electronic application (JPEG under 300 KB, guide §3).
+- Capacity report: manufacture (art. 8(3)(b)).
+- CE certificate for every brand/model group of the device list, once per firm and model
+  (guide §3) — for imports, manufacture and swap devices. Not for test/sample devices
+  (often not certified yet, art. 12) nor spare mainboards (not a device model of their own).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.applications import Application
+from models.documents import ApplicationDocument, CeCertificate, DocumentKind
+from models.names import brand_model_key
+from models.workflow import ApplicationKind, Channel
+from resolvers import bulk
+from resolvers.errors import Bilingual, DomainError, ErrorCode, invalid
+
+CE_KINDS = frozenset({ApplicationKind.IMPORT, ApplicationKind.MANUFACTURE, ApplicationKind.SWAP})
+MAX_LISTED_CE = 20
+
+
+@dataclass(frozen=True, slots=True)
+class CeRequirement:
+    brand: str
+    model: str
+    certificate: CeCertificate | None
+
+
+def needs_ce_certificates(application: Application) -> bool:
+    return application.channel == Channel.ELECTRONIC and application.kind in CE_KINDS
+
+
+async def device_list_groups(application_id: int) -> list[tuple[str, str]]:
+    conn = bulk.current()
+    p = bulk.placeholders(conn, 1)
+    _, rows = await conn.execute_query(
+        "SELECT DISTINCT brand, model_code FROM device "
+        f"WHERE application_id = {p} ORDER BY brand, model_code",
+        [application_id],
+    )
+    return [(str(r[0]), str(r[1])) for r in rows]
+
+
+async def ce_requirements(application: Application) -> list[CeRequirement]:
+    """Every brand/model group of the list with the firm's certificate for it, if any."""
+    if not needs_ce_certificates(application):
+        return []
+    groups = await device_list_groups(application.id)
+    if not groups:
+        return []
+    certificates = {
+        (c.brand_key, c.model_key): c
+        for c in await CeCertificate.filter(
+            firm_id=application.firm_id,
+            brand_key__in=sorted({brand_model_key(brand) for brand, _ in groups}),
+        )
+    }
+    return [
+        CeRequirement(
+            brand, model, certificates.get((brand_model_key(brand), brand_model_key(model)))
+        )
+        for brand, model in groups
+    ]
+
+
+async def missing_documents(application: Application) -> list[DomainError]:
+    if application.channel != Channel.ELECTRONIC:
+        return []
+    missing: list[DomainError] = []
+    kinds = set(
+        await ApplicationDocument.filter(application_id=application.id)
+        .distinct()
+        .values_list("kind", flat=True)
+    )
+    if DocumentKind.INVOICE not in kinds:
+        missing.append(
+            invalid(
+                "invoiceScan",
+                "fatura taraması gerekli (JPEG, 300 KB'tan küçük)",
+                "the invoice scan is required (JPEG under 300 KB)",
+            )
+        )
+    if (
+        application.kind == ApplicationKind.MANUFACTURE
+        and DocumentKind.CAPACITY_REPORT not in kinds
+    ):
+        missing.append(
+            invalid(
+                "capacityReport",
+                "kapasite raporu gerekli (madde 8(3)(b))",
+                "the capacity report is required (art. 8(3)(b))",
+            )
+        )
+    without = [r for r in await ce_requirements(application) if r.certificate is None]
+    for requirement in without[:MAX_LISTED_CE]:
+        name = f"{requirement.brand} {requirement.model}"
+        missing.append(
+            invalid(
+                "ceCertificates",
+                f"{name} için CE belgesi gerekli (JPEG, 300 KB'tan küçük; model başına bir kez)",
+                f"a CE certificate for {name} is required (JPEG under 300 KB; once per model)",
+            )
+        )
+    if len(without) > MAX_LISTED_CE:
+        missing.append(
+            DomainError(
+                ErrorCode.INVALID_INPUT,
+                field="ceCertificates",
+                reason=Bilingual(
+                    f"toplam {len(without)} model için CE belgesi eksik",
+                    f"CE certificates are missing for {len(without)} models in all",
+                ),
+            )
+        )
+    return missing

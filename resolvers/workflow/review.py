@@ -1,0 +1,156 @@
+"""Staff review (Tebliğ art. 10): a reviewer takes the application, then approves it (fee
+notice issued), rejects it with a reason (art. 10(3)), or returns it as incomplete (art.
+10(2)). One reviewer works an application at a time; staff admins may act on any."""
+
+from __future__ import annotations
+
+from tortoise.transactions import in_transaction
+
+from models import clock
+from models.accounts import Firm
+from models.applications import Application
+from models.documents import DocumentKind
+from models.fees import total_kurus
+from models.payments import FeeNotice
+from models.progress import ApplicationProgress
+from models.roles import Role
+from models.workflow import Action, ApplicationStatus
+from resolvers import audit
+from resolvers.actor import Actor
+from resolvers.applications import transitions
+from resolvers.applications.access import get_application
+from resolvers.errors import DomainError, ErrorCode, invalid, invalid_state
+from resolvers.workflow import pdfs
+from resolvers.workflow.common import passing_groups, progress_of, reference, turkish_today
+from resolvers.workflow.fees import quote_for
+
+MAX_REASON = 4000
+
+
+def _require_taker(actor: Actor, progress: ApplicationProgress) -> None:
+    if actor.has(Role.STAFF_ADMIN):
+        return
+    if progress.reviewer_id is None:
+        raise invalid_state(
+            "başvuru önce incelemeye alınmalı", "take the application for review first"
+        )
+    if progress.reviewer_id != actor.id:
+        raise DomainError(ErrorCode.REVIEW_TAKEN, reviewer=progress.reviewer_name or "?")
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise invalid("reason", "gerekçe yazılmalı", "a reason is required")
+    if len(reason) > MAX_REASON:
+        raise invalid("reason", "gerekçe en fazla 4000 karakter", "at most 4000 characters")
+    return reason
+
+
+async def take_for_review(actor: Actor, application_id: int) -> Application:
+    """Assign the application to the calling reviewer (an admin may take it over)."""
+    if not actor.has(Role.STAFF_REVIEWER, Role.STAFF_ADMIN):
+        raise DomainError(ErrorCode.FORBIDDEN)
+    async with in_transaction():
+        application = await get_application(actor, application_id, for_update=True)
+        if application.status != ApplicationStatus.UNDER_REVIEW:
+            raise invalid_state("başvuru incelemede değil", "the application is not under review")
+        progress = await progress_of(application.id)
+        if progress.reviewer_id == actor.id:
+            return application
+        if progress.reviewer_id is not None and not actor.has(Role.STAFF_ADMIN):
+            raise DomainError(ErrorCode.REVIEW_TAKEN, reviewer=progress.reviewer_name or "?")
+        previous = progress.reviewer_name
+        progress.reviewer_id, progress.reviewer_name = actor.id, actor.name
+        progress.review_taken_at = progress.updated_at = clock.now()
+        await progress.save()
+        await audit.record(
+            actor,
+            "application.review_taken",
+            "Application",
+            application.id,
+            {"reviewer": actor.name, "previousReviewer": previous},
+            firm_id=application.firm_id,
+        )
+    return application
+
+
+async def _release(progress: ApplicationProgress) -> None:
+    """Leaving review: a resubmission is taken afresh (the audit trail keeps who it was)."""
+    progress.reviewer_id = progress.reviewer_name = progress.review_taken_at = None
+    progress.updated_at = clock.now()
+    await progress.save()
+
+
+async def approve(actor: Actor, application_id: int) -> Application:
+    """Approve: the fee notice (passing IMEIs × this year's fee) is issued, payment awaited."""
+    async with in_transaction():
+        application = await get_application(actor, application_id, for_update=True)
+        transitions.check(actor, application, Action.APPROVE)
+        progress = await progress_of(application.id)
+        _require_taker(actor, progress)
+        groups = await passing_groups(application.id)
+        imeis = sum(g.imeis for g in groups)
+        if imeis == 0:
+            raise DomainError(ErrorCode.NO_PASSING_DEVICES)
+        year = turkish_today().year
+        fee = await quote_for(year)
+        amount = total_kurus(imeis, fee.per_imei_kurus)
+        number = f"{reference(application)}/ÜB"
+        firm = await Firm.get(id=application.firm_id)
+        now = clock.now()
+        html = pdfs.fee_notice_html(
+            application, firm, groups, number, year, fee.per_imei_kurus, amount, now
+        )
+        _, stored = await pdfs.issue(actor, application, DocumentKind.FEE_NOTICE, html)
+        await FeeNotice.create(
+            application_id=application.id,
+            number=number,
+            year=year,
+            imei_count=imeis,
+            per_imei_kurus=fee.per_imei_kurus,
+            amount_kurus=amount,
+            file_id=stored.id,
+            issued_by=actor.name,
+            issued_at=now,
+        )
+        await transitions.apply(
+            actor,
+            application,
+            Action.APPROVE,
+            details={
+                "feeNotice": number,
+                "feeNoticeFileId": stored.id,
+                "year": year,
+                "imeis": imeis,
+                "perImeiKurus": fee.per_imei_kurus,
+                "amountKurus": amount,
+                "baseYear": fee.base_year,
+                "rates": {str(y): str(rate) for y, rate in fee.rates},
+            },
+        )
+    return application
+
+
+async def reject(actor: Actor, application_id: int, reason: str) -> Application:
+    """Inconsistent data or documents (art. 10(3)): rejected with the reason the firm sees."""
+    reason = _reason(reason)
+    async with in_transaction():
+        application = await get_application(actor, application_id, for_update=True)
+        transitions.check(actor, application, Action.REJECT)
+        progress = await progress_of(application.id)
+        _require_taker(actor, progress)
+        await _release(progress)
+        return await transitions.apply(actor, application, Action.REJECT, reason=reason)
+
+
+async def return_incomplete(actor: Actor, application_id: int, reason: str) -> Application:
+    """Missing or wrong information (art. 10(2)): back to the firm as a draft."""
+    reason = _reason(reason)
+    async with in_transaction():
+        application = await get_application(actor, application_id, for_update=True)
+        transitions.check(actor, application, Action.RETURN_INCOMPLETE)
+        progress = await progress_of(application.id)
+        _require_taker(actor, progress)
+        await _release(progress)
+        return await transitions.apply(actor, application, Action.RETURN_INCOMPLETE, reason=reason)

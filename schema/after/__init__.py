@@ -1,0 +1,1 @@
+"""After registration in GraphQL: replacements (typed and Ek-3), corrections, pairing."""

@@ -1,0 +1,1 @@
+"""The firm workflow in GraphQL: documents, signature, review, fees, payment, customs."""

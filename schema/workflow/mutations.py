@@ -1,0 +1,263 @@
+"""Workflow mutations: the firm's documents and signature, staff review, payment, customs
+documents, and the fee schedule. Uploads are multipart with `X-MCKS-Upload: 1`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from decimal import Decimal
+
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from models.documents import DocumentKind
+from models.roles import Role
+from resolvers.actor import Actor
+from resolvers.workflow import customs, documents, fees, payments, review, signing, view
+from resolvers.workflow.view import WorkflowView
+from schema.applications.mutations import upload_chunks
+from schema.context import actor_of, lang_of
+from schema.errors import mutate
+from schema.permissions import STAFF, requires
+from schema.workflow.types import (
+    ApplicationWorkflowPayload,
+    CeCertificatePayload,
+    CeCertificateType,
+    DraftDocumentKind,
+    FeeYearPayload,
+    FeeYearType,
+    PaymentMethodType,
+    SignatureMethodType,
+)
+
+FIRM = requires(Role.FIRM_USER, Role.FIRM_SUPERVISOR)
+FIRM_AND_STAFF = requires(Role.FIRM_USER, Role.FIRM_SUPERVISOR, *STAFF)
+REVIEWERS = requires(Role.STAFF_REVIEWER, Role.STAFF_ADMIN)
+ARCHIVE = requires(Role.STAFF_ARCHIVE, Role.STAFF_ADMIN)
+
+
+@strawberry.input
+class RecordPaymentInput:
+    application_id: int
+    method: PaymentMethodType  # type: ignore[valid-type]
+    amount: Decimal = strawberry.field(description="Liras, as on the fee notice (1250.00).")
+    receipt_no: str | None = strawberry.field(
+        default=None, description="The bank receipt (dekont) number; required for transfers."
+    )
+    note: str = ""
+
+
+@strawberry.input
+class SetFeeYearInput:
+    year: int
+    fee: Decimal | None = strawberry.field(
+        default=None, description="The per-IMEI fee set for the year, in liras."
+    )
+    revaluation_rate: Decimal | None = strawberry.field(
+        default=None, description="The year's revaluation rate as a fraction (0.4379 = 43.79 %)."
+    )
+
+
+async def _then_view(actor: Actor, step: Awaitable[object], application_id: int) -> WorkflowView:
+    await step
+    return await view.application_workflow(actor, application_id)
+
+
+async def _workflow(
+    info: Info, application_id: int, step: Awaitable[object]
+) -> ApplicationWorkflowPayload:
+    actor, lang = actor_of(info), lang_of(info)
+    return await mutate(
+        info,
+        _then_view(actor, step, application_id),
+        lambda workflow: ApplicationWorkflowPayload.of(workflow, actor, lang),
+        lambda errors: ApplicationWorkflowPayload(errors=errors),
+    )
+
+
+def _name(file: Upload, default: str) -> str:
+    return getattr(file, "filename", None) or default
+
+
+async def _record_payment(actor: Actor, payment: RecordPaymentInput) -> object:
+    return await payments.record_payment(
+        actor,
+        payment.application_id,
+        payment.method,
+        fees.kurus_of(payment.amount, "amount"),
+        payment.receipt_no,
+        payment.note,
+    )
+
+
+async def _set_fee_year(actor: Actor, year: SetFeeYearInput) -> fees.FeeYearView:
+    fee = fees.kurus_of(year.fee, "fee") if year.fee is not None else None
+    return await fees.set_fee_year(actor, year.year, fee, year.revaluation_rate)
+
+
+@strawberry.type
+class WorkflowMutations:
+    @strawberry.mutation(
+        extensions=FIRM_AND_STAFF,
+        description="A draft's invoice scan (JPEG under 300 KB) or capacity report (PDF or "
+        "JPEG). Multipart request; send the header `X-MCKS-Upload: 1`.",
+    )
+    async def upload_application_document(
+        self, info: Info, application_id: int, kind: DraftDocumentKind, file: Upload
+    ) -> ApplicationWorkflowPayload:
+        step = documents.upload_application_document(
+            actor_of(info),
+            application_id,
+            DocumentKind(kind.value),
+            upload_chunks(file),
+            _name(file, "belge"),
+        )
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
+        extensions=FIRM,
+        description="The firm's CE certificate for a brand and model (JPEG under 300 KB); "
+        "uploaded once, it serves every later application. Multipart (`X-MCKS-Upload: 1`).",
+    )
+    async def upload_ce_certificate(
+        self, info: Info, brand: str, model: str, file: Upload
+    ) -> CeCertificatePayload:
+        return await mutate(
+            info,
+            documents.upload_ce_certificate(
+                actor_of(info), brand, model, upload_chunks(file), _name(file, "ce.jpg")
+            ),
+            lambda certificate: CeCertificatePayload(certificate=CeCertificateType.of(certificate)),
+            lambda errors: CeCertificatePayload(errors=errors),
+        )
+
+    @strawberry.mutation(
+        extensions=FIRM,
+        description="Go on with the passing devices: E_SIGNATURE (download the application "
+        "document, e-sign, upload) or WET_SIGNATURE (deliver it signed on paper).",
+    )
+    async def choose_signature_method(
+        self,
+        info: Info,
+        application_id: int,
+        method: SignatureMethodType,  # type: ignore[valid-type]
+    ) -> ApplicationWorkflowPayload:
+        step = signing.choose_signature_method(actor_of(info), application_id, method)
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
+        extensions=FIRM,
+        description="The e-signed application document (PDF). Multipart (`X-MCKS-Upload: 1`).",
+    )
+    async def upload_signed_application(
+        self, info: Info, application_id: int, file: Upload
+    ) -> ApplicationWorkflowPayload:
+        step = signing.upload_signed_application(
+            actor_of(info), application_id, upload_chunks(file), _name(file, "imzali.pdf")
+        )
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
+        extensions=ARCHIVE, description="The wet-signed paper copy arrived at the archive."
+    )
+    async def receive_hardcopy(
+        self, info: Info, application_id: int, note: str = ""
+    ) -> ApplicationWorkflowPayload:
+        step = signing.receive_hardcopy(actor_of(info), application_id, note)
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
+        extensions=REVIEWERS, description="Take the application for review (one reviewer)."
+    )
+    async def take_application_for_review(
+        self, info: Info, application_id: int
+    ) -> ApplicationWorkflowPayload:
+        step = review.take_for_review(actor_of(info), application_id)
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
+        extensions=REVIEWERS,
+        description="Approve: the fee notice (passing IMEIs × this year's fee) is issued.",
+    )
+    async def approve_application(
+        self, info: Info, application_id: int
+    ) -> ApplicationWorkflowPayload:
+        step = review.approve(actor_of(info), application_id)
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
+        extensions=REVIEWERS, description="Reject with the reason the firm sees (art. 10(3))."
+    )
+    async def reject_application(
+        self, info: Info, application_id: int, reason: str
+    ) -> ApplicationWorkflowPayload:
+        step = review.reject(actor_of(info), application_id, reason)
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
+        extensions=REVIEWERS, description="Return as incomplete, back to draft (art. 10(2))."
+    )
+    async def return_application_incomplete(
+        self, info: Info, application_id: int, reason: str
+    ) -> ApplicationWorkflowPayload:
+        step = review.return_incomplete(actor_of(info), application_id, reason)
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
+        extensions=ARCHIVE,
+        description="Record the fee payment: the passing IMEIs are registered and the permit "
+        "issued. Recording the same payment again changes nothing.",
+    )
+    async def record_payment(
+        self, info: Info, input: RecordPaymentInput
+    ) -> ApplicationWorkflowPayload:
+        step = _record_payment(actor_of(info), input)
+        return await _workflow(info, input.application_id, step)
+
+    @strawberry.mutation(
+        extensions=FIRM,
+        description="The customs documents as one PDF (e-signature path); the cover letter is "
+        "generated for signing. Multipart (`X-MCKS-Upload: 1`).",
+    )
+    async def upload_customs_documents(
+        self, info: Info, application_id: int, file: Upload
+    ) -> ApplicationWorkflowPayload:
+        step = customs.upload_customs_documents(
+            actor_of(info), application_id, upload_chunks(file), _name(file, "gumruk.pdf")
+        )
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
+        extensions=FIRM,
+        description="The e-signed cover letter (PDF): completes the application. Multipart "
+        "(`X-MCKS-Upload: 1`).",
+    )
+    async def upload_signed_cover_letter(
+        self, info: Info, application_id: int, file: Upload
+    ) -> ApplicationWorkflowPayload:
+        step = customs.upload_signed_cover_letter(
+            actor_of(info), application_id, upload_chunks(file), _name(file, "kapak.pdf")
+        )
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
+        extensions=ARCHIVE,
+        description="Wet-signature path: the petition and the customs copies arrived.",
+    )
+    async def receive_customs_documents(
+        self, info: Info, application_id: int, note: str = ""
+    ) -> ApplicationWorkflowPayload:
+        step = customs.receive_customs_documents(actor_of(info), application_id, note)
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
+        extensions=requires(Role.STAFF_ADMIN),
+        description="Set a year's per-IMEI fee and/or revaluation rate (both null: clear).",
+    )
+    async def set_fee_year(self, info: Info, input: SetFeeYearInput) -> FeeYearPayload:
+        return await mutate(
+            info,
+            _set_fee_year(actor_of(info), input),
+            lambda year: FeeYearPayload(fee_year=FeeYearType.of(year)),
+            lambda errors: FeeYearPayload(errors=errors),
+        )
