@@ -184,6 +184,7 @@ class Settings:
             max_request_bytes=_int("MCKS_MAX_REQUEST_BYTES", cls.max_request_bytes),
             graphql_ide=_bool("MCKS_GRAPHQL_IDE", True),
             in_process_worker=_bool("MCKS_IN_PROCESS_WORKER", True),
+            worker_poll_seconds=_float("MCKS_WORKER_POLL_SECONDS", cls.worker_poll_seconds),
             job_lease_seconds=_int("MCKS_JOB_LEASE_SECONDS", cls.job_lease_seconds),
             tac_max_retire_share=_float("MCKS_TAC_MAX_RETIRE_SHARE", cls.tac_max_retire_share),
             max_device_file_bytes=_int("MCKS_MAX_DEVICE_FILE_BYTES", cls.max_device_file_bytes),

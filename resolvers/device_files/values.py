@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from models.imei import CleanedImei, ImeiTextProblem
+from models.names import normalise_brand_model
 from resolvers.device_files.issues import FileIssue, IssueCode, make_issue
 
 _IMEI_PROBLEM_CODES: Final = {
@@ -14,11 +15,6 @@ _IMEI_PROBLEM_CODES: Final = {
     ImeiTextProblem.PRECISION_LOST: IssueCode.IMEI_PRECISION_LOST,
     ImeiTextProblem.UNSUPPORTED_VALUE: IssueCode.IMEI_UNSUPPORTED_VALUE,
 }
-
-
-def upper_tr(text: str) -> str:
-    """Upper-case with Turkish rules: i → İ and ı → I (``str.upper`` gives I for both)."""
-    return text.replace("i", "İ").replace("ı", "I").upper()
 
 
 def is_blank(value: object) -> bool:
@@ -45,7 +41,7 @@ def normalise_name(value: object) -> str | None:
         text = str(int(value)) if value.is_integer() else repr(value)
     else:
         return None
-    return upper_tr(" ".join(text.split()))
+    return normalise_brand_model(text)
 
 
 def imei_cell_issue(

@@ -13,6 +13,8 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 
+from models.names import turkish_upper as upper_tr
+
 __all__ = [
     "DEFAULT_ISSUER",
     "escape",
@@ -43,11 +45,6 @@ def escape(value: object) -> str:
     characters that are invalid in HTML.
     """
     return html.escape(_INVALID_CHARS.sub("", str(value)), quote=True)
-
-
-def upper_tr(text: str) -> str:
-    """Upper-case with Turkish rules: i → İ and ı → I (``str.upper`` gives I for both)."""
-    return text.replace("i", "İ").replace("ı", "I").upper()
 
 
 def format_date(moment: datetime) -> str:
