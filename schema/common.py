@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import strawberry
 from strawberry.types import Info
 
@@ -14,10 +16,24 @@ FirmKindType = strawberry.enum(FirmKind, name="FirmKind")
 ClientKindType = strawberry.enum(ClientKind, name="ClientKind")
 
 
+class Paged(Protocol):
+    """Any page of results (resolvers' `Page`, device pages…)."""
+
+    @property
+    def end_cursor(self) -> str | None: ...
+
+    @property
+    def has_next_page(self) -> bool: ...
+
+
 @strawberry.type
 class PageInfo:
     end_cursor: str | None
     has_next_page: bool
+
+    @staticmethod
+    def of(page: Paged) -> PageInfo:
+        return PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page)
 
 
 @strawberry.type(description="One enum value with its labels, for portals to show.")

@@ -44,7 +44,7 @@ class AccountQueries:
         page = await admin.list_firms(actor_of(info), first, after)
         return FirmConnection(
             items=[FirmType.of(f) for f in page.items],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )
 
     @strawberry.field(
@@ -63,7 +63,7 @@ class AccountQueries:
         page = await admin.list_users(actor_of(info), first, after, firm_id)
         return UserConnection(
             items=[UserType.of(u) for u in page.items],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )
 
     @strawberry.field(extensions=requires(*ANY_PERSON))
@@ -77,7 +77,7 @@ class AccountQueries:
         page = await admin.list_clients(actor_of(info), first, after)
         return MachineClientConnection(
             items=[MachineClientType.of(c) for c in page.items],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )
 
     @strawberry.field(extensions=requires(*STAFF))

@@ -40,7 +40,7 @@ PEOPLE = requires(*ANY_PERSON)
 
 
 def _page_info(page: Page[Any]) -> PageInfo:
-    return PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page)
+    return PageInfo.of(page)
 
 
 @strawberry.type

@@ -38,7 +38,7 @@ class ApplicationQueries:
         page = await drafts.list_applications(actor, first, after, status, firm_id, kind)
         return ApplicationConnection(
             items=[ApplicationType.of(a, actor, lang_of(info)) for a in page.items],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )
 
     @strawberry.field(extensions=requires(*ANY_PERSON))
@@ -65,7 +65,7 @@ class ApplicationQueries:
         lang = lang_of(info)
         return DeviceConnection(
             items=[DeviceType.of(d, lang) for d in page.items],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
             total_count=page.total_count,
         )
 

@@ -40,5 +40,5 @@ class AuditQueries:
         page = await audit.list_events(actor_of(info), where, first, after)
         return AuditEventConnection(
             items=[AuditEventType.of(e) for e in page.items],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )

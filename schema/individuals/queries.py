@@ -63,7 +63,7 @@ class IndividualQueries:
             items=[
                 IndividualRegistrationType.of(r, details[r.id], actor, lang) for r in page.items
             ],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )
 
     @strawberry.field(
@@ -82,7 +82,7 @@ class IndividualQueries:
         lang = lang_of(info)
         return VerificationBatchConnection(
             items=[VerificationBatchType.of(b, lang) for b in page.items],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )
 
     @strawberry.field(
@@ -96,5 +96,5 @@ class IndividualQueries:
         page = await whitelist.list_removals(actor_of(info), imei, first, after)
         return WhitelistRemovalConnection(
             items=[WhitelistRemovalType.of(r) for r in page.items],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )

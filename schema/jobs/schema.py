@@ -72,7 +72,7 @@ class JobQueries:
         page = await jobs.list_jobs(actor_of(info), status, first, after)
         return JobConnection(
             items=[JobType.of(j) for j in page.items],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )
 
 

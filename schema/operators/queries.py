@@ -65,7 +65,7 @@ class OperatorQueries:
         page = await feed.whitelist_changes(actor_of(info), after, first)
         return WhitelistChangeConnection(
             items=cast(list[WhitelistChangeType], page.items),
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )
 
     @strawberry.field(
@@ -78,7 +78,7 @@ class OperatorQueries:
         page = await feed.blacklist_changes(actor_of(info), after, first)
         return BlacklistChangeConnection(
             items=cast(list[BlacklistChangeType], page.items),
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )
 
     @strawberry.field(
@@ -96,5 +96,5 @@ class OperatorQueries:
         page = await clones.list_suspicions(actor_of(info), status, first, after)
         return CloneSuspicionConnection(
             items=[CloneSuspicionType.of(s) for s in page.items],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )

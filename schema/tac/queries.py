@@ -44,7 +44,7 @@ class TacQueries:
         page = await registry.list_tac_models(actor_of(info), where, first, after)
         return TacModelConnection(
             items=[TacModelType.of(m) for m in page.items],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )
 
     @strawberry.field(extensions=requires(*ANY_PERSON), description="Active or retired.")
@@ -66,7 +66,7 @@ class TacQueries:
         lang = lang_of(info)
         return TacRequestConnection(
             items=[TacRequestType.of(r, lang) for r in page.items],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )
 
     @strawberry.field(extensions=requires(*ANY_PERSON))

@@ -26,7 +26,7 @@ def _deadlines(page, info: Info) -> CustomsDeadlineConnection:  # type: ignore[n
     actor, lang = actor_of(info), lang_of(info)
     return CustomsDeadlineConnection(
         items=[CustomsDeadlineType.of(d, actor, lang) for d in page.items],
-        page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+        page_info=PageInfo.of(page),
     )
 
 
@@ -53,7 +53,7 @@ class WorkflowQueries:
         page = await documents.list_ce_certificates(actor_of(info), firm_id, first, after)
         return CeCertificateConnection(
             items=[CeCertificateType.of(c) for c in page.items],
-            page_info=PageInfo(end_cursor=page.end_cursor, has_next_page=page.has_next_page),
+            page_info=PageInfo.of(page),
         )
 
     @strawberry.field(
