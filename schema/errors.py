@@ -14,6 +14,8 @@ from strawberry.types import Info
 from resolvers.errors import DomainError, DomainErrors, ErrorCode, render_message
 
 log = logging.getLogger("mcks.errors")
+# The code of requests GraphQL itself refuses: syntax, validation, limits, variable types.
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 ErrorCodeType = strawberry.enum(ErrorCode, name="ErrorCode")
 
@@ -72,15 +74,17 @@ class ErrorPolicy(SchemaExtension):
         lang = getattr(context, "lang", "tr")
         actor = getattr(context, "actor", None)
         request_id = getattr(actor, "request_id", "")
-        result.errors = [self._process(error, lang, request_id) for error in errors]  # type: ignore[union-attr]
+        result.errors = [self.process(error, lang, request_id) for error in errors]  # type: ignore[union-attr]
 
     @staticmethod
-    def _process(error: GraphQLError, lang: str, request_id: str) -> GraphQLError:
+    def process(error: GraphQLError, lang: str, request_id: str) -> GraphQLError:
         original = error.original_error
-        if original is None:
-            # Syntax, validation and limiter errors: safe and useful as they are.
+        if original is None or (isinstance(original, GraphQLError) and not error.path):
+            # Syntax, validation and limiter errors, and variables that do not coerce to
+            # their declared types (no path: the request itself is at fault): safe and
+            # useful as they are.
             if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": "GRAPHQL_VALIDATION_FAILED"}
+                error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
             return error
         if isinstance(original, DomainError):
             extensions = {"code": original.code.value}

@@ -50,7 +50,7 @@ class IntrospectionPolicy(SchemaExtension):
 
 
 @cache
-def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule], ...]:
+def limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule], ...]:
     # QueryDepthLimiter / MaxAliasesLimiter build a new rule class per instance, which would
     # make every request's rule set unique and the validation cache useless: build them once
     # per limit value instead.
@@ -59,7 +59,7 @@ def _limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule]
 
 def _query_limits() -> AddValidationRules:
     settings = get_settings()
-    return AddValidationRules(list(_limit_rules(settings.max_query_depth, settings.max_aliases)))
+    return AddValidationRules(list(limit_rules(settings.max_query_depth, settings.max_aliases)))
 
 
 def limit_extensions() -> list[object]:

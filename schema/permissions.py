@@ -9,6 +9,7 @@ from strawberry.extensions import FieldExtension
 from strawberry.types import Info
 
 from models.roles import STAFF_ROLES, Role
+from resolvers.actor import Actor
 from resolvers.errors import ErrorCode
 from schema.errors import api_error
 
@@ -26,17 +27,22 @@ class Requires(FieldExtension):
         self.public = public
         self.during_password_change = during_password_change
 
-    def check(self, info: Info) -> None:
+    def denial(self, actor: Actor) -> ErrorCode | None:
+        """Why `actor` may not call the field, or None when it may."""
         if self.public:
-            return
-        actor = info.context.actor
-        lang = info.context.lang
+            return None
         if not actor.is_authenticated:
-            raise api_error(ErrorCode.UNAUTHENTICATED, lang)
+            return ErrorCode.UNAUTHENTICATED
         if actor.must_change_password and not self.during_password_change:
-            raise api_error(ErrorCode.PASSWORD_CHANGE_REQUIRED, lang)
+            return ErrorCode.PASSWORD_CHANGE_REQUIRED
         if self.roles and actor.role not in self.roles:
-            raise api_error(ErrorCode.FORBIDDEN, lang)
+            return ErrorCode.FORBIDDEN
+        return None
+
+    def check(self, info: Info) -> None:
+        code = self.denial(info.context.actor)
+        if code is not None:
+            raise api_error(code, info.context.lang)
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Info, **kwargs: Any) -> Any:
         self.check(info)
