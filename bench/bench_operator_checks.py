@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -175,29 +176,36 @@ def start_server(
         "MCKS_IN_PROCESS_WORKER": "0",
         "MCKS_GRAPHQL_IDE": "0",
         "MCKS_LOG_LEVEL": "WARNING",
+        "MCKS_ACCESS_LOG": "0",
         "MCKS_TOKEN_CACHE_SECONDS": str(token_cache_seconds),
     }
+    # The production entry point: `mcks serve`, its processes each on their own socket.
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning",
-        "--workers", str(workers),
+        sys.executable, "-m", "gateway.cli", "serve",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
     ]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    # Ready when every process answers: the port is bound before the processes start, so
+    # ask /healthz on many fresh connections (the kernel spreads them across the processes).
+    deadline = time.monotonic() + 60
+    answered = 0
+    while time.monotonic() < deadline and answered < 20 * workers:
+        if server.poll() is not None:
+            raise RuntimeError("the server did not start")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return server
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=0.5) as r:
+                answered += r.status == 200
         except OSError:
-            if server.poll() is not None:
-                raise RuntimeError("the server did not start") from None
             time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("the server did not answer within 30 s")
+    if answered < 20 * workers:
+        server.kill()
+        raise RuntimeError("the server did not answer within 60 s")
+    return server
 
 
 # --- the load generator (runs in its own process) ------------------------------------------
 
+WARM_UP_SECONDS = 3.0
 CONTENT_LENGTH = re.compile(rb"content-length:\s*(\d+)", re.IGNORECASE)
 
 
@@ -295,6 +303,11 @@ async def _singles(port: int, entries: int, seconds: float, clients: int, rate: 
         connection = Connection(port)
         await connection.open()
         turn = index
+        # Warm up, unmeasured: every connection in a closed loop until `start` (the server's
+        # processes, their database pools and caches reach their steady state).
+        while time.perf_counter() < start:
+            await connection.post(bodies[turn % len(bodies)])
+            turn += clients
         scheduled = start + interval * index / clients
         deadline = start + seconds
         while scheduled < deadline and len(latencies) < 1_000_000:
@@ -309,13 +322,7 @@ async def _singles(port: int, entries: int, seconds: float, clients: int, rate: 
             scheduled += interval
         connection.close()
 
-    # Warm up (connections, caches), then measure.
-    warm = Connection(port)
-    await warm.open()
-    for body in bodies[:200]:
-        await warm.post(body)
-    warm.close()
-    started = time.perf_counter()
+    started = time.perf_counter() + WARM_UP_SECONDS
     await asyncio.gather(*(client(i, started) for i in range(clients)))
     elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
@@ -332,12 +339,21 @@ async def _singles(port: int, entries: int, seconds: float, clients: int, rate: 
 def _generate(
     kind: str, port: int, entries: int, seconds: float, clients: int, rate: float, out: Any
 ) -> None:
-    if kind == "batches":
-        result = asyncio.run(_batches(port, entries, seconds, clients, QUERY))
-    elif kind == "batches_all_fields":
-        result = asyncio.run(_batches(port, entries, seconds, clients, QUERY_ALL_FIELDS))
-    else:
-        result = asyncio.run(_singles(port, entries, seconds, clients, rate))
+    # The load generator shares the machine with the server: keep its own cost small.
+    loop_factory: Any = None
+    try:
+        import uvloop
+
+        loop_factory = uvloop.new_event_loop
+    except ImportError:
+        pass
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        if kind == "batches":
+            result = runner.run(_batches(port, entries, seconds, clients, QUERY))
+        elif kind == "batches_all_fields":
+            result = runner.run(_batches(port, entries, seconds, clients, QUERY_ALL_FIELDS))
+        else:
+            result = runner.run(_singles(port, entries, seconds, clients, rate))
     out.put(result)
 
 
@@ -370,14 +386,16 @@ def main() -> int:
         help="offered request rates (requests/s, all clients together) for the paced runs",
     )
     parser.add_argument("--token-cache-seconds", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="server processes (`mcks serve --workers`)"
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", "")
     with tempfile.TemporaryDirectory() as scratch:
         if not url:
             url = f"sqlite://{Path(scratch) / 'bench.sqlite3'}"
-        from gateway.settings import normalise_database_url
+        from gateway.settings import Settings, normalise_database_url
 
         url = normalise_database_url(url)
         backend = "SQLite" if url.startswith("sqlite://") else "PostgreSQL"
@@ -385,8 +403,15 @@ def main() -> int:
         seeded = asyncio.run(prepare(url, args.entries))
         print(f"   seeded in {seeded:.1f} s", flush=True)
         port = free_port()
+        pool_min = os.environ.get("MCKS_DB_POOL_MIN", Settings.db_pool_min)
+        pool_max = os.environ.get("MCKS_DB_POOL_MAX", Settings.db_pool_max)
+        pool = (
+            f", {pool_min}..{pool_max} database connections each"
+            if backend == "PostgreSQL"
+            else ""
+        )
+        print(f"   server: mcks serve --workers {args.workers}{pool}", flush=True)
         server = start_server(url, port, args.token_cache_seconds, args.workers)
-        print(f"   server: {args.workers} uvicorn worker process(es)", flush=True)
         try:
             for kind, label in (
                 ("batches", "(a) batches of 1,000 (imei verdict status reason)"),

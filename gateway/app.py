@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from gateway.annex_exports import application_ek2, application_ek3
-from gateway.db import close_db, init_db
+from gateway.db import close_db, init_db, ping
 from gateway.demo import start_demo_authorities
 from gateway.downloads import application_devices_xlsx, device_list_template
 from gateway.exports import blacklist_csv, whitelist_csv
@@ -35,6 +35,9 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await init_db()
+            if not await ping():
+                # Fail at startup, where a supervisor sees it, not on every request after.
+                raise RuntimeError("the database does not answer (DATABASE_URL)")
         stack = AsyncExitStack()
         if manage_db and settings.development:
             await start_demo_authorities(stack)

@@ -41,24 +41,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from gateway.app import create_app
     from gateway.logs import configure_logging
+    from gateway.serve import options_from, serve
 
     settings = get_settings()
     configure_logging(settings.log_level)
-    host = args.host or settings.host
-    port = args.port or settings.port
-    print(f"GraphQL explorer: http://{host}:{port}/graphql", flush=True)
-    uvicorn.run(
-        create_app(),
-        host=host,
-        port=port,
-        proxy_headers=False,  # our middleware decides whom to believe (MCKS_TRUSTED_PROXIES)
-        log_level=settings.log_level.lower(),
-    )
-    return 0
+    options = options_from(settings, args.host, args.port)
+    workers = args.workers or settings.workers
+    print(f"GraphQL explorer: http://{options.host}:{options.port}/graphql", flush=True)
+    return serve(options, workers)
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
@@ -141,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers", type=int, help="server processes behind the port (MCKS_WORKERS, default 1)"
+    )
     serve.set_defaults(func=cmd_serve)
     sub.add_parser(
         "worker", help="run background jobs (several may share one PostgreSQL)"

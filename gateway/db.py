@@ -7,17 +7,44 @@ from pathlib import Path
 from typing import Any
 
 from tortoise import Tortoise, connections
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate as tortoise_migrate
 
-from gateway.settings import get_settings, normalise_database_url
+from gateway.settings import Settings, get_settings, normalise_database_url
 from models import MODEL_MODULES
 
 
-def tortoise_config(database_url: str | None = None) -> dict[str, Any]:
-    url = normalise_database_url(database_url or get_settings().database_url)
+async def keep_session(connection: Any) -> None:
+    """asyncpg's pool reset, minus its round trip.
+
+    By default a connection going back to the pool runs `SELECT pg_advisory_unlock_all();
+    CLOSE ALL; UNLISTEN *; RESET ALL` — one more round trip for every query made outside a
+    transaction, which doubled the database work of operators' checks. The gateway leaves
+    no session state to undo: its advisory locks are transaction-scoped, its cursors live
+    inside transactions, and it never SETs, LISTENs or creates temporary tables. asyncpg
+    still rolls back a transaction left open before calling this."""
+
+
+def _connection(url: str, settings: Settings) -> str | dict[str, Any]:
+    if not url.startswith("postgres://"):
+        return url
+    expanded = expand_db_url(url)
+    credentials = expanded["credentials"]
+    credentials["reset"] = keep_session
+    # Sizes given in the URL (?minsize=&maxsize=) win over the settings.
+    credentials.setdefault("maxsize", settings.db_pool_max)
+    credentials.setdefault("minsize", min(settings.db_pool_min, int(credentials["maxsize"])))
+    return expanded
+
+
+def tortoise_config(
+    database_url: str | None = None, settings: Settings | None = None
+) -> dict[str, Any]:
+    settings = settings or get_settings()
+    url = normalise_database_url(database_url or settings.database_url)
     return {
-        "connections": {"default": url},
+        "connections": {"default": _connection(url, settings)},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,
@@ -36,9 +63,14 @@ def _ensure_sqlite_dir(url: str) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
+def url_of(config: dict[str, Any]) -> str:
+    default = config["connections"]["default"]
+    return default if isinstance(default, str) else ""
+
+
 async def init_db(database_url: str | None = None) -> None:
     config = tortoise_config(database_url)
-    _ensure_sqlite_dir(config["connections"]["default"])
+    _ensure_sqlite_dir(url_of(config))
     # Tortoise caches INSERT statements by connection name, not dialect: a process that
     # meets SQLite and then PostgreSQL (tests, the CLI) must not reuse `?` statements.
     EXECUTOR_CACHE.clear()
@@ -54,7 +86,7 @@ async def close_db() -> None:
 async def migrate(database_url: str | None = None) -> None:
     """Apply every pending migration (what `mcks migrate` runs)."""
     config = tortoise_config(database_url)
-    _ensure_sqlite_dir(config["connections"]["default"])
+    _ensure_sqlite_dir(url_of(config))
     try:
         await tortoise_migrate(config=config)
     finally:
@@ -71,5 +103,5 @@ async def ping() -> bool:
 
 # For `tortoise -c gateway.db.TORTOISE_ORM makemigrations` during development.
 TORTOISE_ORM = tortoise_config(
-    os.environ.get("DATABASE_URL") or "sqlite://var/dev-migrations.sqlite3"
+    os.environ.get("DATABASE_URL") or "sqlite://var/dev-migrations.sqlite3", Settings()
 )

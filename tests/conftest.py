@@ -30,6 +30,9 @@ TEST_SETTINGS = Settings(
     argon2_memory_kib=1024,
     argon2_parallelism=1,
     graphql_ide=False,
+    # A database per test: small pools open fast.
+    db_pool_min=1,
+    db_pool_max=5,
 )
 
 

@@ -9,6 +9,7 @@ text. Rows are plain tuples: no ORM objects on this path.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -35,10 +36,23 @@ _BRANCHES = (
 )
 _PG = {"in_": "= ANY($1::varchar[])", "no_time": "CAST(NULL AS TIMESTAMPTZ)"}
 _SQLITE = {"in_": "IN (SELECT value FROM json_each(?1))", "no_time": "NULL"}
-_PG_SQL = " UNION ALL ".join(_BRANCHES).format(**_PG)
-_SQLITE_SQL = " UNION ALL ".join(_BRANCHES).format(**_SQLITE)
-_PG_PUBLIC_SQL = " UNION ALL ".join(_BRANCHES[:2]).format(**_PG)
-_SQLITE_PUBLIC_SQL = " UNION ALL ".join(_BRANCHES[:2]).format(**_SQLITE)
+# One IMEI (a network attach) as a scalar: PostgreSQL settles on one generic plan for it,
+# while an array parameter keeps being planned per call (measured ~0.25 ms of planning
+# for 0.1 ms of execution), and SQLite skips json_each.
+_PG_ONE = {**_PG, "in_": "= $1::varchar"}
+_SQLITE_ONE = {**_SQLITE, "in_": "= ?1"}
+
+
+def _statement(postgres: bool, with_history: bool, one: bool) -> str:
+    if postgres:
+        dialect = _PG_ONE if one else _PG
+    else:
+        dialect = _SQLITE_ONE if one else _SQLITE
+    return " UNION ALL ".join(_BRANCHES if with_history else _BRANCHES[:2]).format(**dialect)
+
+
+# (postgres, with history, one IMEI) -> the statement.
+_SQL = {key: _statement(*key) for key in itertools.product((True, False), repeat=3)}
 
 _PG_FIRST_SEEN = (
     "INSERT INTO imei_first_seen (imei, first_seen_at) "
@@ -79,14 +93,11 @@ async def lookup(imeis: Collection[str], with_history: bool = True) -> Facts:
     whitelist and the blacklist are read."""
     connection = bulk.current()
     postgres = bulk.is_postgres(connection)
-    if with_history:
-        sql = _PG_SQL if postgres else _SQLITE_SQL
-    else:
-        sql = _PG_PUBLIC_SQL if postgres else _SQLITE_PUBLIC_SQL
     facts = Facts()
     for chunk in _chunks(imeis):
-        param: object = chunk if postgres else json.dumps(chunk)
-        _, rows = await connection.execute_query(sql, [param])
+        one = len(chunk) == 1
+        param: object = chunk[0] if one else chunk if postgres else json.dumps(chunk)
+        _, rows = await connection.execute_query(_SQL[postgres, with_history, one], [param])
         _collect(facts, rows)
     return facts
 

@@ -1,0 +1,171 @@
+"""Serving the app: one uvicorn process, or several behind one port.
+
+Several processes are how the gateway uses more than one core (operators' checks are CPU
+bound in Python). uvicorn's own `--workers` shares one listening socket, and a burst of new
+connections goes to whichever process wakes first: 50 operator connections opened together
+were measured split 44/6, so one process queued while the other idled. Here each process
+gets its own socket bound with SO_REUSEPORT to the same address, and the kernel spreads new
+connections across them. The sockets are opened by this supervisor and handed down, so a
+process that dies is replaced on the same socket and the connections that arrive meanwhile
+wait in its backlog instead of being refused.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from types import FrameType
+from typing import Any
+
+import uvicorn
+
+log = logging.getLogger("mcks.serve")
+
+BACKLOG = 2048
+# uvicorn's exit code for a server that never started (bad configuration, the database
+# unreachable): restarting it would fail the same way.
+STARTUP_FAILURE = 3
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str
+    port: int
+    log_level: str
+    access_log: bool
+
+
+def uvicorn_config(options: ServeOptions) -> uvicorn.Config:
+    return uvicorn.Config(
+        "gateway.app:create_app",
+        factory=True,
+        host=options.host,
+        port=options.port,
+        proxy_headers=False,  # our middleware decides whom to believe (MCKS_TRUSTED_PROXIES)
+        log_level=options.log_level.lower(),
+        access_log=options.access_log,
+        # Logging is ours (gateway.logs): uvicorn must not replace the handlers.
+        log_config=None,
+    )
+
+
+def serve(options: ServeOptions, workers: int) -> int:
+    if workers <= 1:
+        server = uvicorn.Server(uvicorn_config(options))
+        server.run()
+        return 0 if server.started else STARTUP_FAILURE
+    return Supervisor(options, workers).run()
+
+
+def listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(BACKLOG)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _child(options: ServeOptions, sock: socket.socket, supervisor: int) -> None:
+    from gateway.logs import configure_logging
+
+    configure_logging(options.log_level)
+    threading.Thread(target=_follow_supervisor, args=(supervisor,), daemon=True).start()
+    server = uvicorn.Server(uvicorn_config(options))
+    server.run(sockets=[sock])
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)
+
+
+def _follow_supervisor(supervisor: int) -> None:
+    """A supervisor killed outright (SIGKILL, OOM) cannot stop its processes: each one
+    notices it is orphaned and shuts itself down gracefully."""
+    while os.getppid() == supervisor:
+        time.sleep(1.0)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+class Supervisor:
+    def __init__(self, options: ServeOptions, workers: int) -> None:
+        self.options = options
+        self.workers = workers
+        self.stopping = False
+        self.context = multiprocessing.get_context("spawn")
+        # Linux balances connections across SO_REUSEPORT sockets; elsewhere the processes
+        # share one socket, as uvicorn's own workers do.
+        balanced = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
+        first = listening_socket(options.host, options.port, reuse_port=balanced)
+        port = first.getsockname()[1]  # the real port when 0 was asked for
+        self.sockets = [first] + [
+            listening_socket(options.host, port, reuse_port=True) if balanced else first
+            for _ in range(workers - 1)
+        ]
+        self.port = port
+        self.processes: list[BaseProcess | None] = [None] * workers
+
+    def _start(self, index: int) -> None:
+        process = self.context.Process(
+            target=_child,
+            args=(self.options, self.sockets[index], os.getpid()),
+            name=f"mcks-serve-{index}",
+        )
+        process.start()
+        self.processes[index] = process
+        log.info("server process %s started (pid %s)", index, process.pid)
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def run(self) -> int:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self._stop)
+        for index in range(self.workers):
+            self._start(index)
+        failed = False
+        while not self.stopping:
+            time.sleep(0.5)
+            for index, process in enumerate(self.processes):
+                if process is None or process.is_alive() or self.stopping:
+                    continue
+                if process.exitcode == STARTUP_FAILURE:
+                    log.error("server process %s failed at startup: stopping", index)
+                    failed = True
+                    self.stopping = True
+                    break
+                log.error("server process %s died (exit %s): restarting", index, process.exitcode)
+                self._start(index)
+        self._shutdown()
+        return 1 if failed else 0
+
+    def _shutdown(self) -> None:
+        alive = [p for p in self.processes if p is not None and p.is_alive()]
+        for process in alive:
+            process.terminate()  # SIGTERM: uvicorn finishes the requests in flight
+        deadline = time.monotonic() + 30
+        for process in alive:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+        for sock in {id(s): s for s in self.sockets}.values():
+            sock.close()
+
+
+def options_from(settings: Any, host: str | None, port: int | None) -> ServeOptions:
+    return ServeOptions(
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level=settings.log_level,
+        access_log=settings.access_log,
+    )
