@@ -104,6 +104,9 @@ class Settings:
     # detector runs once per scan interval.
     clone_window_hours: int = 24
     clone_scan_minutes: int = 15
+    # Network observations carry IMSI and MSISDN (personal data): deleted this many days
+    # after they were seen (0 = kept). At least the clone window, which reads them.
+    observation_retention_days: int = 90
     # The public IMEI query: requests per minute per client address (in each process).
     public_query_rate_per_minute: int = 30
     # How long a bearer token's actor may be served from the process's memory (0 = never):
@@ -174,7 +177,7 @@ class Settings:
                     "MCKS_SECRET_KEY is required in production (it keys the token hashes)"
                 )
             secret = DEV_SECRET
-        return cls(
+        settings = cls(
             env=env,
             database_url=normalise_database_url(
                 os.environ.get("DATABASE_URL", "") or cls.database_url
@@ -207,6 +210,9 @@ class Settings:
             grace_period_days=_int("MCKS_GRACE_PERIOD_DAYS", cls.grace_period_days),
             clone_window_hours=_int("MCKS_CLONE_WINDOW_HOURS", cls.clone_window_hours),
             clone_scan_minutes=_int("MCKS_CLONE_SCAN_MINUTES", cls.clone_scan_minutes),
+            observation_retention_days=_int(
+                "MCKS_OBSERVATION_RETENTION_DAYS", cls.observation_retention_days
+            ),
             public_query_rate_per_minute=_int(
                 "MCKS_PUBLIC_QUERY_RATE_PER_MINUTE", cls.public_query_rate_per_minute
             ),
@@ -269,6 +275,13 @@ class Settings:
             access_log=_bool("MCKS_ACCESS_LOG", cls.access_log),
             log_level=os.environ.get("MCKS_LOG_LEVEL", cls.log_level).upper(),
         )
+        retention = settings.observation_retention_days
+        if 0 < retention * 24 < settings.clone_window_hours:
+            raise SettingsError(
+                f"MCKS_OBSERVATION_RETENTION_DAYS ({retention}) must cover the clone window "
+                f"(MCKS_CLONE_WINDOW_HOURS = {settings.clone_window_hours})"
+            )
+        return settings
 
 
 _active: Settings | None = None

@@ -9,6 +9,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "resolvers.applications.analysis",
     "resolvers.workflow.notifications",
     "resolvers.operators.clones",
+    "resolvers.operators.retention",
     "resolvers.individuals.verification",
 )
 

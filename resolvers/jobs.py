@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
@@ -77,6 +78,20 @@ async def enqueue(
         max_attempts=max_attempts,
         created_at=now,
     )
+
+
+async def enqueue_once_per_slot(kind: str, slot_seconds: int) -> Job | None:
+    """Queue one `kind` job per time slot of `slot_seconds` (periodic work); cheap to call
+    often — the worker loop calls it on every tick. Returns the job queued, if any."""
+    slot = int(clock.now().timestamp() // slot_seconds)
+    slot_start = datetime.fromtimestamp(slot * slot_seconds, UTC)
+    # A finished job frees its dedupe key: the slot's start tells whether it already ran.
+    if await Job.filter(kind=kind, created_at__gte=slot_start).exists():
+        return None
+    try:
+        return await enqueue(kind, {"slot": slot}, dedupe_key=f"{kind}:{slot}")
+    except IntegrityError:
+        return None  # another worker queued this slot's run at the same moment
 
 
 def backoff(attempts: int) -> timedelta:

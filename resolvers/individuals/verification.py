@@ -28,9 +28,8 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
-from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
@@ -106,21 +105,10 @@ def batch_size() -> int:
 
 
 async def schedule_periodic() -> None:
-    """Queue one dispatch per time slot (`verification_interval_minutes`); cheap to call
-    often — the worker loop calls it on every tick."""
+    """Queue one dispatch per time slot (`verification_interval_minutes`)."""
     minutes = get_settings().verification_interval_minutes
-    if minutes <= 0:
-        return
-    slot_seconds = minutes * 60
-    slot = int(clock.now().timestamp() // slot_seconds)
-    slot_start = datetime.fromtimestamp(slot * slot_seconds, UTC)
-    # A finished job frees its dedupe key: the slot's start tells whether it already ran.
-    if await Job.filter(kind=DISPATCH_JOB, created_at__gte=slot_start).exists():
-        return
-    try:
-        await jobs.enqueue(DISPATCH_JOB, {"slot": slot}, dedupe_key=f"{DISPATCH_JOB}:{slot}")
-    except IntegrityError:
-        return  # another worker queued this slot's dispatch at the same moment
+    if minutes > 0:
+        await jobs.enqueue_once_per_slot(DISPATCH_JOB, minutes * 60)
 
 
 @jobs.handler(DISPATCH_JOB)

@@ -14,9 +14,8 @@ suspicions through `cloneSuspicions`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from gateway.settings import get_settings
@@ -42,20 +41,10 @@ async def detect_clones_job(job: Job) -> None:
 
 
 async def schedule_periodic() -> None:
-    """Queue one detection run per time slot (`clone_scan_minutes`); cheap to call often —
-    the worker loop calls it on every tick."""
+    """Queue one detection run per time slot (`clone_scan_minutes`)."""
     minutes = get_settings().clone_scan_minutes
-    if minutes <= 0:
-        return
-    slot_seconds = minutes * 60
-    slot = int(clock.now().timestamp() // slot_seconds)
-    slot_start = datetime.fromtimestamp(slot * slot_seconds, UTC)
-    if await Job.filter(kind=JOB_KIND, created_at__gte=slot_start).exists():
-        return
-    try:
-        await jobs.enqueue(JOB_KIND, {"slot": slot}, dedupe_key=f"{JOB_KIND}:{slot}")
-    except IntegrityError:
-        return  # another worker queued this slot's run at the same moment
+    if minutes > 0:
+        await jobs.enqueue_once_per_slot(JOB_KIND, minutes * 60)
 
 
 async def detect_clones() -> list[CloneSuspicion]:
