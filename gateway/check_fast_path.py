@@ -69,7 +69,6 @@ class Plan:
 
 class CheckFastPath:
     def __init__(self, schema: Schema) -> None:
-        self.schema = schema
         self.core: GraphQLSchema = schema._schema
         query_type = self.core.query_type
         assert query_type is not None

@@ -57,20 +57,17 @@ def tortoise_config(
     }
 
 
-def _ensure_sqlite_dir(url: str) -> None:
-    if url.startswith("sqlite://") and ":memory:" not in url:
-        path = url[len("sqlite://") :].split("?", 1)[0]
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-
-
-def url_of(config: dict[str, Any]) -> str:
-    default = config["connections"]["default"]
-    return default if isinstance(default, str) else ""
+def _ensure_sqlite_dir(connection: str | dict[str, Any]) -> None:
+    # A dict is an expanded PostgreSQL connection (see `_connection`): nothing to create.
+    if isinstance(connection, str) and connection.startswith("sqlite://"):
+        if ":memory:" not in connection:
+            path = connection[len("sqlite://") :].split("?", 1)[0]
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 async def init_db(database_url: str | None = None) -> None:
     config = tortoise_config(database_url)
-    _ensure_sqlite_dir(url_of(config))
+    _ensure_sqlite_dir(config["connections"]["default"])
     # Tortoise caches INSERT statements by connection name, not dialect: a process that
     # meets SQLite and then PostgreSQL (tests, the CLI) must not reuse `?` statements.
     EXECUTOR_CACHE.clear()
@@ -86,7 +83,7 @@ async def close_db() -> None:
 async def migrate(database_url: str | None = None) -> None:
     """Apply every pending migration (what `mcks migrate` runs)."""
     config = tortoise_config(database_url)
-    _ensure_sqlite_dir(url_of(config))
+    _ensure_sqlite_dir(config["connections"]["default"])
     try:
         await tortoise_migrate(config=config)
     finally:

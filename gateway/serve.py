@@ -23,9 +23,10 @@ import time
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from types import FrameType
-from typing import Any
 
 import uvicorn
+
+from gateway.settings import Settings
 
 log = logging.getLogger("mcks.serve")
 
@@ -111,7 +112,6 @@ class Supervisor:
             listening_socket(options.host, port, reuse_port=True) if balanced else first
             for _ in range(workers - 1)
         ]
-        self.port = port
         self.processes: list[BaseProcess | None] = [None] * workers
 
     def _start(self, index: int) -> None:
@@ -162,7 +162,7 @@ class Supervisor:
             sock.close()
 
 
-def options_from(settings: Any, host: str | None, port: int | None) -> ServeOptions:
+def options_from(settings: Settings, host: str | None, port: int | None) -> ServeOptions:
     return ServeOptions(
         host=host or settings.host,
         port=port or settings.port,

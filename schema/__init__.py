@@ -16,7 +16,7 @@ from schema.applications.mutations import ApplicationMutations
 from schema.applications.queries import ApplicationQueries
 from schema.audit.queries import AuditQueries
 from schema.common import CommonQueries
-from schema.errors import VALIDATION_FAILED, ErrorPolicy
+from schema.errors import ErrorPolicy, refused
 from schema.individuals.mutations import IndividualMutations
 from schema.individuals.queries import IndividualQueries
 from schema.jobs.schema import JobMutations, JobQueries
@@ -68,8 +68,8 @@ class GatewaySchema(strawberry.Schema):
         # ErrorPolicy logs the unexpected ones with the request id; the rest are expected.
         # Syntax errors are answered before ErrorPolicy runs: give them its code here.
         for error in errors:
-            if error.original_error is None and not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
+            if error.original_error is None:
+                refused(error)
 
 
 def build_schema() -> strawberry.Schema:

@@ -56,6 +56,13 @@ async def mutate(
     return ok(result)
 
 
+def refused(error: GraphQLError) -> GraphQLError:
+    """A request GraphQL itself refused keeps its message and gets VALIDATION_FAILED."""
+    if not (error.extensions or {}).get("code"):
+        error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
+    return error
+
+
 def api_error(code: ErrorCode, lang: str, **params: object) -> GraphQLError:
     """A top-level GraphQL error carrying our code (auth, permissions, not found in queries)."""
     return GraphQLError(render_message(code, lang, params), extensions={"code": code.value})
@@ -83,9 +90,7 @@ class ErrorPolicy(SchemaExtension):
             # Syntax, validation and limiter errors, and variables that do not coerce to
             # their declared types (no path: the request itself is at fault): safe and
             # useful as they are.
-            if not (error.extensions or {}).get("code"):
-                error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
-            return error
+            return refused(error)
         if isinstance(original, DomainError):
             extensions = {"code": original.code.value}
             if original.field:
