@@ -28,8 +28,8 @@ import aiofiles
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gateway.settings import Settings, configure, normalise_database_url
 from models.imei import luhn_check_digit
+from resolvers.settings import Settings, configure, normalise_database_url
 
 WHITELIST_SIZE = 1_000_000
 DUAL = ("APPLE", "A2403", "35000011")

@@ -145,7 +145,7 @@ async def seed_postgres(url: str, count: int) -> None:
 async def prepare(url: str, count: int) -> float:
     from gateway.db import close_db, init_db, migrate
     from gateway.demo import load_demo
-    from gateway.settings import Settings, configure
+    from resolvers.settings import Settings, configure
 
     configure(Settings(env="test", secret_key=SECRET, database_url=url))
     await migrate(url)
@@ -405,7 +405,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         if not url:
             url = f"sqlite://{Path(scratch) / 'bench.sqlite3'}"
-        from gateway.settings import Settings, normalise_database_url
+        from resolvers.settings import Settings, normalise_database_url
 
         url = normalise_database_url(url)
         backend = "SQLite" if url.startswith("sqlite://") else "PostgreSQL"

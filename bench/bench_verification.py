@@ -32,8 +32,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gateway.settings import Settings, configure, normalise_database_url
 from models.imei import luhn_check_digit
+from resolvers.settings import Settings, configure, normalise_database_url
 
 API_KEY = "bench-authority-key"
 TAC = "35693803"

@@ -19,8 +19,8 @@ from gateway.exports import blacklist_csv, whitelist_csv
 from gateway.graphql_view import graphql_app
 from gateway.middleware import GatewayMiddleware
 from gateway.routes import download_file, healthz, readyz
-from gateway.settings import Settings, configure, get_settings
 from gateway.worker import run_forever
+from resolvers.settings import Settings, configure, get_settings
 from schema import build_schema
 
 

@@ -38,9 +38,9 @@ from starlette.types import Message, Receive, Send
 from strawberry import Schema
 from strawberry.schema.schema import validate_document
 
-from gateway.settings import get_settings
 from resolvers.actor import Actor
 from resolvers.operators import checks
+from resolvers.settings import get_settings
 from schema.errors import ErrorPolicy
 from schema.limits import limit_rules
 from schema.permissions import Requires

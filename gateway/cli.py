@@ -10,7 +10,7 @@ from typing import Any
 
 from gateway.cli_tac import add_tac_commands
 from gateway.db import close_db, init_db, migrate
-from gateway.settings import SettingsError, get_settings
+from resolvers.settings import SettingsError, get_settings
 from schema import SDL_PATH, export_sdl
 
 

@@ -11,8 +11,8 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api import migrate as tortoise_migrate
 
-from gateway.settings import Settings, get_settings, normalise_database_url
 from models import MODEL_MODULES
+from resolvers.settings import Settings, get_settings, normalise_database_url
 
 
 async def keep_session(connection: Any) -> None:

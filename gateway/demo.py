@@ -12,13 +12,13 @@ from decimal import Decimal
 
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings, updated
 from models import clock
 from models.accounts import AccessToken, Firm, MachineClient, User
 from models.fees import FeeYear
 from models.roles import ClientKind, FirmKind, Role
 from models.tac import TacModel
 from resolvers.accounts.credentials import hash_password, hash_token
+from resolvers.settings import get_settings, updated
 
 log = logging.getLogger("mcks.demo")
 

@@ -16,12 +16,12 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.logs import request_id_var
-from gateway.settings import get_settings
 from gateway.token_cache import TOKENS
 from models.ip_rules import client_ip
 from resolvers.accounts.auth import authenticate
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, render_message
+from resolvers.settings import get_settings
 from schema.context import preferred_language
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

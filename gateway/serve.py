@@ -26,7 +26,7 @@ from types import FrameType
 
 import uvicorn
 
-from gateway.settings import Settings
+from resolvers.settings import Settings
 
 log = logging.getLogger("mcks.serve")
 

@@ -12,6 +12,7 @@ import time
 from collections import OrderedDict
 
 from resolvers.actor import Actor
+from resolvers.sessions import on_sessions_changed
 
 MAX_ENTRIES = 10_000
 
@@ -41,8 +42,5 @@ class TokenCache:
 
 
 TOKENS = TokenCache()
-
-
-def forget_all() -> None:
-    """Call after anything that may end a session or change who may use it."""
-    TOKENS.clear()
+# The use cases announce ended sessions through resolvers.sessions; this process forgets.
+on_sessions_changed(TOKENS.clear)

@@ -15,11 +15,11 @@ from pathlib import Path
 import aiofiles
 import aiofiles.os
 
-from gateway.settings import get_settings
 from models import clock
 from models.files import FileKind, StoredFile
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, invalid, not_found
+from resolvers.settings import get_settings
 
 CHUNK = 1 << 20
 

@@ -17,7 +17,7 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
-from gateway.settings import get_settings
+from resolvers.settings import get_settings
 
 
 class NoIntrospectionForOutsiders(ValidationRule):

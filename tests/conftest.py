@@ -16,8 +16,8 @@ import pytest
 from tortoise.contrib.test import truncate_all_models
 
 from gateway.db import close_db, init_db, migrate
-from gateway.settings import Settings, configure, normalise_database_url
 from models import clock
+from resolvers.settings import Settings, configure, normalise_database_url
 
 PG_URL = normalise_database_url(os.environ.get("DATABASE_URL", ""))
 ON_POSTGRES = PG_URL.startswith("postgres://")

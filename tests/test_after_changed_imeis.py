@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import pytest
 
 from gateway.demo import load_demo
-from gateway.settings import updated
 from models import clock
 from models.after import ReplacementLine
 from models.audit import AuditEvent
 from models.progress import HeldImei
 from models.workflow import ApplicationKind
 from resolvers.after.ek3 import read_ek3
+from resolvers.settings import updated
 from tests.support.after import (
     download,
     hold,

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 import pytest
 
 from gateway.demo import load_demo
-from gateway.settings import updated
 from models import clock
 from models.after import CorrectionRequest
 from models.audit import AuditEvent
 from models.network import CloneSuspicion
 from models.workflow import ApplicationKind, ApplicationStatus
+from resolvers.settings import updated
 from tests.support.after import (
     download,
     hold,

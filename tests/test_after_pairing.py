@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway.demo import load_demo
-from gateway.settings import updated
 from models import clock
 from models.after import pairing_msisdn
 from models.audit import AuditEvent
 from models.network import CloneSuspicion
 from resolvers.operators import clones
+from resolvers.settings import updated
 from tests.support.after import imei, operator_view, register, registered_application
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.operators import OPERATOR_TOKEN

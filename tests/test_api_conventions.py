@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from graphql import GraphQLObjectType
 
-from gateway.settings import configure, get_settings
 from resolvers.accounts import admin
+from resolvers.settings import configure, get_settings
 from schema import SDL_PATH, build_schema, export_sdl
 from schema.permissions import Requires
 from tests.support.api import error_codes, gql, login, make_world

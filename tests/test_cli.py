@@ -7,9 +7,9 @@ from dataclasses import replace
 
 from gateway import cli
 from gateway.db import close_db, init_db
-from gateway.settings import configure
 from models.accounts import MachineClient, User
 from resolvers.accounts.auth import authenticate
+from resolvers.settings import configure
 
 
 def test_a_fresh_install_gets_its_first_admin_and_operator(tmp_path, settings, capsys):

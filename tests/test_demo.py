@@ -8,7 +8,7 @@ from dataclasses import replace
 import httpx
 
 from gateway.demo import start_demo_authorities
-from gateway.settings import configure, get_settings
+from resolvers.settings import configure, get_settings
 
 
 async def test_development_serves_the_authority_simulator_when_none_is_configured(settings):

@@ -70,7 +70,7 @@ async def test_a_broken_file_is_refused_with_row_and_column_and_the_old_list_sta
 async def test_a_zip_bomb_and_a_renamed_file_are_refused(client, settings):
     from dataclasses import replace
 
-    from gateway.settings import configure
+    from resolvers.settings import configure
 
     configure(replace(settings, max_device_file_unpacked_bytes=4 * 1024 * 1024))
     await make_world()
@@ -96,7 +96,7 @@ async def test_a_zip_bomb_and_a_renamed_file_are_refused(client, settings):
 async def test_a_file_over_the_size_limit_is_refused(client, settings):
     from dataclasses import replace
 
-    from gateway.settings import configure
+    from resolvers.settings import configure
 
     configure(replace(settings, max_device_file_bytes=2000))
     await make_world()

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from gateway.demo import load_demo
-from gateway.settings import updated
 from models import clock
 from models.roles import ClientKind
+from resolvers.settings import updated
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.individuals import (
     BY_ID,

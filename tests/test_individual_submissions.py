@@ -13,7 +13,6 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from gateway.demo import load_demo
-from gateway.settings import updated
 from models import clock
 from models.audit import AuditEvent
 from models.individuals import Registration, RegistrationImei, VerificationRequest
@@ -21,6 +20,7 @@ from models.registry import BlacklistReason, WhitelistEntry
 from models.roles import ClientKind
 from resolvers import registry_changes
 from resolvers.actor import Actor
+from resolvers.settings import updated
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.individuals import (
     EDEVLET_TOKEN,

@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway.demo import load_demo
-from gateway.settings import updated
 from integrations.authorities import HttpAuthority
 from models import clock
 from models.audit import AuditEvent
@@ -30,6 +29,7 @@ from models.jobs import Job, JobStatus
 from models.registry import WhitelistChange, WhitelistEntry
 from resolvers import jobs
 from resolvers.individuals import schedule_periodic, verification
+from resolvers.settings import updated
 from tests.support.api import gql, login, make_world
 from tests.support.individuals import (
     BY_ID,

@@ -9,13 +9,13 @@ import pytest
 from tortoise.transactions import in_transaction
 
 from gateway.demo import load_demo
-from gateway.settings import updated
 from models import clock
 from models.audit import AuditEvent
 from models.registry import BlacklistReason, WhitelistEntry, WhitelistSource, WhitelistStatus
 from resolvers import jobs, registry_changes
 from resolvers.actor import Actor
 from resolvers.individuals import schedule_periodic
+from resolvers.settings import updated
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.individuals import (
     BY_ID,

@@ -6,12 +6,12 @@ from dataclasses import replace
 
 import pytest
 
-from gateway.settings import configure, get_settings
 from models import clock
 from models.accounts import AccessToken, MachineClient
 from models.ip_rules import client_ip, ip_allowed
 from models.roles import ClientKind, Role
 from resolvers.accounts.credentials import hash_token
+from resolvers.settings import configure, get_settings
 from tests.support.api import LOGIN, PASSWORD, error_codes, gql, login, make_firm, make_user
 
 VIEWER = "{ viewer { name } }"

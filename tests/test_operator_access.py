@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gateway.demo import load_demo
-from gateway.settings import updated
 from gateway.token_cache import TOKENS
 from models.roles import Role
+from resolvers.settings import updated
 from schema import build_schema
 from schema.permissions import Requires
 from tests.support.api import error_codes, gql, login, make_world

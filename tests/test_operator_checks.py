@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway.demo import load_demo
-from gateway.settings import updated
 from models import clock
 from models.network import CloneSuspicion, ImeiFirstSeen, ImeiPairing
 from models.registry import WhitelistStatus
 from resolvers.operators.checks import MAX_IMEIS_PER_CHECK
 from resolvers.operators.rate_limit import PUBLIC_QUERIES
+from resolvers.settings import updated
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.operators import (
     CHECK,

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway.demo import load_demo
-from gateway.settings import updated
 from models import clock
 from models.audit import AuditEvent
 from models.jobs import Job
@@ -24,6 +23,7 @@ from models.network import (
 from resolvers import jobs
 from resolvers.job_kinds import load_handlers
 from resolvers.operators import clones, schedule_periodic
+from resolvers.settings import updated
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.operators import CHECK, OPERATOR_TOKEN, imei, whitelist
 

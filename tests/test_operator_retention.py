@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway.demo import load_demo
-from gateway.settings import Settings, SettingsError, updated
 from models import clock
 from models.audit import AuditEvent
 from models.jobs import Job
@@ -17,6 +16,7 @@ from models.network import NetworkObservation, ObservationBatch
 from resolvers import jobs
 from resolvers.job_kinds import load_handlers
 from resolvers.operators import retention
+from resolvers.settings import Settings, SettingsError, updated
 from tests.support.api import gql
 from tests.support.operators import OPERATOR_TOKEN, imei
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from gateway.demo import load_demo
-from gateway.settings import get_settings
+from resolvers.settings import get_settings
 from tests.support.operators import CHECK, OPERATOR_TOKEN, imei, whitelist
 
 ROOT = Path(__file__).resolve().parent.parent

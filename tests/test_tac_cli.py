@@ -9,9 +9,9 @@ from dataclasses import replace
 from gateway import cli
 from gateway.cli_tac import add_tac_commands
 from gateway.db import close_db, init_db
-from gateway.settings import configure
 from models.audit import AuditEvent
 from models.tac import TacModel
+from resolvers.settings import configure
 
 
 def mcks_tac(argv: list[str]) -> int:

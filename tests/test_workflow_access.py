@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.settings import configure
 from models import clock
 from models.roles import Role
 from models.workflow import TRANSITIONS, Action, ApplicationStatus, actions_available
@@ -16,6 +15,7 @@ from resolvers import jobs
 from resolvers.actor import Actor
 from resolvers.applications import transitions
 from resolvers.errors import DomainError, ErrorCode
+from resolvers.settings import configure
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.signing import TestCa, append_content, tamper
 from tests.support.uploads import imei, upload, xlsx

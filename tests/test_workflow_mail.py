@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway.settings import configure
 from integrations.mail import MailMessage, MailRejected, MailUnavailable, SmtpMailer
 from integrations.mail.simulator import Mailbox, SimulatedMailer, serve_simulator
 from models import clock
 from models.accounts import Firm
 from models.notifications import Notification, NotificationStatus
 from resolvers import jobs
+from resolvers.settings import configure
 from resolvers.workflow import notifications
 from tests.support.api import gql, login, make_world
 from tests.support.uploads import imei, upload, xlsx

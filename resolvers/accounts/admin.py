@@ -10,8 +10,6 @@ from datetime import timedelta
 
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
-from gateway.token_cache import forget_all
 from models import clock
 from models.accounts import AccessToken, Firm, MachineClient, User
 from models.ip_rules import normalise_allowlist
@@ -28,6 +26,8 @@ from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, already_exists, invalid, not_found
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
+from resolvers.sessions import sessions_changed
+from resolvers.settings import get_settings
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -138,7 +138,7 @@ async def update_firm(
             firm.is_active = changes["isActive"] = is_active
         await firm.save()
         await audit.record(actor, "firm.updated", "Firm", firm.id, changes, firm_id=firm.id)
-    forget_all()  # sessions may have ended: no cached actor outlives them
+    sessions_changed()  # sessions may have ended: no cached actor outlives them
     return firm
 
 
@@ -247,7 +247,7 @@ async def reset_password(actor: Actor, user_id: int) -> NewUser:
             revoked_at=clock.now()
         )
         await audit.record(actor, "user.password_reset", "User", user.id, firm_id=user.firm_id)
-    forget_all()  # sessions may have ended: no cached actor outlives them
+    sessions_changed()  # sessions may have ended: no cached actor outlives them
     return NewUser(user=user, temporary_password=secret)
 
 
@@ -266,7 +266,7 @@ async def set_user_active(actor: Actor, user_id: int, active: bool) -> User:
         await audit.record(
             actor, "user.updated", "User", user.id, {"isActive": active}, firm_id=user.firm_id
         )
-    forget_all()  # sessions may have ended: no cached actor outlives them
+    sessions_changed()  # sessions may have ended: no cached actor outlives them
     return user
 
 
@@ -396,7 +396,7 @@ async def update_client(
             client.is_active = changes["isActive"] = is_active
         await client.save()
         await audit.record(actor, "client.updated", "MachineClient", client.id, changes)
-    forget_all()  # sessions may have ended: no cached actor outlives them
+    sessions_changed()  # sessions may have ended: no cached actor outlives them
     return client
 
 
@@ -410,7 +410,7 @@ async def revoke_token(actor: Actor, token_id: int) -> AccessToken:
             access.revoked_at = clock.now()
             await access.save(update_fields=["revoked_at"])
         await audit.record(actor, "token.revoked", "AccessToken", access.id)
-    forget_all()  # sessions may have ended: no cached actor outlives them
+    sessions_changed()  # sessions may have ended: no cached actor outlives them
     return access
 
 

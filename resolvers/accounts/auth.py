@@ -8,8 +8,6 @@ from datetime import datetime, timedelta
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
-from gateway.token_cache import forget_all
 from models import clock
 from models.accounts import AccessToken, User
 from models.ip_rules import ip_allowed
@@ -25,6 +23,8 @@ from resolvers.accounts.credentials import (
 )
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode
+from resolvers.sessions import sessions_changed
+from resolvers.settings import get_settings
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ async def logout(actor: Actor) -> None:
             revoked_at=clock.now()
         )
         await audit.record(actor, "auth.logout", "AccessToken", actor.token_id)
-    forget_all()  # the token ends now in this process, not when its cache entry expires
+    sessions_changed()  # the token ends now in this process, not when its cache entry expires
 
 
 async def change_password(actor: Actor, current_password: str, new_password: str) -> User:
@@ -170,5 +170,5 @@ async def change_password(actor: Actor, current_password: str, new_password: str
             .update(revoked_at=clock.now())
         )
         await audit.record(actor, "auth.password_changed", "User", user.id)
-    forget_all()  # sessions may have ended: no cached actor outlives them
+    sessions_changed()  # sessions may have ended: no cached actor outlives them
     return user

@@ -12,8 +12,8 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from gateway.settings import get_settings
 from resolvers.errors import DomainError, ErrorCode
+from resolvers.settings import get_settings
 
 MIN_PASSWORD_LENGTH = 10
 TOKEN_PREFIX = "mcks_"

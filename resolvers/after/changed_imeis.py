@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
 from models import clock
 from models.after import (
     ReplacementChannel,
@@ -34,6 +33,7 @@ from resolvers.after.common import require_firm
 from resolvers.after.replacements import CheckedPair, missing_report
 from resolvers.errors import DomainError, ErrorCode, invalid, invalid_state
 from resolvers.pagination import Page, paginate
+from resolvers.settings import get_settings
 from resolvers.workflow.common import Content, read_upload
 
 MAX_LINES = 200_000

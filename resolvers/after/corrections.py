@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
 from models import clock
 from models.accounts import Firm
 from models.after import CORRECTED, CorrectionPair, CorrectionRequest, CorrectionStatus
@@ -70,6 +69,7 @@ from resolvers.errors import (
 )
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
+from resolvers.settings import get_settings
 from resolvers.workflow.common import Content, read_upload, reference
 from resolvers.workflow.documents import JPEG, PDF, require_type
 

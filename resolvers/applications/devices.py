@@ -17,7 +17,6 @@ from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
 from models import clock
 from models.applications import Application
 from models.files import FileKind, StoredFile
@@ -35,6 +34,7 @@ from resolvers.device_files import (
     read_device_file,
 )
 from resolvers.errors import Bilingual, DomainError, DomainErrors, ErrorCode, invalid_state
+from resolvers.settings import get_settings
 
 MAX_REPORTED_ISSUES = 200
 BATCH = 5000

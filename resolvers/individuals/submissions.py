@@ -26,7 +26,6 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
 from integrations.authorities import applicable_authorities
 from models import clock
 from models.checks import CheckCode
@@ -52,6 +51,7 @@ from resolvers.actor import Actor
 from resolvers.errors import DomainError, DomainErrors, ErrorCode, invalid
 from resolvers.individuals.checks import ImeiResult, check_imeis
 from resolvers.individuals.declarations import declaration_of
+from resolvers.settings import get_settings
 
 CLIENT_REFERENCE_RE = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
 COUNTRY_RE = re.compile(r"^[A-Z]{2}$")

@@ -33,7 +33,6 @@ from datetime import datetime
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
 from integrations.authorities import (
     MAX_BATCH_SIZE,
     Answer,
@@ -61,6 +60,7 @@ from resolvers import audit, bulk, jobs, registry_changes
 from resolvers.actor import Actor
 from resolvers.individuals.declarations import declaration_of
 from resolvers.individuals.whitelist import remove_entries
+from resolvers.settings import get_settings
 
 log = logging.getLogger("mcks.verification")
 

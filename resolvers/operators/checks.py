@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gateway.settings import get_settings
 from models import clock
 from models.imei import normalise_network_imei
 from models.imei_status import INVALID, Decision, ImeiStatus, Verdict, decide, normalise_msisdn
@@ -21,6 +20,7 @@ from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, invalid
 from resolvers.operators import lookup
 from resolvers.operators.rate_limit import PUBLIC_QUERIES
+from resolvers.settings import get_settings
 
 MAX_IMEIS_PER_CHECK = 10_000
 CHECKERS = frozenset({Role.OPERATOR, Role.STAFF_REVIEWER, Role.STAFF_ARCHIVE, Role.STAFF_ADMIN})

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
 from models import clock
 from models.jobs import Job
 from models.network import CloneStatus, CloneSuspicion, ObservationBatch, clone_in_window
@@ -28,6 +27,7 @@ from resolvers.errors import DomainError, ErrorCode
 from resolvers.operators.lookup import as_datetime
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
+from resolvers.settings import get_settings
 
 JOB_KIND = "operators.detect_clones"
 BATCHES_PER_ROUND = 200

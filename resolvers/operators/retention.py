@@ -12,12 +12,12 @@ from datetime import timedelta
 
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
 from models import clock
 from models.jobs import Job
 from models.network import NetworkObservation
 from resolvers import audit, jobs
 from resolvers.actor import Actor
+from resolvers.settings import get_settings
 
 JOB_KIND = "operators.purge_observations"
 CHUNK = 10_000

@@ -29,13 +29,13 @@ from enum import StrEnum
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
 from models import clock
 from models.labels import register
 from resolvers import audit, bulk
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, invalid
 from resolvers.files import sniff_kind
+from resolvers.settings import get_settings
 from resolvers.tac.fields import (
     MAX_BRAND,
     MAX_DEVICE_TYPE,

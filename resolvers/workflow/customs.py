@@ -12,7 +12,6 @@ from datetime import datetime
 from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
 from models import clock
 from models.accounts import Firm
 from models.applications import Application
@@ -26,6 +25,7 @@ from resolvers.applications.access import get_application
 from resolvers.errors import DomainError, ErrorCode, invalid_state
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
+from resolvers.settings import get_settings
 from resolvers.workflow import pdfs
 from resolvers.workflow.common import (
     Content,

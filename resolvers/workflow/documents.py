@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
 from models import clock
 from models.applications import Application
 from models.documents import ApplicationDocument, CeCertificate, DocumentKind
@@ -23,6 +22,7 @@ from resolvers.applications.drafts import require_editor
 from resolvers.errors import DomainError, ErrorCode, invalid, invalid_state
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
+from resolvers.settings import get_settings
 from resolvers.workflow.common import Content, read_upload
 
 # Guide §3: scans "300 KB'tan küçük JPEG".

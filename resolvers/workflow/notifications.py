@@ -22,7 +22,6 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from gateway.settings import Settings, get_settings
 from integrations.mail import (
     Mailer,
     MailError,
@@ -43,6 +42,7 @@ from models.progress import ApplicationProgress
 from models.workflow import ApplicationStatus
 from resolvers import jobs
 from resolvers.documents import format_count, format_date
+from resolvers.settings import Settings, get_settings
 from resolvers.workflow.common import reference
 
 log = logging.getLogger("mcks.notifications")

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
 from models import clock
 from models.accounts import Firm
 from models.applications import Application
@@ -35,6 +34,7 @@ from resolvers.actor import Actor
 from resolvers.applications import transitions
 from resolvers.applications.access import get_application
 from resolvers.errors import DomainError, ErrorCode, already_exists, invalid, invalid_state
+from resolvers.settings import get_settings
 from resolvers.workflow import pdfs
 from resolvers.workflow.common import add_months, passing_groups, progress_of, reference
 

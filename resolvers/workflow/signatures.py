@@ -39,8 +39,8 @@ from pyhanko.sign.validation.status import (
 )
 from pyhanko_certvalidator import ValidationContext
 
-from gateway.settings import get_settings
 from resolvers.errors import Bilingual, DomainError, ErrorCode, invalid
+from resolvers.settings import get_settings
 
 log = logging.getLogger("mcks.signatures")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from tortoise.transactions import in_transaction
 
-from gateway.settings import get_settings
 from models import clock
 from models.accounts import Firm
 from models.applications import Application
@@ -18,6 +17,7 @@ from resolvers.actor import Actor
 from resolvers.applications import transitions
 from resolvers.applications.access import get_application
 from resolvers.errors import DomainError, ErrorCode, invalid_state
+from resolvers.settings import get_settings
 from resolvers.workflow import pdfs
 from resolvers.workflow.common import (
     Content,

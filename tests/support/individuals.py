@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import uvicorn
 
-from gateway.settings import updated
 from integrations.authorities.simulator import serve_simulator
 from models import clock
 from models.accounts import AccessToken, MachineClient
@@ -20,6 +19,7 @@ from models.imei import luhn_check_digit
 from models.roles import ClientKind
 from models.tac import TacModel
 from resolvers.accounts.credentials import hash_token
+from resolvers.settings import updated
 from tests.support.api import gql
 
 OPERATOR_TOKEN = "mcks_demo_operator_token"  # DEMOGSM, from gateway.demo
