@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
     if settings is not None:
         configure(settings)
     settings = get_settings()
-    graphql = graphql_app(build_schema(), ide=settings.graphql_ide)
+    graphql = graphql_app(build_schema(settings.development), ide=settings.graphql_ide)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

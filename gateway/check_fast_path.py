@@ -34,7 +34,7 @@ from graphql import (
     specified_rules,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
-from starlette.types import Message, Receive, Send
+from starlette.types import Send
 from strawberry import Schema
 from strawberry.schema.schema import validate_document
 
@@ -155,14 +155,9 @@ class CheckFastPath:
 
     # --- answering ------------------------------------------------------------------------
 
-    async def answer(self, scope: dict[str, Any], body: bytes, send: Send) -> bool:
-        """Answer the request and return True, or return False to leave it to strawberry."""
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return False
-        if not isinstance(data, dict):
-            return False
+    async def answer(self, scope: dict[str, Any], data: dict[str, Any], send: Send) -> bool:
+        """Answer the request (parsed and shape-checked by gateway.request_body) and return
+        True, or return False to leave it to strawberry."""
         query, variables = data.get("query"), data.get("variables")
         operation_name = data.get("operationName")
         if (
@@ -245,29 +240,3 @@ async def _send_json(send: Send, body: bytes) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-async def read_body(receive: Receive) -> tuple[bytes, Receive]:
-    """The whole request body, and a `receive` that hands it out again for the general path."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            # The client went away mid-body: let the general path see the same.
-            return b"", _replay([message], receive)
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    body = b"".join(chunks)
-    return body, _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    pending = list(messages)
-
-    async def replayed() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replayed

@@ -1,27 +1,29 @@
-"""The gateway's front door: request id, client address, body cap, bearer token → actor.
+"""The gateway's front door: request id, client address, bearer token → actor, body caps.
 
 Pure ASGI (no BaseHTTPMiddleware) so the operator hot path pays one dict lookup, not a
-task switch. Authentication failures answer here, in GraphQL's error shape.
+task switch. The token is resolved from the header before a byte of the body is read, so the
+body is capped by who sends it (a stranger gets a small cap, see resolvers.settings).
+Authentication failures answer here, in GraphQL's error shape. WebSocket sessions
+authenticate in their own handshake (gateway.ws).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import replace
-from typing import Any
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.logs import request_id_var
+from gateway.refusals import send_refusal
 from gateway.token_cache import TOKENS
 from models.ip_rules import client_ip
 from resolvers.accounts.auth import authenticate
 from resolvers.actor import Actor
-from resolvers.errors import DomainError, ErrorCode, render_message
-from resolvers.settings import get_settings
+from resolvers.errors import Bilingual, DomainError, ErrorCode
+from resolvers.settings import Settings, get_settings
 from schema.context import preferred_language
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -29,34 +31,28 @@ OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 # Browsers cannot add custom headers to a cross-site form post: requiring one on
 # multipart requests closes the CSRF hole that plain multipart uploads open.
 UPLOAD_HEADERS = ("x-mcks-upload", "apollo-require-preflight")
+# A refused body is not read: the connection cannot be reused.
+CLOSE = ((b"connection", b"close"),)
 
 
 class BodyTooLarge(Exception):
     pass
 
 
-async def send_json(send: Send, status: int, body: dict[str, Any], request_id: str) -> None:
-    payload = json.dumps(body, ensure_ascii=False).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json; charset=utf-8"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"x-request-id", request_id.encode()),
-            ],
-        }
+def body_limit(settings: Settings, actor: Actor, content_type: str) -> int:
+    """The largest body this caller may send with this content type."""
+    if not actor.is_authenticated:
+        return settings.anonymous_max_body_bytes
+    if content_type.startswith("multipart/"):
+        return settings.max_request_bytes
+    return settings.max_json_body_bytes
+
+
+def too_large(limit: int) -> Bilingual:
+    return Bilingual(
+        f"gövde en fazla {limit} bayt olabilir (dosyalar multipart ile, oturum açarak gönderilir)",
+        f"the body may be at most {limit} bytes (files go as multipart, after logging in)",
     )
-    await send({"type": "http.response.body", "body": payload})
-
-
-def error_body(code: ErrorCode, message: str, request_id: str) -> dict[str, Any]:
-    return {
-        "errors": [
-            {"message": message, "extensions": {"code": code.value, "requestId": request_id}}
-        ]
-    }
 
 
 class GatewayMiddleware:
@@ -80,35 +76,41 @@ class GatewayMiddleware:
         state["client_ip"] = ip
         state["lang"] = lang
 
-        async def reject(code: ErrorCode, status: int, **params: object) -> None:
-            await send_json(
-                send,
-                status,
-                error_body(code, render_message(code, lang, params), request_id),
-                request_id,
-            )
+        async def reject(
+            code: ErrorCode,
+            status: int,
+            headers: tuple[tuple[bytes, bytes], ...] = (),
+            **params: object,
+        ) -> None:
+            await send_refusal(send, status, code, lang, request_id, headers, **params)
 
-        if scope["type"] == "http":
-            length = headers.get("content-length")
-            if length is not None and (
-                not length.isdigit() or int(length) > settings.max_request_bytes
-            ):
-                await reject(
-                    ErrorCode.INVALID_INPUT,
-                    413,
-                    reason=f"body larger than {settings.max_request_bytes} bytes",
-                )
-                return
-            content_type = headers.get("content-type", "")
-            if content_type.startswith("multipart/") and not any(
-                h in headers for h in UPLOAD_HEADERS
-            ):
-                await reject(
-                    ErrorCode.INVALID_INPUT,
-                    400,
-                    reason="multipart requests need the header X-MCKS-Upload: 1",
-                )
-                return
+        if scope["type"] == "websocket":
+            # The session authenticates in connection_init (gateway.ws); a refusal here
+            # could not be sent on a socket that is not accepted yet.
+            state["actor"] = Actor.anonymous(ip, request_id)
+            await self.app(scope, receive, send)
+            return
+
+        length = headers.get("content-length")
+        if length is not None and not length.isdigit():
+            await reject(
+                ErrorCode.BAD_REQUEST,
+                400,
+                CLOSE,
+                reason=Bilingual("Content-Length geçersiz", "invalid Content-Length"),
+            )
+            return
+        content_type = headers.get("content-type", "")
+        if content_type.startswith("multipart/") and not any(h in headers for h in UPLOAD_HEADERS):
+            await reject(
+                ErrorCode.BAD_REQUEST,
+                400,
+                reason=Bilingual(
+                    "multipart istekler X-MCKS-Upload: 1 başlığını taşımalı",
+                    "multipart requests need the header X-MCKS-Upload: 1",
+                ),
+            )
+            return
 
         actor = Actor.anonymous(ip, request_id)
         authorization = headers.get("authorization")
@@ -132,6 +134,12 @@ class GatewayMiddleware:
                     TOKENS.put(token, ip, actor, settings.token_cache_seconds)
         state["actor"] = actor
 
+        # Known before the body is read: a stranger's 40 MB is refused unread.
+        limit = body_limit(settings, actor, content_type)
+        if length is not None and int(length) > limit:
+            await reject(ErrorCode.PAYLOAD_TOO_LARGE, 413, CLOSE, reason=too_large(limit))
+            return
+
         started = False
         received = 0
 
@@ -140,7 +148,7 @@ class GatewayMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > settings.max_request_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 
@@ -148,18 +156,14 @@ class GatewayMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                response_headers = list(message.get("headers", []))
+                if not any(name.lower() == b"x-request-id" for name, _ in response_headers):
+                    response_headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = response_headers
             await send(message)
 
         try:
-            await self.app(
-                scope, capped_receive if scope["type"] == "http" else receive, send_with_id
-            )
+            await self.app(scope, capped_receive, send_with_id)
         except BodyTooLarge:
             if not started:
-                await reject(
-                    ErrorCode.INVALID_INPUT,
-                    413,
-                    reason=f"body larger than {settings.max_request_bytes} bytes",
-                )
+                await reject(ErrorCode.PAYLOAD_TOO_LARGE, 413, CLOSE, reason=too_large(limit))

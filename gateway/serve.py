@@ -26,7 +26,7 @@ from types import FrameType
 
 import uvicorn
 
-from resolvers.settings import Settings
+from resolvers.settings import Settings, get_settings
 
 log = logging.getLogger("mcks.serve")
 
@@ -55,6 +55,8 @@ def uvicorn_config(options: ServeOptions) -> uvicorn.Config:
         access_log=options.access_log,
         # Logging is ours (gateway.logs): uvicorn must not replace the handlers.
         log_config=None,
+        # A WebSocket frame is one protocol message: subscriptions are small documents.
+        ws_max_size=get_settings().ws_max_message_bytes,
     )
 
 

@@ -27,6 +27,9 @@ class ErrorCode(StrEnum):
     ALREADY_EXISTS = "ALREADY_EXISTS"
     INVALID_STATE = "INVALID_STATE"
     RATE_LIMITED = "RATE_LIMITED"
+    # The request itself (HTTP or WebSocket), refused before GraphQL runs
+    BAD_REQUEST = "BAD_REQUEST"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     # TAC registry
     TAC_RETIRE_LIMIT_EXCEEDED = "TAC_RETIRE_LIMIT_EXCEEDED"
@@ -110,6 +113,14 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.RATE_LIMITED: (
         "Çok sık sorgu yapıldı; lütfen {seconds} saniye sonra yeniden deneyin.",
         "Too many requests; please try again in {seconds} seconds.",
+    ),
+    ErrorCode.BAD_REQUEST: (
+        "İstek okunamadı: {reason}.",
+        "The request could not be read: {reason}.",
+    ),
+    ErrorCode.PAYLOAD_TOO_LARGE: (
+        "İstek çok büyük: {reason}.",
+        "The request is too large: {reason}.",
     ),
     ErrorCode.INTERNAL_ERROR: (
         "Beklenmeyen bir hata oluştu. Destek için istek numarası: {request_id}",

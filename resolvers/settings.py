@@ -84,7 +84,20 @@ class Settings:
     max_query_depth: int = 12
     max_aliases: int = 30
     max_query_tokens: int = 3000
+    # Bodies are capped by who sends them, known from the Authorization header before a
+    # byte of the body is read: a stranger may send a small query, a caller a bounded JSON
+    # request (10,000 IMEIs are ~200 KB), and only an authenticated multipart request (the
+    # uploads) up to max_request_bytes.
     max_request_bytes: int = 200 * 1024 * 1024
+    anonymous_max_body_bytes: int = 64 * 1024
+    max_json_body_bytes: int = 8 * 1024 * 1024
+    # WebSocket sessions (graphql-transport-ws): connection_init must come this soon; an open
+    # session re-checks its token this often (ends sessions logged out in another process;
+    # this process's own logouts end them at once); frames and operations are bounded.
+    ws_init_timeout_seconds: int = 10
+    ws_recheck_seconds: int = 30
+    ws_max_message_bytes: int = 64 * 1024
+    ws_max_operations: int = 20
     graphql_ide: bool = True
     # Run the job worker inside the server process (the embedded default's single worker).
     in_process_worker: bool = True
@@ -198,6 +211,16 @@ class Settings:
             max_aliases=_int("MCKS_MAX_ALIASES", cls.max_aliases),
             max_query_tokens=_int("MCKS_MAX_QUERY_TOKENS", cls.max_query_tokens),
             max_request_bytes=_int("MCKS_MAX_REQUEST_BYTES", cls.max_request_bytes),
+            anonymous_max_body_bytes=_int(
+                "MCKS_ANONYMOUS_MAX_BODY_BYTES", cls.anonymous_max_body_bytes
+            ),
+            max_json_body_bytes=_int("MCKS_MAX_JSON_BODY_BYTES", cls.max_json_body_bytes),
+            ws_init_timeout_seconds=_int(
+                "MCKS_WS_INIT_TIMEOUT_SECONDS", cls.ws_init_timeout_seconds
+            ),
+            ws_recheck_seconds=_int("MCKS_WS_RECHECK_SECONDS", cls.ws_recheck_seconds),
+            ws_max_message_bytes=_int("MCKS_WS_MAX_MESSAGE_BYTES", cls.ws_max_message_bytes),
+            ws_max_operations=_int("MCKS_WS_MAX_OPERATIONS", cls.ws_max_operations),
             graphql_ide=_bool("MCKS_GRAPHQL_IDE", True),
             in_process_worker=_bool("MCKS_IN_PROCESS_WORKER", True),
             worker_poll_seconds=_float("MCKS_WORKER_POLL_SECONDS", cls.worker_poll_seconds),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schema.accounts.mutations import AccountMutations
@@ -72,11 +73,13 @@ class GatewaySchema(strawberry.Schema):
                 refused(error)
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(development: bool = False) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
         extensions=[*limit_extensions(), ErrorPolicy],  # type: ignore[list-item]
+        # "Did you mean …?" reads the schema out to anyone who guesses field names.
+        config=StrawberryConfig(disable_field_suggestions=not development),
     )
 
 

@@ -30,6 +30,8 @@ class Context:
     actor: Actor
     lang: str = "tr"
     loaders: dict[str, Any] = field(default_factory=dict)
+    # checkImeis: IMEIs asked so far in this request, every alias counted.
+    imeis_asked: int = 0
 
 
 def actor_of(info: Info) -> Actor:

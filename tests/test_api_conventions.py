@@ -118,12 +118,12 @@ async def test_readiness_fails_when_the_database_is_gone(client):
 
 
 async def test_oversized_bodies_are_refused_before_parsing(client, settings):
-    configure(replace(settings, max_request_bytes=1000))
+    configure(replace(settings, anonymous_max_body_bytes=1000))
     response = await client.post(
         "/graphql", content=b"x" * 5000, headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
-    assert response.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+    assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
 async def test_multipart_requests_need_the_preflight_header(client):

@@ -166,9 +166,13 @@ async def test_a_big_batch_costs_one_first_sighting_per_new_imei(client):
 
 async def test_more_than_ten_thousand_imeis_are_refused(client):
     body = await gql(
-        client, CHECK, {"imeis": [imei(1)] * (MAX_IMEIS_PER_CHECK + 1)}, token=OPERATOR_TOKEN
+        client,
+        CHECK,
+        {"imeis": [imei(1)] * (MAX_IMEIS_PER_CHECK + 1)},
+        token=OPERATOR_TOKEN,
+        expect_status=413,
     )
-    assert error_codes(body) == ["INVALID_INPUT"]
+    assert error_codes(body) == ["PAYLOAD_TOO_LARGE"]
     assert "10000" in body["errors"][0]["message"]
 
 

@@ -39,6 +39,21 @@ class ImeiCheck:
     grace_ends_at: datetime | None = None
 
 
+def count_request_imeis(already: int, asked: int) -> int:
+    """The IMEIs one request has asked for so far, every alias of `checkImeis` together:
+    aliases must not multiply the per-call cap."""
+    total = already + asked
+    if total > MAX_IMEIS_PER_CHECK:
+        raise invalid(
+            "imeis",
+            f"bir istekte, tüm takma adlar birlikte, en fazla {MAX_IMEIS_PER_CHECK} IMEI "
+            f"sorgulanabilir ({total} istendi)",
+            f"at most {MAX_IMEIS_PER_CHECK} IMEIs per request, all aliases together "
+            f"({total} asked)",
+        )
+    return total
+
+
 async def check_imeis(actor: Actor, imeis: Sequence[str], msisdn: str | None) -> list[ImeiCheck]:
     if actor.role not in CHECKERS:
         raise DomainError(ErrorCode.FORBIDDEN)

@@ -42,6 +42,8 @@ class OperatorQueries:
         # UNSET, not None: the fixed contract declares `msisdn: String` with no default.
         msisdn: str | None = strawberry.UNSET,
     ) -> list[ImeiCheckType]:
+        context = info.context
+        context.imeis_asked = checks.count_request_imeis(context.imeis_asked, len(imeis))
         # The use case's slotted objects carry exactly the type's attributes: no copy.
         answers = await checks.check_imeis(actor_of(info), imeis, msisdn or None)
         return cast(list[ImeiCheckType], answers)

@@ -1,0 +1,202 @@
+"""WebSocket sessions (graphql-transport-ws) that live no longer than their token.
+
+strawberry fixes the context when the socket opens; here the session authenticates in
+`connection_init` (`{"Authorization": "Bearer …"}`, or the handshake's header), every
+operation is authorised again at the moment it starts, and a watcher re-checks the token:
+at once when this process ends a session (logout, revocation, deactivation, a password or
+allowlist change, via resolvers.sessions), at the token's expiry, and every
+`MCKS_WS_RECHECK_SECONDS` for what other processes did. A session whose token no longer
+works is closed: 4401 when it ended (logged out, expired, revoked, disabled), 4403 when the
+caller may not use it from here (IP allowlist) or never showed a valid token.
+
+Only subscriptions travel over the socket; queries and mutations go over HTTP, where the
+body limits, the fast path and the access log apply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from datetime import datetime
+from typing import Any
+
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    SubscribeMessage,
+)
+
+from models import clock
+from resolvers.accounts.auth import authenticate
+from resolvers.accounts.sessions import token_expires_at
+from resolvers.actor import Actor
+from resolvers.errors import DomainError, ErrorCode, render_message
+from resolvers.sessions import on_sessions_changed, remove_listener
+from resolvers.settings import get_settings
+from schema.context import Context
+
+log = logging.getLogger("mcks.ws")
+
+# Close codes of the GraphQL over WebSocket protocol.
+SESSION_ENDED = 4401
+FORBIDDEN = 4403
+BAD_MESSAGE = 4400
+INTERNAL = 4500
+
+
+def bearer_token(value: object) -> str | None:
+    """The token of `Bearer <token>`, or None."""
+    if not isinstance(value, str):
+        return None
+    scheme, _, token = value.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+class SessionHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.token: str | None = None
+        self.expires_at: datetime | None = None
+        self.peer = self.context.actor  # anonymous: the client's address and request id
+        self.recheck = asyncio.Event()
+        self.watcher: asyncio.Task[None] | None = None
+        self.closed = False
+
+    # --- the session ------------------------------------------------------------------------
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        if self.connection_timed_out:
+            return
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        if self.connection_init_received:
+            await self.close(4429, "Too many initialisation requests")
+            return
+        self.connection_init_received = True
+        payload = message.get("payload") or {}
+        if not isinstance(payload, dict):
+            await self.close(BAD_MESSAGE, "Invalid connection init payload")
+            return
+        headers = self.view.get_websocket_headers(self.websocket.ws)  # type: ignore[attr-defined]
+        self.token = bearer_token(
+            payload.get("Authorization") or payload.get("authorization")
+        ) or bearer_token(headers.get("authorization"))
+        if self.token is None:
+            await self.close(FORBIDDEN, "Forbidden: send Authorization: Bearer <token>")
+            return
+        actor = await self.authorise(at_init=True)
+        if actor is None:
+            return
+        self.expires_at = await token_expires_at(self.token)
+        await self.send_message({"type": "connection_ack"})
+        self.connection_acknowledged = True
+        on_sessions_changed(self.recheck.set)
+        self.watcher = asyncio.create_task(self.watch())
+
+    async def authorise(self, at_init: bool = False) -> Actor | None:
+        """The session's actor now, or None after closing the socket."""
+        assert self.token is not None
+        try:
+            actor = await authenticate(self.token, self.peer.ip, self.peer.request_id)
+        except DomainError as error:
+            if at_init:
+                await self.close(FORBIDDEN, "Forbidden: the token is not valid here")
+            elif error.code == ErrorCode.IP_NOT_ALLOWED:
+                await self.close(FORBIDDEN, "Forbidden: not allowed from this address")
+            else:
+                await self.close(SESSION_ENDED, "Unauthorized: the session has ended")
+            return None
+        except Exception:
+            log.exception("WebSocket session check failed")
+            await self.close(INTERNAL, "Internal error; reconnect")
+            return None
+        self.context.actor = actor
+        return actor
+
+    async def watch(self) -> None:
+        settings = get_settings()
+        while not self.closed:
+            timeout = float(settings.ws_recheck_seconds)
+            if self.expires_at is not None:
+                until_expiry = (self.expires_at - clock.now()).total_seconds()
+                timeout = max(0.0, min(timeout, until_expiry))
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.recheck.wait(), timeout)
+            self.recheck.clear()
+            if self.closed or await self.authorise() is None:
+                return
+
+    async def close(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        with suppress(Exception):
+            await self.websocket.close(code=code, reason=reason)
+
+    async def shutdown(self) -> None:
+        self.closed = True
+        remove_listener(self.recheck.set)
+        if self.watcher is not None and self.watcher is not asyncio.current_task():
+            self.watcher.cancel()
+            with suppress(asyncio.CancelledError, Exception):
+                await self.watcher
+        await super().shutdown()
+
+    # --- operations -------------------------------------------------------------------------
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if not self.connection_acknowledged:
+            await self.close(SESSION_ENDED, "Unauthorized")
+            return
+        payload = message.get("payload")
+        if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
+            await self.close(BAD_MESSAGE, "Invalid subscribe payload")
+            return
+        # Authorised as an HTTP request would be, at the moment it starts.
+        if await self.authorise() is None:
+            return
+        kind = operation_kind(payload["query"], payload.get("operationName"))
+        if kind is not None and kind != OperationType.SUBSCRIPTION:
+            error = GraphQLError(
+                render_message(
+                    ErrorCode.BAD_REQUEST,
+                    self.context.lang,
+                    {"reason": _queries_over_http(self.context.lang)},
+                ),
+                extensions={"code": ErrorCode.BAD_REQUEST.value},
+            )
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return
+        await super().handle_subscribe(message)
+
+
+def operation_kind(query: str, operation_name: object) -> OperationType | None:
+    """The type of the operation the message asks for; None when the document cannot say
+    (strawberry then answers the syntax or selection error itself)."""
+    try:
+        document = parse(query, max_tokens=get_settings().max_query_tokens)
+    except GraphQLError:
+        return None
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if isinstance(operation_name, str):
+        operations = [o for o in operations if o.name and o.name.value == operation_name]
+    return operations[0].operation if len(operations) == 1 else None
+
+
+def _queries_over_http(lang: str) -> str:
+    if lang == "en":
+        return "only subscriptions run over the WebSocket; send queries and mutations over HTTP"
+    return (
+        "WebSocket üzerinden yalnızca abonelikler çalışır; sorgu ve değişiklikleri HTTP ile "
+        "gönderin"
+    )
+
+
+__all__ = ["SessionHandler", "bearer_token"]
