@@ -1,7 +1,7 @@
 """The GraphQL endpoint: strawberry's ASGI view with our context, the operators' fast path for
 `checkImeis` in front of it, and clean refusals of requests that are not GraphQL.
 
-A JSON body is read and parsed once, here (large ones off the event loop), checked for shape
+A JSON body is read and parsed once, here, checked for shape
 (gateway.request_body), and handed to the fast path or to strawberry already parsed. Whatever
 strawberry would answer as plain text (bad multipart parts, wrong content type) answers in
 GraphQL's error shape with a code instead.
@@ -96,7 +96,7 @@ class GatewayGraphQL(GraphQL):
         ):
             # JSON only: uploads (multipart) are never buffered here.
             body, receive = await read_body(receive)
-            data = await parse_request(body)
+            data = parse_request(body)
             if await self.fast_path.answer(scope, data, send):
                 return
             reset = _parsed_request.set(data)

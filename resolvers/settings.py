@@ -86,11 +86,12 @@ class Settings:
     max_query_tokens: int = 3000
     # Bodies are capped by who sends them, known from the Authorization header before a
     # byte of the body is read: a stranger may send a small query, a caller a bounded JSON
-    # request (10,000 IMEIs are ~200 KB), and only an authenticated multipart request (the
-    # uploads) up to max_request_bytes.
+    # request (10,000 IMEIs are ~200 KB, 10,000 observations ~1.2 MB; a parse holds the
+    # event loop ~15 ms per MB), and only an authenticated multipart request (the uploads) up
+    # to max_request_bytes.
     max_request_bytes: int = 200 * 1024 * 1024
     anonymous_max_body_bytes: int = 64 * 1024
-    max_json_body_bytes: int = 8 * 1024 * 1024
+    max_json_body_bytes: int = 2 * 1024 * 1024
     # WebSocket sessions (graphql-transport-ws): connection_init must come this soon; an open
     # session re-checks its token this often (ends sessions logged out in another process;
     # this process's own logouts end them at once); frames and operations are bounded.

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from dataclasses import replace
 
 import pytest
 
-from gateway import request_body
 from models.roles import Role
 from resolvers.settings import configure, updated
 from tests.support.api import error_codes, gql, login, make_firm, make_user
@@ -151,24 +149,6 @@ async def test_an_invalid_content_length_is_refused(app):
         )
         answer = await _raw_request(client.base_url.port, head, [b"{}"])
         assert answer.startswith(b"HTTP/1.1 400")
-
-
-async def test_a_large_body_is_parsed_off_the_event_loop(monkeypatch):
-    threads: list[str] = []
-    parse = request_body._parse
-
-    def recording(body: bytes):
-        threads.append(threading.current_thread().name)
-        return parse(body)
-
-    monkeypatch.setattr(request_body, "_parse", recording)
-    small = json.dumps({"query": "{ __typename }"}).encode()
-    large = json.dumps({"query": "{ __typename }", "variables": {"p": "x" * 300_000}}).encode()
-    await request_body.parse_request(small)
-    await request_body.parse_request(large)
-    main = threading.current_thread().name
-    assert threads[0] == main
-    assert threads[1] != main
 
 
 UPLOAD = (
