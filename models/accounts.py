@@ -118,7 +118,10 @@ class LoginThrottle(Model):
     # Bumped by every write: updates are compare-and-set on it, so concurrent attempts in
     # any process each count once without locks (SQLite and PostgreSQL alike).
     version = fields.IntField(default=0)
-    updated_at = fields.DatetimeField(db_index=True)
+    # The count covers failures since this moment; it starts afresh once the memory period
+    # is over (a busy office's occasional typos must not add up for ever).
+    started_at = fields.DatetimeField(db_index=True)
+    updated_at = fields.DatetimeField()
     blocked_until = fields.DatetimeField(null=True)
     # Per account and address: the last successful login from there.
     succeeded_at = fields.DatetimeField(null=True)

@@ -17,6 +17,8 @@ class ErrorCode(StrEnum):
     PASSWORD_CHANGE_REQUIRED = "PASSWORD_CHANGE_REQUIRED"
     IP_NOT_ALLOWED = "IP_NOT_ALLOWED"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    # Kept for clients that know them; login no longer answers either (it throttles with
+    # RATE_LIMITED and refuses every cause as INVALID_CREDENTIALS).
     ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
     ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
     WEAK_PASSWORD = "WEAK_PASSWORD"

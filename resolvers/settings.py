@@ -79,7 +79,8 @@ class Settings:
     login_delay_base_seconds: int = 2
     login_max_delay_seconds: int = 900
     login_account_max_delay_seconds: int = 60
-    # A counter without a failure for this long is forgotten (and deleted by an hourly job).
+    # A counter counts the failures of this long a period, then starts afresh (an hourly job
+    # deletes the finished ones), so a busy office's occasional typos do not add up.
     login_failure_memory_hours: int = 24
     # Addresses an account logged in from within this many days skip the account-wide delay.
     login_known_address_days: int = 30

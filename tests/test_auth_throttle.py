@@ -111,6 +111,22 @@ async def test_the_delay_per_account_and_address_grows_and_is_capped(make_client
     assert waits == [2, 4, 8, 16, 30]  # base 2 s, doubling, capped at the setting
 
 
+async def test_a_count_starts_afresh_after_its_memory_period(make_client, settings):
+    """An office behind one address: its occasional typos do not add up for ever."""
+    updated(login_address_failures_before_delay=2)
+    clock.freeze(clock.now())
+    await make_user("ayse", Role.FIRM_USER)
+    office = make_client(HOME)
+    for name in ["ayse", "mehmet"]:
+        assert code_of(await try_login(office, name)) == "INVALID_CREDENTIALS"
+        assert await login(office, "ayse")  # successes do not count
+    clock.advance(timedelta(hours=settings.login_failure_memory_hours, seconds=1))
+    for name in ["zeynep", "can"]:
+        assert code_of(await try_login(office, name)) == "INVALID_CREDENTIALS"
+    assert code_of(await try_login(office, "deniz")) == "INVALID_CREDENTIALS"  # the third
+    assert code_of(await try_login(office, "ayse", PASSWORD)) == "RATE_LIMITED"
+
+
 async def test_a_stranger_cannot_lock_the_owner_out(make_client, settings, hashes):
     clock.freeze(clock.now())
     await make_user("ayse", Role.STAFF_ADMIN)

@@ -199,6 +199,7 @@ async def _count(
                     account=account,
                     failures=1,
                     version=1,
+                    started_at=now,
                     updated_at=now,
                     blocked_until=blocked_until,
                 )
@@ -208,11 +209,16 @@ async def _count(
             return Claimed(scope, key, 1, created.version, None)
         if row.blocked_until is not None and row.blocked_until > now:
             raise _refusal(row.blocked_until, now, field_name)
-        failures = 1 if row.updated_at < forget_before else row.failures + 1
+        afresh = row.started_at < forget_before
+        failures = 1 if afresh else row.failures + 1
         wait = delay_seconds(failures, limit, base)
         blocked_until = now + timedelta(seconds=wait) if wait else row.blocked_until
         updated = await LoginThrottle.filter(id=row.id, version=row.version).update(
-            failures=failures, version=row.version + 1, updated_at=now, blocked_until=blocked_until
+            failures=failures,
+            version=row.version + 1,
+            started_at=now if afresh else row.started_at,
+            updated_at=now,
+            blocked_until=blocked_until,
         )
         if updated:
             return Claimed(scope, key, failures, row.version + 1, row.blocked_until)
@@ -232,6 +238,7 @@ async def succeeded(attempt: Attempt) -> None:
                 version=F("version") + 1,
                 blocked_until=None,
                 succeeded_at=now,
+                started_at=now,
                 updated_at=now,
             )
             continue
@@ -255,14 +262,16 @@ async def forget_account(username: str) -> None:
 
 
 async def cleanup() -> int:
-    """Delete counters nobody failed on for the memory period (their delays are over by
-    then), keeping an account's known addresses until they are no longer known."""
+    """Delete the counters whose memory period is over (the next failure would start them
+    afresh anyway) and whose delay has run out, keeping an account's known addresses until
+    they are no longer known."""
     settings = get_settings()
     now = clock.now()
     stale = now - timedelta(hours=settings.login_failure_memory_hours)
     known_since = now - timedelta(days=settings.login_known_address_days)
     return await LoginThrottle.filter(
-        Q(updated_at__lt=stale),
+        Q(started_at__lt=stale),
+        Q(blocked_until__isnull=True) | Q(blocked_until__lte=now),
         Q(succeeded_at__isnull=True) | Q(succeeded_at__lt=known_since),
     ).delete()
 
