@@ -5,6 +5,8 @@ refusal causes all answer alike; one password check per document."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from datetime import timedelta
 
 import httpx
@@ -18,9 +20,10 @@ from models.audit import AuditEvent
 from models.jobs import Job
 from models.roles import Role
 from resolvers.accounts import throttle
-from resolvers.settings import updated
+from resolvers.settings import get_settings, updated
 from schema.limits import OnePasswordCheckPerDocument, limit_rules
 from tests.support.api import LOGIN, PASSWORD, error_codes, gql, login, make_firm, make_user
+from tests.test_serve import ROOT, free_port, healthy, serve_env, wait_for
 
 STRANGER = "198.51.100.66"
 HOME = "203.0.113.10"
@@ -363,3 +366,48 @@ def test_ipv6_addresses_count_by_their_64_network():
     assert throttle.address_of("2001:db8:1:3::1") != throttle.address_of("2001:db8:1:2::1")
     assert throttle.address_of("::ffff:192.0.2.1") == "192.0.2.1"
     assert throttle.address_of("192.0.2.1") == "192.0.2.1"
+
+
+async def test_the_throttle_holds_across_real_server_processes(db):
+    """Two `mcks serve` processes on one database, guesses alternating between them."""
+    await make_user("ayse", Role.FIRM_USER)
+    codes = await asyncio.to_thread(guess_on_two_servers, db, get_settings().secret_key)
+    free = get_settings().login_failures_before_delay + 1
+    assert codes == ["INVALID_CREDENTIALS"] * free + ["RATE_LIMITED"]
+
+
+def guess_on_two_servers(database_url: str, secret_key: str) -> list[str]:
+    ports = [free_port(), free_port()]
+    env = {
+        **serve_env(database_url, secret_key),
+        "MCKS_ARGON2_TIME_COST": "1",
+        "MCKS_ARGON2_MEMORY_KIB": "1024",
+        "MCKS_ARGON2_PARALLELISM": "1",
+    }
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)], cwd=ROOT, env=env
+        )
+        for port in ports
+    ]
+    try:
+        for port in ports:
+            wait_for(lambda port=port: healthy(port))
+        codes = []
+        for n in range(get_settings().login_failures_before_delay + 2):
+            answer = httpx.post(
+                f"http://127.0.0.1:{ports[n % 2]}/graphql",
+                json={"query": LOGIN, "variables": {"u": "ayse", "p": "wrong-password-1"}},
+                timeout=10,
+            )
+            codes.append(answer.json()["data"]["login"]["errors"][0]["code"])
+        return codes
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
