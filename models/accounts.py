@@ -38,8 +38,6 @@ class User(Model):
     )
     password_hash = fields.CharField(max_length=255)
     must_change_password = fields.BooleanField(default=True)
-    failed_logins = fields.IntField(default=0)
-    locked_until = fields.DatetimeField(null=True)
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField()
     last_login_at = fields.DatetimeField(null=True)
@@ -86,3 +84,47 @@ class AccessToken(Model):
 
     class Meta:
         table = "access_token"
+
+
+class PasswordHistory(Model):
+    """A password a user had before: a new one must not repeat the last few."""
+
+    id = fields.BigIntField(primary_key=True)
+    user: fields.ForeignKeyRelation[User] = fields.ForeignKeyField(
+        "models.User", related_name="password_history", on_delete=fields.CASCADE
+    )
+    password_hash = fields.CharField(max_length=255)
+    replaced_at = fields.DatetimeField()
+
+    user_id: int
+
+    class Meta:
+        table = "password_history"
+
+
+class LoginThrottle(Model):
+    """A failed-login counter: per account and address, per address, or per account.
+
+    In the database, so every gateway process shares it (resolvers/accounts/throttle.py).
+    """
+
+    id = fields.BigIntField(primary_key=True)
+    # A hash of the scope and what is counted: attacker-chosen usernames are not stored.
+    key = fields.CharField(max_length=64, unique=True)
+    scope = fields.CharField(max_length=16)
+    # The account's hash on its counters, so staff resetting a password can clear them all.
+    account = fields.CharField(max_length=64, null=True, db_index=True)
+    failures = fields.IntField(default=0)
+    # Bumped by every write: updates are compare-and-set on it, so concurrent attempts in
+    # any process each count once without locks (SQLite and PostgreSQL alike).
+    version = fields.IntField(default=0)
+    # The count covers failures since this moment; it starts afresh once the memory period
+    # is over (a busy office's occasional typos must not add up for ever).
+    started_at = fields.DatetimeField(db_index=True)
+    updated_at = fields.DatetimeField()
+    blocked_until = fields.DatetimeField(null=True)
+    # Per account and address: the last successful login from there.
+    succeeded_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "login_throttle"

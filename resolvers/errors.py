@@ -17,10 +17,16 @@ class ErrorCode(StrEnum):
     PASSWORD_CHANGE_REQUIRED = "PASSWORD_CHANGE_REQUIRED"
     IP_NOT_ALLOWED = "IP_NOT_ALLOWED"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    # Kept for clients that know them; login no longer answers either (it throttles with
+    # RATE_LIMITED and refuses every cause as INVALID_CREDENTIALS).
     ACCOUNT_LOCKED = "ACCOUNT_LOCKED"
     ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
     WEAK_PASSWORD = "WEAK_PASSWORD"
+    PASSWORD_TOO_GUESSABLE = "PASSWORD_TOO_GUESSABLE"
+    PASSWORD_CONTAINS_PERSONAL_DATA = "PASSWORD_CONTAINS_PERSONAL_DATA"
     PASSWORD_REUSED = "PASSWORD_REUSED"
+    # A document with more than one login or changePassword field (aliases multiply guesses).
+    ONE_LOGIN_PER_REQUEST = "ONE_LOGIN_PER_REQUEST"
     # Generic input
     NOT_FOUND = "NOT_FOUND"
     INVALID_INPUT = "INVALID_INPUT"
@@ -90,9 +96,24 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "Şifre en az {min_length} karakter olmalı; harf ve rakam içermeli.",
         "The password must be at least {min_length} characters and contain letters and digits.",
     ),
+    ErrorCode.PASSWORD_TOO_GUESSABLE: (
+        "Bu şifre kolay tahmin edilebilir: yaygın bir şifreye, sözcüğe, tarihe ya da klavye "
+        "dizisine benziyor. Birkaç sıradan olmayan sözcükten oluşan daha uzun bir şifre seçin.",
+        "This password is easy to guess: it looks like a common password, word, date or "
+        "keyboard pattern. Choose a longer one made of a few uncommon words.",
+    ),
+    ErrorCode.PASSWORD_CONTAINS_PERSONAL_DATA: (
+        "Şifre kullanıcı adınızı, adınızı, soyadınızı ya da e-posta adresinizi içeremez.",
+        "The password must not contain your username, name or e-mail address.",
+    ),
     ErrorCode.PASSWORD_REUSED: (
-        "Yeni şifre eskisiyle aynı olamaz.",
-        "The new password must differ from the old one.",
+        "Yeni şifre şu anki şifrenizden ve son {count} şifrenizden farklı olmalı.",
+        "The new password must differ from your current one and your last {count}.",
+    ),
+    ErrorCode.ONE_LOGIN_PER_REQUEST: (
+        "Bir istekte login ve changePassword alanlarının her biri en fazla bir kez "
+        "kullanılabilir (takma adlar da sayılır).",
+        "A request may use each of login and changePassword at most once (aliases count).",
     ),
     ErrorCode.NOT_FOUND: (
         "{what} bulunamadı.",
@@ -111,8 +132,9 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "This cannot be done in the current state: {reason}",
     ),
     ErrorCode.RATE_LIMITED: (
-        "Çok sık sorgu yapıldı; lütfen {seconds} saniye sonra yeniden deneyin.",
-        "Too many requests; please try again in {seconds} seconds.",
+        "Kısa sürede çok fazla istek ya da hatalı deneme yapıldı; lütfen {seconds} saniye "
+        "sonra yeniden deneyin.",
+        "Too many requests or failed attempts; please try again in {seconds} seconds.",
     ),
     ErrorCode.BAD_REQUEST: (
         "İstek okunamadı: {reason}.",

@@ -68,13 +68,32 @@ class Settings:
     # Lifetimes of bearer tokens: people log in for a working day, machine clients for long.
     token_ttl_minutes: int = 480
     client_token_ttl_days: int = 365
-    login_max_failures: int = 5
-    lockout_minutes: int = 15
+    # Failed logins are throttled, never hard-locked (resolvers/accounts/throttle.py): each
+    # counter allows a few failures, then every further one makes the next attempt wait a
+    # delay that doubles from the base up to a cap. Per account and address (what one
+    # guesser gets), per address (spraying many accounts), and per account over all
+    # addresses with a much lower cap, so strangers can slow the owner only briefly.
+    login_failures_before_delay: int = 3
+    login_address_failures_before_delay: int = 20
+    login_account_failures_before_delay: int = 10
+    login_delay_base_seconds: int = 2
+    login_max_delay_seconds: int = 900
+    login_account_max_delay_seconds: int = 60
+    # A counter counts the failures of this long a period, then starts afresh (an hourly job
+    # deletes the finished ones), so a busy office's occasional typos do not add up.
+    login_failure_memory_hours: int = 24
+    # Addresses an account logged in from within this many days skip the account-wide delay.
+    login_known_address_days: int = 30
+    # New passwords: zxcvbn score at least this (0-4), and unlike the last few passwords.
+    password_min_score: int = 3
+    password_history: int = 5
     trusted_proxies: tuple[str, ...] = ()
     # argon2id cost; RFC 9106's second recommended profile by default.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 4
+    # Hashes computed at once per process (each takes argon2_memory_kib and a core).
+    argon2_max_concurrency: int = 2
     # PostgreSQL connections per process. Operator checks run as many queries at once as
     # there are requests in flight: a pool smaller than that queues them, and a query
     # queued behind a descheduled one waits for it (the closed-loop p99 fell from ~35 ms to
@@ -200,12 +219,39 @@ class Settings:
             secret_key=secret,
             token_ttl_minutes=_int("MCKS_TOKEN_TTL_MINUTES", cls.token_ttl_minutes),
             client_token_ttl_days=_int("MCKS_CLIENT_TOKEN_TTL_DAYS", cls.client_token_ttl_days),
-            login_max_failures=_int("MCKS_LOGIN_MAX_FAILURES", cls.login_max_failures),
-            lockout_minutes=_int("MCKS_LOCKOUT_MINUTES", cls.lockout_minutes),
+            login_failures_before_delay=_int(
+                "MCKS_LOGIN_FAILURES_BEFORE_DELAY", cls.login_failures_before_delay
+            ),
+            login_address_failures_before_delay=_int(
+                "MCKS_LOGIN_ADDRESS_FAILURES_BEFORE_DELAY", cls.login_address_failures_before_delay
+            ),
+            login_account_failures_before_delay=_int(
+                "MCKS_LOGIN_ACCOUNT_FAILURES_BEFORE_DELAY", cls.login_account_failures_before_delay
+            ),
+            login_delay_base_seconds=max(
+                1, _int("MCKS_LOGIN_DELAY_BASE_SECONDS", cls.login_delay_base_seconds)
+            ),
+            login_max_delay_seconds=_int(
+                "MCKS_LOGIN_MAX_DELAY_SECONDS", cls.login_max_delay_seconds
+            ),
+            login_account_max_delay_seconds=_int(
+                "MCKS_LOGIN_ACCOUNT_MAX_DELAY_SECONDS", cls.login_account_max_delay_seconds
+            ),
+            login_failure_memory_hours=max(
+                1, _int("MCKS_LOGIN_FAILURE_MEMORY_HOURS", cls.login_failure_memory_hours)
+            ),
+            login_known_address_days=_int(
+                "MCKS_LOGIN_KNOWN_ADDRESS_DAYS", cls.login_known_address_days
+            ),
+            password_min_score=_int("MCKS_PASSWORD_MIN_SCORE", cls.password_min_score),
+            password_history=max(0, _int("MCKS_PASSWORD_HISTORY", cls.password_history)),
             trusted_proxies=_list("MCKS_TRUSTED_PROXIES"),
             argon2_time_cost=_int("MCKS_ARGON2_TIME_COST", cls.argon2_time_cost),
             argon2_memory_kib=_int("MCKS_ARGON2_MEMORY_KIB", cls.argon2_memory_kib),
             argon2_parallelism=_int("MCKS_ARGON2_PARALLELISM", cls.argon2_parallelism),
+            argon2_max_concurrency=max(
+                1, _int("MCKS_ARGON2_MAX_CONCURRENCY", cls.argon2_max_concurrency)
+            ),
             db_pool_min=max(1, _int("MCKS_DB_POOL_MIN", cls.db_pool_min)),
             db_pool_max=max(1, _int("MCKS_DB_POOL_MAX", cls.db_pool_max)),
             max_query_depth=_int("MCKS_MAX_QUERY_DEPTH", cls.max_query_depth),
@@ -299,6 +345,15 @@ class Settings:
             access_log=_bool("MCKS_ACCESS_LOG", cls.access_log),
             log_level=os.environ.get("MCKS_LOG_LEVEL", cls.log_level).upper(),
         )
+        longest_delay = max(
+            settings.login_max_delay_seconds, settings.login_account_max_delay_seconds
+        )
+        if longest_delay > settings.login_failure_memory_hours * 3600:
+            # A delay must not outlive the counter that imposes it (the cleanup deletes both).
+            raise SettingsError(
+                "MCKS_LOGIN_FAILURE_MEMORY_HOURS must cover MCKS_LOGIN_MAX_DELAY_SECONDS and "
+                "MCKS_LOGIN_ACCOUNT_MAX_DELAY_SECONDS"
+            )
         retention = settings.observation_retention_days
         if 0 < retention * 24 < settings.clone_window_hours:
             raise SettingsError(

@@ -29,10 +29,25 @@ class UserError:
     field: str | None = strawberry.field(
         default=None, description="The input field at fault (camelCase path), if any."
     )
+    retry_after_seconds: int | None = strawberry.field(
+        default=None, description="RATE_LIMITED: how many seconds to wait before trying again."
+    )
+
+
+def retry_after(error: DomainError) -> int | None:
+    seconds = error.params.get("seconds")
+    return seconds if error.code == ErrorCode.RATE_LIMITED and isinstance(seconds, int) else None
 
 
 def to_user_errors(error: DomainError, lang: str) -> list[UserError]:
-    return [UserError(code=error.code, message=error.message(lang), field=error.field)]
+    return [
+        UserError(
+            code=error.code,
+            message=error.message(lang),
+            field=error.field,
+            retry_after_seconds=retry_after(error),
+        )
+    ]
 
 
 T = TypeVar("T")
@@ -56,10 +71,17 @@ async def mutate(
     return ok(result)
 
 
-def refused(error: GraphQLError) -> GraphQLError:
+# Our own validation rules' codes: their message is the catalogue's, in the caller's language.
+TRANSLATED_REFUSALS = frozenset({ErrorCode.ONE_LOGIN_PER_REQUEST.value})
+
+
+def refused(error: GraphQLError, lang: str | None = None) -> GraphQLError:
     """A request GraphQL itself refused keeps its message and gets VALIDATION_FAILED."""
-    if not (error.extensions or {}).get("code"):
+    code = (error.extensions or {}).get("code")
+    if not code:
         error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
+    elif lang is not None and code in TRANSLATED_REFUSALS:
+        error.message = render_message(ErrorCode(code), lang, {})
     return error
 
 
@@ -90,11 +112,14 @@ class ErrorPolicy(SchemaExtension):
             # Syntax, validation and limiter errors, and variables that do not coerce to
             # their declared types (no path: the request itself is at fault): safe and
             # useful as they are.
-            return refused(error)
+            return refused(error, lang)
         if isinstance(original, DomainError):
-            extensions = {"code": original.code.value}
+            extensions: dict[str, object] = {"code": original.code.value}
             if original.field:
                 extensions["field"] = original.field
+            seconds = retry_after(original)
+            if seconds is not None:
+                extensions["retryAfter"] = seconds
             return GraphQLError(
                 original.message(lang),
                 nodes=error.nodes,

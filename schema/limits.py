@@ -1,4 +1,5 @@
-"""Query limits: depth, aliases and tokens, and introspection only for staff or in development."""
+"""Query limits: depth, aliases and tokens, one password check per document, and
+introspection only for staff or in development."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 from functools import cache
 
 from graphql import FieldNode, GraphQLError, get_named_type, is_introspection_type
-from graphql.validation import ValidationRule
+from graphql.validation import ValidationContext, ValidationRule
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -17,7 +18,12 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
+from resolvers.errors import ErrorCode, render_message
 from resolvers.settings import get_settings
+
+# Root mutations that check a password: one of each per document, or aliases would multiply
+# the guesses one request makes (and the throttle counts requests' checks one by one).
+PASSWORD_FIELDS = frozenset({"login", "changePassword"})
 
 
 class NoIntrospectionForOutsiders(ValidationRule):
@@ -32,6 +38,29 @@ class NoIntrospectionForOutsiders(ValidationRule):
                     node,
                     extensions={"code": "FORBIDDEN"},
                 )
+            )
+
+
+class OnePasswordCheckPerDocument(ValidationRule):
+    """At most one `login` and one `changePassword` in a document: aliases, repeated
+    fields, fragments and several operations all count."""
+
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.seen: dict[str, int] = {}
+
+    def enter_field(self, node: FieldNode, *_args: object) -> None:
+        name = node.name.value
+        if name not in PASSWORD_FIELDS:
+            return
+        parent = self.context.get_parent_type()
+        if parent is None or parent is not self.context.schema.mutation_type:
+            return
+        self.seen[name] = self.seen.get(name, 0) + 1
+        if self.seen[name] == 2:
+            code = ErrorCode.ONE_LOGIN_PER_REQUEST
+            self.report_error(
+                GraphQLError(render_message(code, "en", {}), node, extensions={"code": code.value})
             )
 
 
@@ -54,7 +83,11 @@ def limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule],
     # QueryDepthLimiter / MaxAliasesLimiter build a new rule class per instance, which would
     # make every request's rule set unique and the validation cache useless: build them once
     # per limit value instead.
-    return depth_rule(max_depth, None, None), aliases_rule(max_aliases)
+    return (
+        depth_rule(max_depth, None, None),
+        aliases_rule(max_aliases),
+        OnePasswordCheckPerDocument,
+    )
 
 
 def _query_limits() -> AddValidationRules:

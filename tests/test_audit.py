@@ -90,7 +90,13 @@ async def test_failed_logins_are_audited(client):
 
     await gql(client, LOGIN, {"u": "a.user", "p": "wrong-password-1"})
     event = await AuditEvent.get(action="auth.login_failed")
-    assert event.actor_name == "a.user" and event.details == {"failures": 1}
+    assert event.actor_name == "a.user"
+    assert event.details == {
+        "reason": "WRONG_PASSWORD",
+        "failures": 1,
+        "addressFailures": 1,
+        "accountFailures": 1,
+    }
 
 
 async def test_staff_page_through_the_trail_with_filters(client):

@@ -15,12 +15,14 @@ from models.accounts import AccessToken, Firm, MachineClient, User
 from models.ip_rules import normalise_allowlist
 from models.roles import FIRM_ROLES, PERSON_ROLES, STAFF_ROLES, ClientKind, FirmKind, Role
 from resolvers import audit
-from resolvers.accounts.auth import normalise_username
+from resolvers.accounts import throttle
+from resolvers.accounts.auth import normalise_username, remember_password
 from resolvers.accounts.credentials import (
-    check_password_policy,
+    check_password_strength,
     hash_password,
     hash_token,
     new_token,
+    personal_words,
 )
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, already_exists, invalid, not_found
@@ -201,7 +203,7 @@ async def create_user(
     email = _email(email, "email")
     secret = password or temporary_password()
     if password is not None:
-        check_password_policy(password, "password")
+        check_password_strength(password, personal_words(username, full_name, email), "password")
     password_hash = await hash_password(secret)
     async with in_transaction():
         if firm_id is not None and not await Firm.filter(id=firm_id).exists():
@@ -230,7 +232,7 @@ async def create_user(
 
 
 async def reset_password(actor: Actor, user_id: int) -> NewUser:
-    """A new temporary password; unlocks the account and ends its sessions."""
+    """A new temporary password; clears the account's login throttle and ends its sessions."""
     require_admin(actor)
     secret = temporary_password()
     password_hash = await hash_password(secret)
@@ -238,11 +240,11 @@ async def reset_password(actor: Actor, user_id: int) -> NewUser:
         user = await User.filter(id=user_id).select_for_update().first()
         if user is None:
             raise not_found("Kullanıcı", "User", field="userId")
+        await remember_password(user)
         user.password_hash = password_hash
         user.must_change_password = True
-        user.failed_logins = 0
-        user.locked_until = None
         await user.save()
+        await throttle.forget_account(user.username)
         await AccessToken.filter(user_id=user.id, revoked_at__isnull=True).update(
             revoked_at=clock.now()
         )

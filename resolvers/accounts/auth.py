@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from models import clock
-from models.accounts import AccessToken, User
+from models.accounts import AccessToken, PasswordHistory, User
 from models.ip_rules import ip_allowed
 from models.roles import CLIENT_ROLES
 from resolvers import audit
+from resolvers.accounts import throttle
 from resolvers.accounts.credentials import (
     burn_verification,
-    check_password_policy,
+    check_password_strength,
     hash_password,
     hash_token,
     new_token,
+    personal_words,
     verify_password,
 )
 from resolvers.actor import Actor
@@ -52,32 +54,49 @@ def _person_actor(user: User, ip: str, request_id: str, token_id: int | None = N
     )
 
 
+# What the audit trail records as the real cause of a refused login; the caller always gets
+# INVALID_CREDENTIALS, so nobody learns which names exist, which are disabled or restricted.
+UNKNOWN_USER = "UNKNOWN_USER"
+WRONG_PASSWORD = "WRONG_PASSWORD"
+ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
+FIRM_DISABLED = "FIRM_DISABLED"
+IP_NOT_ALLOWED = "IP_NOT_ALLOWED"
+# Audit rows keep at most this much of a name that was tried (a subject id is 64 long).
+MAX_AUDITED_NAME = 64
+
+
 async def login(username: str, password: str, ip: str, request_id: str = "") -> LoginResult:
     settings = get_settings()
-    user = await User.get_or_none(username=normalise_username(username)).select_related("firm")
+    name = normalise_username(username)
+    # Throttled attempts are refused here, before any password is hashed.
+    attempt = await throttle.begin(name, ip)
+    user = await User.get_or_none(username=name).select_related("firm")
     if user is None:
-        await burn_verification(password)
-        raise DomainError(ErrorCode.INVALID_CREDENTIALS)
+        await burn_verification(password)  # the same work as for a real account
+        await _refused(
+            Actor.anonymous(ip, request_id), attempt, UNKNOWN_USER, name[:MAX_AUDITED_NAME]
+        )
     actor = _person_actor(user, ip, request_id)
-    now = clock.now()
-    if user.locked_until is not None and user.locked_until > now:
-        raise DomainError(ErrorCode.ACCOUNT_LOCKED, until=_local_time(user.locked_until))
     firm = user.firm
-    if firm is not None and not ip_allowed(ip, firm.allowed_ips):
-        async with in_transaction():
-            await audit.record(actor, "auth.login_refused_ip", "User", user.id, {"ip": ip})
-        raise DomainError(ErrorCode.IP_NOT_ALLOWED, ip=ip)
-
+    # Every refusal is decided after the hash is checked, so all take the same time.
+    cause = None
     if not await verify_password(user.password_hash, password):
-        await _count_failure(user, actor, now)
-        raise DomainError(ErrorCode.INVALID_CREDENTIALS)
-    if not user.is_active or (firm is not None and not firm.is_active):
-        raise DomainError(ErrorCode.ACCOUNT_DISABLED)
+        cause = WRONG_PASSWORD
+    elif not user.is_active:
+        cause = ACCOUNT_DISABLED
+    elif firm is not None and not firm.is_active:
+        cause = FIRM_DISABLED
+    elif firm is not None and not ip_allowed(ip, firm.allowed_ips):
+        cause = IP_NOT_ALLOWED
+    if cause is not None:
+        await _refused(actor, attempt, cause, user.id)
 
+    now = clock.now()
     token = new_token()
     expires_at = now + timedelta(minutes=settings.token_ttl_minutes)
     async with in_transaction():
-        await User.filter(id=user.id).update(failed_logins=0, locked_until=None, last_login_at=now)
+        await throttle.succeeded(attempt)
+        await User.filter(id=user.id).update(last_login_at=now)
         access = await AccessToken.create(
             token_hash=hash_token(token), user_id=user.id, created_at=now, expires_at=expires_at
         )
@@ -85,24 +104,16 @@ async def login(username: str, password: str, ip: str, request_id: str = "") -> 
     return LoginResult(token=token, expires_at=expires_at, user=user)
 
 
-async def _count_failure(user: User, actor: Actor, now: datetime) -> None:
-    settings = get_settings()
+async def _refused(
+    actor: Actor, attempt: throttle.Attempt, cause: str, subject_id: object
+) -> NoReturn:
+    """Audit a refused login with its real cause; answer the caller INVALID_CREDENTIALS."""
+    details: dict[str, object] = {"reason": cause, **attempt.audit_details()}
+    if cause == IP_NOT_ALLOWED:
+        details["ip"] = actor.ip
     async with in_transaction():
-        # Counted in the database, so concurrent wrong guesses all count.
-        await User.filter(id=user.id).update(failed_logins=F("failed_logins") + 1)
-        failures = (await User.filter(id=user.id).values_list("failed_logins", flat=True))[0]
-        details: dict[str, object] = {"failures": failures}
-        if failures >= settings.login_max_failures:
-            until = now + timedelta(minutes=settings.lockout_minutes)
-            await User.filter(id=user.id).update(failed_logins=0, locked_until=until)
-            details["lockedUntil"] = until.isoformat()
-        await audit.record(actor, "auth.login_failed", "User", user.id, details)
-    if "lockedUntil" in details:
-        raise DomainError(ErrorCode.ACCOUNT_LOCKED, until=_local_time(until))
-
-
-def _local_time(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC")
+        await audit.record(actor, "auth.login_failed", "User", subject_id, details)
+    raise DomainError(ErrorCode.INVALID_CREDENTIALS)
 
 
 async def authenticate(token: str, ip: str, request_id: str = "") -> Actor:
@@ -153,13 +164,24 @@ async def change_password(actor: Actor, current_password: str, new_password: str
     if actor.kind != "USER" or actor.id is None:
         raise DomainError(ErrorCode.FORBIDDEN)
     user = await User.get(id=actor.id)
+    # Guesses of the current password (a stolen session) count like failed logins.
+    attempt = await throttle.begin(user.username, actor.ip, field_name="currentPassword")
     if not await verify_password(user.password_hash, current_password):
+        async with in_transaction():
+            await audit.record(
+                actor,
+                "auth.password_change_failed",
+                "User",
+                user.id,
+                {"reason": WRONG_PASSWORD, **attempt.audit_details()},
+            )
         raise DomainError(ErrorCode.INVALID_CREDENTIALS, field="currentPassword")
-    check_password_policy(new_password)
-    if new_password == current_password:
-        raise DomainError(ErrorCode.PASSWORD_REUSED, field="newPassword")
+    await throttle.succeeded(attempt)
+    check_password_strength(new_password, personal_words(user.username, user.full_name, user.email))
+    await _check_not_reused(user, new_password)
     new_hash = await hash_password(new_password)
     async with in_transaction():
+        await remember_password(user)
         user.password_hash = new_hash
         user.must_change_password = False
         await user.save(update_fields=["password_hash", "must_change_password"])
@@ -172,3 +194,38 @@ async def change_password(actor: Actor, current_password: str, new_password: str
         await audit.record(actor, "auth.password_changed", "User", user.id)
     sessions_changed()  # sessions may have ended: no cached actor outlives them
     return user
+
+
+async def _check_not_reused(user: User, new_password: str) -> None:
+    """The new password must differ from the current one and the last few."""
+    count = get_settings().password_history
+    hashes = [user.password_hash]
+    if count:
+        older = await (
+            PasswordHistory.filter(user_id=user.id)
+            .order_by("-replaced_at", "-id")
+            .limit(count)
+            .values_list("password_hash", flat=True)
+        )
+        hashes.extend(str(h) for h in older)
+    for old in hashes:
+        if await verify_password(old, new_password):
+            raise DomainError(ErrorCode.PASSWORD_REUSED, field="newPassword", count=count)
+
+
+async def remember_password(user: User) -> None:
+    """Keep the hash being replaced in the user's history (only the last few stay). Call it
+    inside the transaction that replaces it."""
+    count = get_settings().password_history
+    if count <= 0:
+        return
+    await PasswordHistory.create(
+        user_id=user.id, password_hash=user.password_hash, replaced_at=clock.now()
+    )
+    keep = await (
+        PasswordHistory.filter(user_id=user.id)
+        .order_by("-replaced_at", "-id")
+        .limit(count)
+        .values_list("id", flat=True)
+    )
+    await PasswordHistory.filter(user_id=user.id).exclude(id__in=list(keep)).delete()

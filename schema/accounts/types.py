@@ -46,9 +46,13 @@ class UserType:
     firm_id: int | None
     must_change_password: bool
     is_active: bool
-    locked_until: datetime | None
     created_at: datetime
     last_login_at: datetime | None
+    locked_until: datetime | None = strawberry.field(
+        default=None,
+        deprecation_reason="Accounts are no longer locked: failed logins are only slowed "
+        "down (RATE_LIMITED with the seconds to wait). Always null.",
+    )
 
     @staticmethod
     def of(user: User) -> UserType:
@@ -61,7 +65,6 @@ class UserType:
             firm_id=user.firm_id,
             must_change_password=user.must_change_password,
             is_active=user.is_active,
-            locked_until=user.locked_until,
             created_at=user.created_at,
             last_login_at=user.last_login_at,
         )
