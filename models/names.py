@@ -33,3 +33,18 @@ def brand_model_key(text: str) -> str:
     stays `XIAOMI`; folding İ to I makes both the same key without changing what is shown.
     """
     return normalise_brand_model(text).replace("İ", "I")
+
+
+# A cell starting with one of these is run as a formula by spreadsheet programs (OWASP's
+# CSV-injection rule); `=HYPERLINK(…)` in a brand would reach an operator's desk that way.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def starts_like_formula(text: str) -> bool:
+    """Only the first character matters: `SM-G9359` is a model, `-X1` a formula."""
+    return text.startswith(FORMULA_PREFIXES)
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A value for a CSV cell: one that would start a formula gets OWASP's leading `'`."""
+    return "'" + text if starts_like_formula(text) else text

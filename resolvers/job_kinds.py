@@ -10,6 +10,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "resolvers.workflow.notifications",
     "resolvers.operators.clones",
     "resolvers.operators.retention",
+    "resolvers.file_sweep",
     "resolvers.individuals.verification",
     "resolvers.accounts.throttle",
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -13,6 +14,10 @@ from resolvers.errors import invalid
 T = TypeVar("T")
 
 MAX_PAGE_SIZE = 500
+# Keys are 32-bit INTEGER ids: a larger cursor was never issued, and sent to the database
+# it overflows (PostgreSQL refuses it, SQLite's driver raises) instead of meaning anything.
+MAX_KEY = 2**31 - 1
+_KEY = re.compile(r"k:([0-9]{1,10})")
 
 
 @dataclass(frozen=True)
@@ -27,14 +32,22 @@ def encode_cursor(key: int) -> str:
 
 
 def decode_cursor(cursor: str, field: str = "after") -> int:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        text = base64.urlsafe_b64decode(padded.encode()).decode()
-        if not text.startswith("k:"):
-            raise ValueError(cursor)
-        return int(text[2:])
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise invalid(field, "sayfa imleci tanınmadı", "the page cursor is not recognised") from exc
+    """The key of a cursor we issued; anything else (garbage, a negative, a float, a number
+    beyond the ids' range) is the caller's error naming the argument, never a server error."""
+    match = None
+    if len(cursor) <= 64:  # ours are ~16 characters; don't decode megabytes to refuse them
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            match = _KEY.fullmatch(base64.urlsafe_b64decode(padded.encode()).decode())
+        except (ValueError, UnicodeDecodeError):
+            match = None
+    if match is None or int(match.group(1)) > MAX_KEY:
+        raise invalid(
+            field,
+            f"sayfa imleci ({field}) tanınmadı; önceki sayfanın endCursor değerini gönderin",
+            f"the page cursor ({field}) is not recognised; send the previous page's endCursor",
+        )
+    return int(match.group(1))
 
 
 def check_page_size(first: int, field: str = "first") -> int:

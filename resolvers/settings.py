@@ -140,6 +140,9 @@ class Settings:
     # Network observations carry IMSI and MSISDN (personal data): deleted this many days
     # after they were seen (0 = kept). At least the clone window, which reads them.
     observation_retention_days: int = 90
+    # Stored files no row uses, and file rows nothing refers to, are deleted by a daily
+    # sweep once untouched this long (0 = never swept); uploads in flight are never older.
+    file_sweep_grace_hours: int = 24
     # The public IMEI query: requests per minute per client address (in each process).
     public_query_rate_per_minute: int = 30
     # How long a bearer token's actor may be served from the process's memory (0 = never):
@@ -283,6 +286,7 @@ class Settings:
             observation_retention_days=_int(
                 "MCKS_OBSERVATION_RETENTION_DAYS", cls.observation_retention_days
             ),
+            file_sweep_grace_hours=_int("MCKS_FILE_SWEEP_GRACE_HOURS", cls.file_sweep_grace_hours),
             public_query_rate_per_minute=_int(
                 "MCKS_PUBLIC_QUERY_RATE_PER_MINUTE", cls.public_query_rate_per_minute
             ),

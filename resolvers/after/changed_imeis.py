@@ -49,6 +49,7 @@ def _reject_binary(data: bytes) -> None:
         )
 
 
+@files.atomic_uploads
 async def upload_changed_imei_report(
     actor: Actor, content: Content, filename: str
 ) -> ReplacementReport:

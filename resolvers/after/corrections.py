@@ -238,6 +238,7 @@ async def _pending_elsewhere(
     ]
 
 
+@files.atomic_uploads
 async def request_correction(
     actor: Actor,
     application_id: int,

@@ -147,12 +147,16 @@ async def _rows(path: Path, filename: str) -> AsyncIterator[list[DeviceRow] | _P
                 await asyncio.sleep(0.01)
 
 
+@files.atomic_uploads
 async def upload_device_list(
     actor: Actor,
     application_id: int,
     content: bytes | AsyncIterator[bytes],
     filename: str,
 ) -> UploadResult:
+    """A refused list (a row problem, a structural one, a draft no longer editable) leaves
+    neither a file row nor its bytes: the row is written with the devices, and the bytes
+    are claimed until then (`files.atomic_uploads`)."""
     application = await get_application(actor, application_id)
     require_editor(actor, application)
     if application.status not in EDITABLE:
@@ -160,16 +164,8 @@ async def upload_device_list(
             "cihaz listesi yalnızca taslak başvurularda değiştirilebilir",
             "the device list can only be changed on a draft",
         )
-    stored = await files.store(
-        actor,
-        content,
-        kind=FileKind.DEVICE_LIST,
-        original_name=filename,
-        content_type="application/octet-stream",
-        firm_id=application.firm_id,
-        max_bytes=get_settings().max_device_file_bytes,
-    )
-    path = files.path_of(stored.sha256)
+    blob = await files.write_blob(content, max_bytes=get_settings().max_device_file_bytes)
+    path = blob.claim  # the same bytes, held for us whatever happens to the blob's path
     device_count = imei_count = 0
     try:
         async with in_transaction() as conn:
@@ -222,6 +218,14 @@ async def upload_device_list(
                         )
                     )
                 raise DomainErrors(errors)
+            stored = await files.record(
+                actor,
+                blob,
+                kind=FileKind.DEVICE_LIST,
+                original_name=filename,
+                content_type="application/octet-stream",
+                firm_id=application.firm_id,
+            )
             locked.device_list_file_id = stored.id
             locked.device_count = device_count
             locked.imei_count = imei_count

@@ -21,11 +21,12 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from models.names import FORMULA_PREFIXES
 from resolvers.device_files.headers import MAX_IMEIS_PER_DEVICE, header_key
 from resolvers.device_files.rows import DeviceRow
 from resolvers.device_files.template import TEMPLATE_SHEET, TEXT_FORMAT
 
-_FORMULA_PREFIXES: Final = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_PREFIXES: Final = FORMULA_PREFIXES
 _MAX_CELL_CHARS: Final = 32_767  # Excel's limit per cell
 _IMEI_WIDTH: Final = 20
 _MIN_WIDTH: Final = 14

@@ -22,6 +22,7 @@ from typing import Any
 
 import aiosqlite
 
+from models.names import spreadsheet_safe
 from resolvers import bulk
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode
@@ -89,7 +90,12 @@ class Snapshot:
 
 def _cells(row: Sequence[Any]) -> list[str]:
     # Datetimes as SQLite stores them (`2026-01-02 03:04:05.000006+00:00`) on both backends.
-    return [value.isoformat(" ") if hasattr(value, "isoformat") else str(value) for value in row]
+    # Text that a spreadsheet would run as a formula (a brand stored before the registry
+    # refused such values) gets OWASP's leading quote: these files are opened in Excel too.
+    return [
+        value.isoformat(" ") if hasattr(value, "isoformat") else spreadsheet_safe(str(value))
+        for value in row
+    ]
 
 
 async def open_export(actor: Actor, name: str) -> Snapshot:

@@ -37,10 +37,14 @@ from resolvers.errors import DomainError, ErrorCode, invalid
 from resolvers.files import sniff_kind
 from resolvers.settings import get_settings
 from resolvers.tac.fields import (
+    BRAND,
+    DEVICE_TYPE,
+    MARKETING_NAME,
     MAX_BRAND,
     MAX_DEVICE_TYPE,
     MAX_MARKETING_NAME,
     MAX_MODEL,
+    MODEL,
     TacLineCode,
     TacModelData,
     ValueProblem,
@@ -59,10 +63,10 @@ COLUMN_ALIASES = {"model_code": "model"}
 DELIMITERS = (",", ";", "\t")
 CLEANERS: tuple[tuple[str, Callable[[str], object]], ...] = (
     ("tac", clean_tac),
-    ("brand", lambda v: clean_brand_model(v, MAX_BRAND)),
-    ("model", lambda v: clean_brand_model(v, MAX_MODEL)),
-    ("marketing_name", lambda v: clean_text(v, MAX_MARKETING_NAME)),
-    ("device_type", lambda v: clean_text(v, MAX_DEVICE_TYPE)),
+    ("brand", lambda v: clean_brand_model(v, MAX_BRAND, BRAND)),
+    ("model", lambda v: clean_brand_model(v, MAX_MODEL, MODEL)),
+    ("marketing_name", lambda v: clean_text(v, MAX_MARKETING_NAME, MARKETING_NAME)),
+    ("device_type", lambda v: clean_text(v, MAX_DEVICE_TYPE, DEVICE_TYPE)),
     ("imei_count", clean_imei_count),
 )
 # A registry has a few thousand brands and a handful of device types over 200,000 lines.

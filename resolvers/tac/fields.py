@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from models.labels import register
-from models.names import collapse_spaces, normalise_brand_model
+from models.names import collapse_spaces, normalise_brand_model, starts_like_formula
 from resolvers.errors import DomainError, DomainErrors, invalid
 
 # The column sizes of models.tac.TacModel.
@@ -33,6 +33,7 @@ class TacLineCode(StrEnum):
     TOO_LONG = "TOO_LONG"
     INVALID_IMEI_COUNT = "INVALID_IMEI_COUNT"
     DUPLICATE_TAC = "DUPLICATE_TAC"
+    FORMULA_VALUE = "FORMULA_VALUE"
 
 
 register(
@@ -43,6 +44,7 @@ register(
         "TOO_LONG": ("Çok uzun değer", "Value too long"),
         "INVALID_IMEI_COUNT": ("Geçersiz IMEI sayısı", "Invalid IMEI count"),
         "DUPLICATE_TAC": ("Dosyada tekrarlanan TAC", "TAC repeated in the file"),
+        "FORMULA_VALUE": ("Formül gibi başlayan değer", "Value that starts like a formula"),
     },
 )
 
@@ -78,16 +80,39 @@ def clean_tac(raw: str, legacy_allowed: bool = True) -> str:
     )
 
 
-def clean_brand_model(raw: str, max_length: int) -> str:
+# What each value is called in messages (Turkish, English).
+BRAND = ("marka", "brand")
+MODEL = ("model", "model")
+MARKETING_NAME = ("pazarlama adı", "marketing name")
+DEVICE_TYPE = ("cihaz türü", "device type")
+
+
+def clean_brand_model(raw: str, max_length: int, label: tuple[str, str] = BRAND) -> str:
     value = normalise_brand_model(raw)
     if not value:
         raise ValueProblem(TacLineCode.MISSING_VALUE, "boş olamaz", "must not be empty")
-    return _within(value, max_length)
+    return _not_formula(_within(value, max_length), label)
 
 
-def clean_text(raw: str, max_length: int) -> str:
+def clean_text(raw: str, max_length: int, label: tuple[str, str] = MARKETING_NAME) -> str:
     """Optional descriptive text (marketing name, device type): spaces tidied, case kept."""
-    return _within(collapse_spaces(raw), max_length)
+    return _not_formula(_within(collapse_spaces(raw), max_length), label)
+
+
+def _not_formula(value: str, label: tuple[str, str]) -> str:
+    """Registry values reach operators' CSV files and spreadsheets: one a spreadsheet would
+    run as a formula is refused (only its first character counts: `SM-G9359` is fine)."""
+    if starts_like_formula(value):
+        shown = value[:40].replace("\t", " ").replace("\r", " ")
+        raise ValueProblem(
+            TacLineCode.FORMULA_VALUE,
+            f"{label[0]} '{shown}' '{value[0]}' ile başlıyor: =, +, -, @, sekme ya da satır "
+            "başı ile başlayan değerler tablolama programlarında formül olarak çalışır, "
+            "kabul edilmez",
+            f"the {label[1]} '{shown}' starts with '{value[0]}': values starting with =, +, -, "
+            "@, a tab or a carriage return run as formulas in spreadsheets and are refused",
+        )
+    return value
 
 
 def _within(value: str, max_length: int) -> str:
@@ -166,15 +191,25 @@ def _specs(
     imei_count: int | None,
 ) -> tuple[tuple[str, str, object, Callable[[Any], object]], ...]:
     return (
-        ("brand", "brand", brand, lambda v: clean_brand_model(v, MAX_BRAND)),
-        ("model_code", "modelCode", model_code, lambda v: clean_brand_model(v, MAX_MODEL)),
+        ("brand", "brand", brand, lambda v: clean_brand_model(v, MAX_BRAND, BRAND)),
+        (
+            "model_code",
+            "modelCode",
+            model_code,
+            lambda v: clean_brand_model(v, MAX_MODEL, MODEL),
+        ),
         (
             "marketing_name",
             "marketingName",
             marketing_name,
-            lambda v: clean_text(v, MAX_MARKETING_NAME),
+            lambda v: clean_text(v, MAX_MARKETING_NAME, MARKETING_NAME),
         ),
-        ("device_type", "deviceType", device_type, lambda v: clean_text(v, MAX_DEVICE_TYPE)),
+        (
+            "device_type",
+            "deviceType",
+            device_type,
+            lambda v: clean_text(v, MAX_DEVICE_TYPE, DEVICE_TYPE),
+        ),
         ("imei_count", "imeiCount", imei_count, clean_imei_count),
     )
 

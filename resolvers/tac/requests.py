@@ -71,6 +71,7 @@ async def _sniffed(
     return files.sniff_kind(head[:16]), content()
 
 
+@files.atomic_uploads
 async def submit_tac_request(
     actor: Actor,
     tac: str,

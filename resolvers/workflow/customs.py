@@ -65,6 +65,7 @@ async def _e_signature_path(actor: Actor, application_id: int, lock: bool) -> Ap
     return application
 
 
+@files.atomic_uploads
 async def upload_customs_documents(
     actor: Actor, application_id: int, content: Content, filename: str
 ) -> Application:
@@ -101,6 +102,7 @@ async def upload_customs_documents(
     return application
 
 
+@files.atomic_uploads
 async def upload_signed_cover_letter(
     actor: Actor, application_id: int, content: Content, filename: str
 ) -> Application:

@@ -87,6 +87,7 @@ async def store_document(
     return document, stored
 
 
+@files.atomic_uploads
 async def upload_application_document(
     actor: Actor, application_id: int, kind: DocumentKind, content: Content, filename: str
 ) -> Application:
@@ -134,6 +135,7 @@ async def upload_application_document(
     return locked
 
 
+@files.atomic_uploads
 async def upload_ce_certificate(
     actor: Actor, brand: str, model: str, content: Content, filename: str
 ) -> CeCertificate:

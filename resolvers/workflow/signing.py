@@ -68,6 +68,7 @@ async def choose_signature_method(
     return application
 
 
+@files.atomic_uploads
 async def upload_signed_application(
     actor: Actor, application_id: int, content: Content, filename: str
 ) -> Application:
