@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.jobs import Job, JobStatus
+from models.roles import Role
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, invalid_state, not_found
 from resolvers.pagination import Page, paginate
@@ -223,7 +224,7 @@ async def retry_job(actor: Actor, job_id: int) -> Job:
     """Staff send a given-up job back to the queue with a fresh set of attempts."""
     from resolvers import audit
 
-    if not actor.is_staff:
+    if actor.role != Role.STAFF_ADMIN:
         raise DomainError(ErrorCode.FORBIDDEN)
     async with in_transaction():
         job = await Job.filter(id=job_id).select_for_update().first()

@@ -9,6 +9,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from models.jobs import Job, JobStatus
+from models.roles import Role
 from resolvers import jobs
 from schema.common import PageInfo
 from schema.context import actor_of
@@ -78,7 +79,9 @@ class JobQueries:
 
 @strawberry.type
 class JobMutations:
-    @strawberry.mutation(extensions=requires(*STAFF))
+    # Re-running a given-up job repeats its side effects (mail, authority calls, analysis):
+    # the staff admin's decision, not a reviewer's or an archive clerk's.
+    @strawberry.mutation(extensions=requires(Role.STAFF_ADMIN))
     async def retry_job(self, info: Info, job_id: int) -> JobPayload:
         return await mutate(
             info,
