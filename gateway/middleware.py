@@ -7,6 +7,7 @@ task switch. Authentication failures answer here, in GraphQL's error shape.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from dataclasses import replace
@@ -20,9 +21,12 @@ from gateway.token_cache import TOKENS
 from models.ip_rules import client_ip
 from resolvers.accounts.auth import authenticate
 from resolvers.actor import Actor
+from resolvers.db_errors import is_database_unavailable
 from resolvers.errors import DomainError, ErrorCode, render_message
 from resolvers.settings import get_settings
 from schema.context import preferred_language
+
+log = logging.getLogger("mcks.http")
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
@@ -128,6 +132,12 @@ class GatewayMiddleware:
                     status = 403 if error.code == ErrorCode.IP_NOT_ALLOWED else 401
                     await reject(error.code, status, **error.params)
                     return
+                except Exception as error:
+                    if not is_database_unavailable(error):
+                        raise
+                    log.warning("database unavailable while authenticating: %r", error)
+                    await reject(ErrorCode.SERVICE_UNAVAILABLE, 503, request_id=request_id)
+                    return
                 if settings.token_cache_seconds > 0:
                     TOKENS.put(token, ip, actor, settings.token_cache_seconds)
         state["actor"] = actor
@@ -163,3 +173,14 @@ class GatewayMiddleware:
                     413,
                     reason=f"body larger than {settings.max_request_bytes} bytes",
                 )
+        except Exception as error:
+            # Whatever a route let escape answers in GraphQL's shape with the request id,
+            # never the server's plain-text 500: 503 when the database is out of reach.
+            if started or scope["type"] != "http":
+                raise
+            if is_database_unavailable(error):
+                log.warning("database unavailable (request %s): %r", request_id, error)
+                await reject(ErrorCode.SERVICE_UNAVAILABLE, 503, request_id=request_id)
+            else:
+                log.exception("unexpected error (request %s)", request_id)
+                await reject(ErrorCode.INTERNAL_ERROR, 500, request_id=request_id)

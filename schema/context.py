@@ -30,6 +30,9 @@ class Context:
     actor: Actor
     lang: str = "tr"
     loaders: dict[str, Any] = field(default_factory=dict)
+    # strawberry's sub-response: its status code becomes the HTTP status (503 when the
+    # database is out of reach, see schema.errors.ErrorPolicy).
+    response: Any = None
 
 
 def actor_of(info: Info) -> Actor:

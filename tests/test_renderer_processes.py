@@ -3,11 +3,13 @@ SIGKILL (the OOM killer) leaves no orphan, Ctrl-C and SIGTERM stop them cleanly.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,7 +54,9 @@ except KeyboardInterrupt:
 pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
 
 
-def start_host() -> tuple[subprocess.Popen[str], list[int]]:
+@contextlib.contextmanager
+def renderer_host() -> Iterator[tuple[subprocess.Popen[str], list[int]]]:
+    """The host process and the processes it started; none of them outlives the test."""
     host = subprocess.Popen(
         [sys.executable, "-c", HOST],
         cwd=ROOT,
@@ -61,11 +65,19 @@ def start_host() -> tuple[subprocess.Popen[str], list[int]]:
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
-    assert host.stdout is not None
-    line = host.stdout.readline()  # blocks until the renderer runs (or the host died)
-    children = [int(pid) for pid in line.split()]
-    assert children, host.stderr.read() if host.stderr else "no renderer started"
-    return host, children
+    children: list[int] = []
+    try:
+        assert host.stdout is not None
+        line = host.stdout.readline()  # blocks until the renderer runs (or the host died)
+        children = [int(pid) for pid in line.split()]
+        assert children, host.stderr.read() if host.stderr else "no renderer started"
+        yield host, children
+    finally:
+        if host.poll() is None:
+            host.kill()
+        for pid in children:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
 
 
 def alive(pid: int) -> bool:
@@ -87,18 +99,11 @@ def wait_until_gone(pids: list[int], seconds: float = 60.0) -> list[int]:
 
 
 def test_renderer_processes_die_with_a_gateway_killed_by_sigkill():
-    host, children = start_host()
-    try:
+    with renderer_host() as (host, children):
         assert all(alive(pid) for pid in children)
         os.kill(host.pid, signal.SIGKILL)  # no handler, no atexit: only the kernel knows
         host.wait(timeout=30)
         assert wait_until_gone(children) == []
-    finally:
-        if host.poll() is None:
-            host.kill()
-        for pid in children:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
 
 
 @pytest.mark.parametrize(
@@ -107,8 +112,7 @@ def test_renderer_processes_die_with_a_gateway_killed_by_sigkill():
     ids=["sigterm", "ctrl-c"],
 )
 def test_sigterm_and_ctrl_c_stop_the_renderer_cleanly(signum, group, said):
-    host, children = start_host()
-    try:
+    with renderer_host() as (host, children):
         # Ctrl-C reaches the whole foreground group: the workers ignore it and leave the
         # shutdown to their parent, which stops them in order.
         if group:
@@ -120,9 +124,3 @@ def test_sigterm_and_ctrl_c_stop_the_renderer_cleanly(signum, group, said):
         assert host.returncode == 0, err
         assert "Traceback" not in err  # no worker died of the interrupt mid-task
         assert wait_until_gone(children) == []
-    finally:
-        if host.poll() is None:
-            host.kill()
-        for pid in children:
-            if alive(pid):
-                os.kill(pid, signal.SIGKILL)
