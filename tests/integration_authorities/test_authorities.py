@@ -40,8 +40,10 @@ from integrations.authorities.simulator import serve_simulator
 from integrations.authorities.wire import WireError, parse_results
 
 API_KEY = "test-authority-key"
-CLIENT_TIMEOUT = 0.25
-SLOW_DELAY = 0.6  # a bit over the client timeout: slow enough to time out, short for shutdown
+# Long enough for a normal answer on a loaded machine; SIM-SLOW never beats it: the
+# simulator holds a slow answer until it stops (slow_delay_seconds=None).
+CLIENT_TIMEOUT = 2.0
+GENEROUS = 60.0  # "it gave up by itself": far below never, far above any deadline we set
 
 CUSTOMS = AuthorityKind.CUSTOMS
 BORDER = AuthorityKind.BORDER_RECORDS
@@ -81,7 +83,7 @@ def free_port() -> int:
 
 @pytest.fixture
 async def simulator_url() -> AsyncIterator[str]:
-    async with serve_simulator(api_key=API_KEY, slow_delay_seconds=SLOW_DELAY) as base_url:
+    async with serve_simulator(api_key=API_KEY, slow_delay_seconds=None) as base_url:
         yield base_url
 
 
@@ -160,7 +162,8 @@ async def test_slow_authority_times_out_and_may_be_retried(simulator_url: str) -
     async with authority(BORDER, simulator_url) as border:
         with pytest.raises(AuthorityTimeout) as caught:
             await border.verify_batch([citizen("R-1"), citizen("R-2", name="Ayşe SIM-SLOW")])
-    assert time.monotonic() - started < SLOW_DELAY  # gave up at our deadline, not theirs
+    # Gave up at our deadline: theirs is never (the answer is held until the simulator stops).
+    assert time.monotonic() - started < GENEROUS
     assert caught.value.retryable
     assert caught.value.kind is BORDER
     assert caught.value.request_id
@@ -171,7 +174,7 @@ async def test_an_answer_trickling_past_the_deadline_times_out(simulator_url: st
     async with authority(BORDER, simulator_url) as border:
         with pytest.raises(AuthorityTimeout):
             await border.verify_batch([citizen("R-1", name="Ayşe SIM-TRICKLE")])
-    assert time.monotonic() - started < SLOW_DELAY
+    assert time.monotonic() - started < GENEROUS
 
 
 async def test_a_fault_scoped_to_one_authority_leaves_the_others_alone(
