@@ -54,6 +54,9 @@ class _Link:
         self.client = client
         self.upstream = upstream
         self.severed = False
+        # The client sent last (a statement in flight): a backend dying now would have said
+        # so at once (a FATAL notice), so a severed link in this state is cut at once too.
+        self.awaiting_reply = False
 
     def abort(self) -> None:
         for end in (self.client, self.upstream):
@@ -94,8 +97,11 @@ class TcpProxy:
         links = list(self._links)
         for link in links:
             link.severed = True
-            with contextlib.suppress(Exception):
-                link.upstream.transport.abort()
+            if link.awaiting_reply:
+                link.abort()
+            else:
+                with contextlib.suppress(Exception):
+                    link.upstream.transport.abort()
         return len(links)
 
     @property
@@ -121,6 +127,7 @@ class TcpProxy:
             while data := await reader.read(65536):
                 if link.severed:
                     break  # the client spoke to a dead backend: now it finds out
+                link.awaiting_reply = True
                 link.upstream.write(data)
                 await link.upstream.drain()
         except (OSError, asyncio.IncompleteReadError):
@@ -131,6 +138,7 @@ class TcpProxy:
     async def _backward(reader: asyncio.StreamReader, link: _Link) -> None:
         try:
             while data := await reader.read(65536):
+                link.awaiting_reply = False
                 link.client.write(data)
                 await link.client.drain()
         except (OSError, asyncio.IncompleteReadError):
