@@ -48,6 +48,7 @@ from resolvers.settings import normalise_database_url  # noqa: E402
 from tests.support.faults import (  # noqa: E402
     TcpProxy,
     admin_connection,
+    server_processes,
     target_of,
     terminate_backends,
     via_port,
@@ -193,21 +194,6 @@ async def client_loop(load: Load) -> None:
 
 
 # --- processes -----------------------------------------------------------------------------
-
-
-def children_of(parent: int) -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == parent and b"spawn_main" in command:
-            found.add(int(entry.name))
-    return found
 
 
 def run(command: list[str], env: dict[str, str]) -> None:
@@ -374,7 +360,7 @@ async def scenario(
     if not await wait_until(lambda: serves(base), 90):
         print("the gateway did not start", file=sys.stderr)
         return 1
-    processes_before = children_of(server.pid)
+    processes_before = server_processes(server.pid)
     print(
         f"gateway: {len(processes_before)} server processes (pids {sorted(processes_before)}),"
         f" worker pid {worker.pid}; {args.clients} clients, mix {dict(MIX)}",
@@ -413,7 +399,7 @@ async def scenario(
     result = summary(load, fault_started, refused_from, fault_ended, t0)
 
     served, asked = await fresh_connections_all_served(base)
-    processes_after = children_of(server.pid)
+    processes_after = server_processes(server.pid)
     worker_ok = worker.poll() is None and await worker_runs_a_job(admin)
     log_text = (logs / "serve.log").read_text(errors="replace")
     replaced = log_text.count("replacing it") + log_text.count("died (exit")

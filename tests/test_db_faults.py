@@ -30,6 +30,7 @@ from tests.conftest import ON_POSTGRES, PG_URL
 from tests.support.faults import (
     TcpProxy,
     admin_connection,
+    server_processes,
     target_of,
     terminate_backends,
     via_port,
@@ -318,7 +319,7 @@ async def eventually(condition: Any, seconds: float = 90.0) -> Any:
 
 
 async def test_serve_replaces_a_process_that_stays_unready():
-    from tests.test_serve import free_port, server_processes
+    from tests.test_serve import free_port
 
     proxy = TcpProxy(target_of(PG_URL))
     await proxy.start()

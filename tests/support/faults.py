@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -145,3 +146,19 @@ class TcpProxy:
             pass
         if not link.severed:
             link.abort()
+
+
+def server_processes(supervisor: int) -> set[int]:
+    """A supervisor's server processes (spawned children, not multiprocessing's helpers)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == supervisor and b"spawn_main" in command:
+            found.add(int(entry.name))
+    return found
