@@ -158,7 +158,9 @@ async def _heartbeat(
     while True:
         await asyncio.sleep(every)
         try:
-            if not await asyncio.wait_for(renew_lease(job, worker_id, lease_seconds), every):
+            # No deadline here: on SQLite the renewal waits for the handler's own transaction
+            # (one connection), which is not a lost lease; an unreachable database raises.
+            if not await renew_lease(job, worker_id, lease_seconds):
                 log.error("job %s (%s) was taken over: stopping this run", job.id, job.kind)
                 running.cancel(msg="lease lost")
                 return
