@@ -88,6 +88,17 @@ def alive(pid: int) -> bool:
     return state != "Z"  # a zombie is dead, only not yet reaped by its (new) parent
 
 
+def ignores_sigint(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    ignored = int(
+        next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16
+    )
+    return bool(ignored & (1 << (signal.SIGINT - 1)))
+
+
 def wait_until_gone(pids: list[int], seconds: float = 60.0) -> list[int]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -116,6 +127,12 @@ def test_sigterm_and_ctrl_c_stop_the_renderer_cleanly(signum, group, said):
         # Ctrl-C reaches the whole foreground group: the workers ignore it and leave the
         # shutdown to their parent, which stops them in order.
         if group:
+            # A worker still starting (the pool hands out tasks before every worker has run
+            # its initializer) would die of the interrupt: wait until all of them ignore it.
+            deadline = time.monotonic() + 60
+            while not all(ignores_sigint(pid) for pid in children):
+                assert time.monotonic() < deadline, "renderer processes never ignored SIGINT"
+                time.sleep(0.1)
             os.killpg(host.pid, signum)
         else:
             os.kill(host.pid, signum)

@@ -260,9 +260,9 @@ def die_with_parent(parent: int, pdeathsig: bool) -> None:
 def _warm_worker(parent: int = 0, pdeathsig: bool = False) -> None:
     """Pool initializer: bound to the parent's life, deaf to Ctrl-C (the parent stops the pool
     in order), then parse the fonts once per worker, not on the first real request."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if parent:
         die_with_parent(parent, pdeathsig)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     render_pdf_sync("<p>Hazır: ğüşıöçİĞÜŞÖÇ <b>b</b> <i>i</i> <b><i>bi</i></b></p>")
 
 
