@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
+from gateway import readiness
 from gateway.annex_exports import application_ek2, application_ek3
 from gateway.db import close_db, init_db, ping
 from gateway.demo import start_demo_authorities
@@ -20,6 +21,7 @@ from gateway.graphql_view import graphql_app
 from gateway.middleware import GatewayMiddleware
 from gateway.routes import download_file, healthz, readyz
 from gateway.worker import run_forever
+from resolvers.documents import shutdown_renderer
 from resolvers.settings import Settings, configure, get_settings
 from schema import build_schema
 
@@ -39,13 +41,23 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
                 # Fail at startup, where a supervisor sees it, not on every request after.
                 raise RuntimeError("the database does not answer (DATABASE_URL)")
         stack = AsyncExitStack()
-        if manage_db and settings.development:
+        # The demo's simulated authorities serve the process that sends the batches: this
+        # one with the in-process worker, else each `mcks worker` starts its own.
+        if manage_db and settings.development and settings.in_process_worker:
             await start_demo_authorities(stack)
         stop = asyncio.Event()
-        worker_task = None
+        tasks = []
         if manage_db and settings.in_process_worker:
-            worker_task = asyncio.create_task(
-                run_forever(stop, settings.worker_poll_seconds, settings.job_lease_seconds)
+            tasks.append(
+                asyncio.create_task(
+                    run_forever(stop, settings.worker_poll_seconds, settings.job_lease_seconds)
+                )
+            )
+        if manage_db and readiness.BEAT is not None:
+            tasks.append(
+                asyncio.create_task(
+                    readiness.beat_while_ready(stop, settings.ready_timeout_seconds)
+                )
             )
         if manage_db:
             # Everything alive now (schema, ORM metadata, modules) lives as long as the
@@ -57,10 +69,11 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             yield
         finally:
             stop.set()
-            if worker_task is not None:
-                await worker_task
+            for task in tasks:
+                await task
             await stack.aclose()
             if manage_db:
+                shutdown_renderer()  # the PDF processes stop with the server, not after it
                 await close_db()
 
     return Starlette(

@@ -39,6 +39,7 @@ from strawberry import Schema
 from strawberry.schema.schema import validate_document
 
 from resolvers.actor import Actor
+from resolvers.errors import ErrorCode
 from resolvers.operators import checks
 from resolvers.settings import get_settings
 from schema.errors import ErrorPolicy
@@ -183,7 +184,10 @@ class CheckFastPath:
         except GraphQLError:
             return False
         payload = await self._execute(plan, actor, state.get("lang", "tr"), arguments)
-        await _send_json(send, json.dumps(payload, separators=(",", ":")).encode())
+        # As the general path: 503 when the database could not answer.
+        codes = {e.get("extensions", {}).get("code") for e in payload.get("errors", ())}
+        status = 503 if ErrorCode.SERVICE_UNAVAILABLE.value in codes else 200
+        await _send_json(send, json.dumps(payload, separators=(",", ":")).encode(), status)
         return True
 
     async def _execute(
@@ -228,11 +232,11 @@ def _serializer(named: Any) -> Callable[[Any], Any]:
     return serialize
 
 
-async def _send_json(send: Send, body: bytes) -> None:
+async def _send_json(send: Send, body: bytes, status: int = 200) -> None:
     await send(
         {
             "type": "http.response.start",
-            "status": 200,
+            "status": status,
             "headers": [
                 (b"content-length", str(len(body)).encode()),
                 (b"content-type", b"application/json"),

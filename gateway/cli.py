@@ -98,11 +98,20 @@ def cmd_worker(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
 
     async def work() -> None:
+        from contextlib import AsyncExitStack
+
+        from gateway.demo import start_demo_authorities
+
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_forever(stop, settings.worker_poll_seconds, settings.job_lease_seconds)
+        async with AsyncExitStack() as stack:
+            if settings.development:
+                # The worker sends the verification batches: the demo's simulated
+                # authorities must answer this process (the server starts none then).
+                await start_demo_authorities(stack)
+            await run_forever(stop, get_settings().worker_poll_seconds, settings.job_lease_seconds)
 
     asyncio.run(_with_db(work))
     return 0

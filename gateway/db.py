@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,9 @@ def _connection(url: str, settings: Settings) -> str | dict[str, Any]:
     if not url.startswith("postgres://"):
         return url
     expanded = expand_db_url(url)
+    # tortoise's asyncpg client with transactions that release a connection whose BEGIN
+    # failed (see gateway.db_client).
+    expanded["engine"] = "gateway.db_client"
     credentials = expanded["credentials"]
     credentials["reset"] = keep_session
     # Sizes given in the URL (?minsize=&maxsize=) win over the settings.
@@ -90,9 +94,12 @@ async def migrate(database_url: str | None = None) -> None:
         await Tortoise.close_connections()
 
 
-async def ping() -> bool:
+async def ping(deadline: float | None = None) -> bool:
+    """The database answers a query within `deadline` seconds (through the pool: an exhausted
+    or wedged pool does not answer either)."""
     try:
-        await connections.get("default").execute_query("SELECT 1")
+        async with asyncio.timeout(deadline):
+            await connections.get("default").execute_query("SELECT 1")
     except Exception:
         return False
     return True

@@ -167,6 +167,7 @@ class GatewayGraphQL(GraphQL):
             request=request if isinstance(request, Request) else None,
             actor=actor,
             lang=state.get("lang", "tr"),
+            response=response if isinstance(request, Request) else None,
         )
 
 

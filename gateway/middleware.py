@@ -9,6 +9,7 @@ authenticate in their own handshake (gateway.ws).
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from dataclasses import replace
@@ -22,9 +23,12 @@ from gateway.token_cache import TOKENS
 from models.ip_rules import client_ip
 from resolvers.accounts.auth import authenticate
 from resolvers.actor import Actor
+from resolvers.db_errors import is_database_unavailable
 from resolvers.errors import Bilingual, DomainError, ErrorCode
 from resolvers.settings import Settings, get_settings
 from schema.context import preferred_language
+
+log = logging.getLogger("mcks.http")
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
@@ -130,6 +134,12 @@ class GatewayMiddleware:
                     status = 403 if error.code == ErrorCode.IP_NOT_ALLOWED else 401
                     await reject(error.code, status, **error.params)
                     return
+                except Exception as error:
+                    if not is_database_unavailable(error):
+                        raise
+                    log.warning("database unavailable while authenticating: %r", error)
+                    await reject(ErrorCode.SERVICE_UNAVAILABLE, 503, request_id=request_id)
+                    return
                 if settings.token_cache_seconds > 0:
                     TOKENS.put(token, ip, actor, settings.token_cache_seconds)
         state["actor"] = actor
@@ -167,3 +177,14 @@ class GatewayMiddleware:
         except BodyTooLarge:
             if not started:
                 await reject(ErrorCode.PAYLOAD_TOO_LARGE, 413, CLOSE, reason=too_large(limit))
+        except Exception as error:
+            # Whatever a route let escape answers in GraphQL's shape with the request id,
+            # never the server's plain-text 500: 503 when the database is out of reach.
+            if started or scope["type"] != "http":
+                raise
+            if is_database_unavailable(error):
+                log.warning("database unavailable (request %s): %r", request_id, error)
+                await reject(ErrorCode.SERVICE_UNAVAILABLE, 503, request_id=request_id)
+            else:
+                log.exception("unexpected error (request %s)", request_id)
+                await reject(ErrorCode.INTERNAL_ERROR, 500, request_id=request_id)

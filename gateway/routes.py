@@ -7,10 +7,11 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
-from gateway.db import ping
+from gateway.readiness import ready
 from resolvers import files
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode
+from resolvers.settings import get_settings
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -19,8 +20,8 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
-    """The process can serve: the database answers."""
-    if await ping():
+    """The process can serve: the database answers through the pool within the deadline."""
+    if await ready(get_settings().ready_timeout_seconds):
         return JSONResponse({"status": "ready", "database": "ok"})
     return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -42,6 +43,8 @@ class ServeOptions:
     port: int
     log_level: str
     access_log: bool
+    # A process not ready (database through its pool) this long is replaced; 0 = never.
+    unready_restart_seconds: float = 0.0
 
 
 def uvicorn_config(options: ServeOptions) -> uvicorn.Config:
@@ -61,7 +64,8 @@ def uvicorn_config(options: ServeOptions) -> uvicorn.Config:
 
 
 def serve(options: ServeOptions, workers: int) -> int:
-    if workers <= 1:
+    # One process runs under the supervisor too when it must be replaced once wedged.
+    if workers <= 1 and options.unready_restart_seconds <= 0:
         server = uvicorn.Server(uvicorn_config(options))
         server.run()
         return 0 if server.started else STARTUP_FAILURE
@@ -80,11 +84,13 @@ def listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
     return sock
 
 
-def _child(options: ServeOptions, sock: socket.socket, supervisor: int) -> None:
+def _child(options: ServeOptions, sock: socket.socket, supervisor: int, beat: Any) -> None:
+    from gateway import readiness
     from gateway.logs import configure_logging
 
     configure_logging(options.log_level)
     threading.Thread(target=_follow_supervisor, args=(supervisor,), daemon=True).start()
+    readiness.BEAT = beat  # the app beats it while ready (gateway.readiness)
     server = uvicorn.Server(uvicorn_config(options))
     server.run(sockets=[sock])
     if not server.started:
@@ -115,16 +121,44 @@ class Supervisor:
             for _ in range(workers - 1)
         ]
         self.processes: list[BaseProcess | None] = [None] * workers
+        # Each process's last ready moment (time.monotonic, shared memory).
+        self.beats = [self.context.Value("d", 0.0, lock=False) for _ in range(workers)]
+        self.started_at = [0.0] * workers
+        self.served = False  # some process was ready once: later startup failures are retried
+        self.failures = [0] * workers
+        self.next_start = [0.0] * workers
 
     def _start(self, index: int) -> None:
+        # Counted from the start: a process that never gets ready is replaced as well.
+        self.started_at[index] = self.beats[index].value = time.monotonic()
         process = self.context.Process(
             target=_child,
-            args=(self.options, self.sockets[index], os.getpid()),
+            args=(self.options, self.sockets[index], os.getpid(), self.beats[index]),
             name=f"mcks-serve-{index}",
         )
         process.start()
         self.processes[index] = process
         log.info("server process %s started (pid %s)", index, process.pid)
+
+    def _watch_readiness(self, index: int, process: BaseProcess) -> None:
+        limit = self.options.unready_restart_seconds
+        last = self.beats[index].value
+        if process.pid is None or limit <= 0:
+            return
+        if last > self.started_at[index]:
+            self.served = True
+            self.failures[index] = 0
+        unready = time.monotonic() - last
+        if unready > limit:
+            log.error(
+                "server process %s (pid %s) not ready for %.0f s: replacing it",
+                index,
+                process.pid,
+                unready,
+            )
+            # A wedged process cannot finish its requests: graceful shutdown would hang.
+            process.kill()
+            process.join(10)
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
@@ -138,14 +172,30 @@ class Supervisor:
         while not self.stopping:
             time.sleep(0.5)
             for index, process in enumerate(self.processes):
-                if process is None or process.is_alive() or self.stopping:
+                if process is None or self.stopping:
                     continue
-                if process.exitcode == STARTUP_FAILURE:
+                if process.is_alive():
+                    self._watch_readiness(index, process)
+                    continue
+                if process.exitcode == STARTUP_FAILURE and not self.served:
                     log.error("server process %s failed at startup: stopping", index)
                     failed = True
                     self.stopping = True
                     break
-                log.error("server process %s died (exit %s): restarting", index, process.exitcode)
+                if process.exitcode == STARTUP_FAILURE:
+                    # It served before, so the database went away since: retry, slower each time.
+                    if not self.next_start[index]:
+                        self.failures[index] += 1
+                        delay = min(2.0 ** self.failures[index], 30.0)
+                        self.next_start[index] = time.monotonic() + delay
+                        log.error("server process %s cannot start: retry in %.0f s", index, delay)
+                    if time.monotonic() < self.next_start[index]:
+                        continue
+                    self.next_start[index] = 0.0
+                else:
+                    log.error(
+                        "server process %s died (exit %s): restarting", index, process.exitcode
+                    )
                 self._start(index)
         self._shutdown()
         return 1 if failed else 0
@@ -170,4 +220,5 @@ def options_from(settings: Settings, host: str | None, port: int | None) -> Serv
         port=port or settings.port,
         log_level=settings.log_level,
         access_log=settings.access_log,
+        unready_restart_seconds=settings.unready_restart_seconds,
     )

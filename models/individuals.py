@@ -231,6 +231,9 @@ class VerificationRequest(Model):
         VerificationRequestStatus, max_length=16, default=VerificationRequestStatus.PENDING
     )
     batch_id = fields.BigIntField(null=True, db_index=True)
+    # Batches that were given up with this request in them: it goes into the next periodic
+    # batch until `verification_max_batches`, then waits in its last one for staff.
+    failed_batches = fields.IntField(default=0, db_default=0)
     verified = fields.BooleanField(null=True)
     reason_code = fields.CharField(max_length=64, null=True)
     reason_tr = fields.TextField(null=True)

@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     BAD_REQUEST = "BAD_REQUEST"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
     # TAC registry
     TAC_RETIRE_LIMIT_EXCEEDED = "TAC_RETIRE_LIMIT_EXCEEDED"
     # Firm application workflow
@@ -147,6 +148,12 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.INTERNAL_ERROR: (
         "Beklenmeyen bir hata oluştu. Destek için istek numarası: {request_id}",
         "An unexpected error occurred. Request id for support: {request_id}",
+    ),
+    ErrorCode.SERVICE_UNAVAILABLE: (
+        "Hizmet şu anda veritabanına ulaşamıyor; lütfen biraz sonra yeniden deneyin. "
+        "İstek numarası: {request_id}",
+        "The service cannot reach its database right now; please try again shortly. "
+        "Request id: {request_id}",
     ),
     ErrorCode.TAC_RETIRE_LIMIT_EXCEEDED: (
         "Bu içe aktarma {active} etkin TAC kaydından {retiring} tanesini kullanımdan "

@@ -2,13 +2,19 @@
 
 On PostgreSQL several workers share the queue: claims use `FOR UPDATE SKIP LOCKED`, so a
 job goes to exactly one of them. On SQLite all queries of the process are serialized and a
-single worker runs. A worker that dies mid-job leaves a lease that expires; the job is then
-claimed again, so handlers must be idempotent (they finish in one transaction or not at all).
+single worker runs. While a job runs, its worker renews the lease (a heartbeat every third of
+it); a worker that dies stops renewing and the job is claimed again once the lease runs out,
+so handlers must be idempotent (they finish in one transaction or not at all). A worker that
+cannot renew in time (its job was, or may have been, taken over) cancels its own run: a job
+never runs twice at once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
 import traceback
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -131,13 +137,70 @@ async def _finish(job: Job, worker_id: str, **changes: Any) -> bool:
     return bool(updated)
 
 
-async def run(job: Job, worker_id: str) -> None:
+class LeaseLost(Exception):
+    """The job's lease could not be renewed in time: another worker may run it now."""
+
+
+async def renew_lease(job: Job, worker_id: str, lease_seconds: int) -> bool:
+    """Extend the lease if this worker still holds the job; False when it does not."""
+    updated = await Job.filter(id=job.id, locked_by=worker_id, status=JobStatus.RUNNING).update(
+        lease_until=clock.now() + timedelta(seconds=lease_seconds)
+    )
+    return bool(updated)
+
+
+async def _heartbeat(
+    job: Job, worker_id: str, lease_seconds: int, running: asyncio.Task[None]
+) -> None:
+    """Renew the lease every third of it; cancel the run once the lease is, or may be, lost."""
+    every = lease_seconds / 3
+    # The lease as this worker knows it holds (real time: the clock may be frozen in tests).
+    held_until = time.monotonic() + lease_seconds
+    while True:
+        await asyncio.sleep(every)
+        try:
+            # No deadline here: on SQLite the renewal waits for the handler's own transaction
+            # (one connection), which is not a lost lease; an unreachable database raises.
+            if not await renew_lease(job, worker_id, lease_seconds):
+                log.error("job %s (%s) was taken over: stopping this run", job.id, job.kind)
+                running.cancel(msg="lease lost")
+                return
+            held_until = time.monotonic() + lease_seconds
+        except Exception as error:  # the database is away: keep trying while the lease holds
+            log.warning("job %s: lease not renewed: %r", job.id, error)
+            if time.monotonic() > held_until - every:
+                log.error("job %s (%s): lease about to run out: stopping", job.id, job.kind)
+                running.cancel(msg="lease lost")
+                return
+
+
+async def _run_holding_lease(
+    function: Handler, job: Job, worker_id: str, lease_seconds: int
+) -> None:
+    running = asyncio.ensure_future(function(job))
+    heartbeat = asyncio.create_task(_heartbeat(job, worker_id, lease_seconds, running))
+    try:
+        await running
+    except asyncio.CancelledError:
+        if heartbeat.done() and not heartbeat.cancelled():
+            raise LeaseLost(f"job {job.id}: lease lost, another worker may run it") from None
+        raise  # the worker itself is being stopped
+    finally:
+        heartbeat.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await heartbeat
+
+
+async def run(job: Job, worker_id: str, lease_seconds: int = 60) -> None:
     function = HANDLERS.get(job.kind)
     now = clock.now()
     try:
         if function is None:
             raise GiveUp(f"no handler for job kind {job.kind!r}")
-        await function(job)
+        await _run_holding_lease(function, job, worker_id, lease_seconds)
+    except LeaseLost as error:
+        log.error("%s", error)
+        return  # whoever holds it now records the outcome
     except Exception as error:  # every failure is recorded on the job, none kills the worker
         retryable = not isinstance(error, GiveUp | DomainError)
         text = f"{type(error).__name__}: {error}"
@@ -192,11 +255,11 @@ async def run(job: Job, worker_id: str) -> None:
     )
 
 
-async def run_next(worker_id: str, lease_seconds: int = 600) -> bool:
+async def run_next(worker_id: str, lease_seconds: int = 60) -> bool:
     """Claim and run one job; False when none was due."""
     jobs = await claim(worker_id, lease_seconds)
     for job in jobs:
-        await run(job, worker_id)
+        await run(job, worker_id, lease_seconds)
     return bool(jobs)
 
 

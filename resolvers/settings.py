@@ -122,7 +122,13 @@ class Settings:
     # Run the job worker inside the server process (the embedded default's single worker).
     in_process_worker: bool = True
     worker_poll_seconds: float = 1.0
-    job_lease_seconds: int = 600
+    # A running job's lease is renewed by its worker's heartbeat (every third of it); a
+    # worker that dies loses its jobs to another worker about this long after.
+    job_lease_seconds: int = 60
+    # Readiness: /readyz fails when the database does not answer through the pool within
+    # this deadline; `mcks serve` replaces a process unready this long (0 = never).
+    ready_timeout_seconds: float = 2.0
+    unready_restart_seconds: float = 30.0
     # TAC import: a full import may retire at most this share of the active registry
     # unless forced (a truncated file must not wipe the registry).
     tac_max_retire_share: float = 0.10
@@ -162,6 +168,9 @@ class Settings:
     verification_interval_minutes: int = 60
     verification_batch_size: int = 500
     verification_max_attempts: int = 8
+    # A declaration whose batch was given up goes into the next periodic batch, up to this
+    # many batches in all; then it waits in its last batch for staff (`retryJob`).
+    verification_max_batches: int = 5
     # Individual registrations: one person may register this many devices per period (the
     # rule for phones brought from abroad: one every three years), within so many days of
     # entering the country (0 = no limit).
@@ -274,7 +283,11 @@ class Settings:
             graphql_ide=_bool("MCKS_GRAPHQL_IDE", True),
             in_process_worker=_bool("MCKS_IN_PROCESS_WORKER", True),
             worker_poll_seconds=_float("MCKS_WORKER_POLL_SECONDS", cls.worker_poll_seconds),
-            job_lease_seconds=_int("MCKS_JOB_LEASE_SECONDS", cls.job_lease_seconds),
+            job_lease_seconds=max(3, _int("MCKS_JOB_LEASE_SECONDS", cls.job_lease_seconds)),
+            ready_timeout_seconds=_float("MCKS_READY_TIMEOUT_SECONDS", cls.ready_timeout_seconds),
+            unready_restart_seconds=_float(
+                "MCKS_UNREADY_RESTART_SECONDS", cls.unready_restart_seconds
+            ),
             tac_max_retire_share=_float("MCKS_TAC_MAX_RETIRE_SHARE", cls.tac_max_retire_share),
             max_device_file_bytes=_int("MCKS_MAX_DEVICE_FILE_BYTES", cls.max_device_file_bytes),
             max_device_file_unpacked_bytes=_int(
@@ -316,6 +329,9 @@ class Settings:
             ),
             verification_max_attempts=_int(
                 "MCKS_VERIFICATION_MAX_ATTEMPTS", cls.verification_max_attempts
+            ),
+            verification_max_batches=max(
+                1, _int("MCKS_VERIFICATION_MAX_BATCHES", cls.verification_max_batches)
             ),
             individual_device_limit=_int(
                 "MCKS_INDIVIDUAL_DEVICE_LIMIT", cls.individual_device_limit

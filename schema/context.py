@@ -32,6 +32,9 @@ class Context:
     loaders: dict[str, Any] = field(default_factory=dict)
     # checkImeis: IMEIs asked so far in this request, every alias counted.
     imeis_asked: int = 0
+    # strawberry's sub-response: its status code becomes the HTTP status (503 when the
+    # database is out of reach, see schema.errors.ErrorPolicy).
+    response: Any = None
 
 
 def actor_of(info: Info) -> Actor:

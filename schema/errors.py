@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info
 
+from resolvers.db_errors import is_database_unavailable
 from resolvers.errors import DomainError, DomainErrors, ErrorCode, render_message
 
 log = logging.getLogger("mcks.errors")
@@ -104,6 +105,9 @@ class ErrorPolicy(SchemaExtension):
         actor = getattr(context, "actor", None)
         request_id = getattr(actor, "request_id", "")
         result.errors = [self.process(error, lang, request_id) for error in errors]  # type: ignore[union-attr]
+        response = getattr(context, "response", None)
+        if response is not None and any(unavailable(error) for error in result.errors):  # type: ignore[union-attr]
+            response.status_code = 503  # the database's fault: clients and balancers retry
 
     @staticmethod
     def process(error: GraphQLError, lang: str, request_id: str) -> GraphQLError:
@@ -128,6 +132,20 @@ class ErrorPolicy(SchemaExtension):
             )
         if isinstance(original, GraphQLError) and (original.extensions or {}).get("code"):
             return error
+        if is_database_unavailable(original):
+            log.warning(
+                "database unavailable in %s (request %s): %s: %s",
+                ".".join(str(p) for p in error.path or []),
+                request_id,
+                type(original).__name__,
+                original,
+            )
+            return GraphQLError(
+                render_message(ErrorCode.SERVICE_UNAVAILABLE, lang, {"request_id": request_id}),
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": ErrorCode.SERVICE_UNAVAILABLE.value, "requestId": request_id},
+            )
         log.error(
             "unexpected error in %s (request %s)",
             ".".join(str(p) for p in error.path or []),
@@ -140,3 +158,7 @@ class ErrorPolicy(SchemaExtension):
             path=error.path,
             extensions={"code": ErrorCode.INTERNAL_ERROR.value, "requestId": request_id},
         )
+
+
+def unavailable(error: GraphQLError) -> bool:
+    return (error.extensions or {}).get("code") == ErrorCode.SERVICE_UNAVAILABLE.value

@@ -152,3 +152,82 @@ async def test_the_worker_loop_runs_due_jobs_and_stops_when_asked(monkeypatch):
     await asyncio.wait_for(task, timeout=5)
     assert (await Job.get(id=job.id)).status == JobStatus.DONE
     assert len(scheduled) == 1  # periodic schedulers run once per interval, not per poll
+
+
+# --- leases renewed while a job runs ---------------------------------------------------------
+
+
+class LongJob:
+    """A handler that runs until released, and tells whether it was stopped."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.cancelled = asyncio.Event()
+        self.running = 0
+        self.most_at_once = 0
+
+
+@pytest.fixture
+def long_job():
+    state = LongJob()
+
+    @jobs.handler("test.long")
+    async def run_long(job: Job) -> None:
+        state.running += 1
+        state.most_at_once = max(state.most_at_once, state.running)
+        try:
+            await state.release.wait()
+        except asyncio.CancelledError:
+            state.cancelled.set()
+            raise
+        finally:
+            state.running -= 1
+
+    yield state
+    state.release.set()
+    jobs.HANDLERS.pop("test.long", None)
+
+
+async def job_where(job_id: int, condition, seconds: float = 30.0) -> Job:
+    async with asyncio.timeout(seconds):
+        while True:
+            job = await Job.get(id=job_id)
+            if condition(job):
+                return job
+            await asyncio.sleep(0.05)
+
+
+def test_the_default_lease_is_short():
+    from resolvers.settings import Settings
+
+    assert Settings().job_lease_seconds <= 60  # a dead worker's job waits about a minute
+
+
+async def test_a_running_job_keeps_its_lease_so_nobody_takes_it_over(long_job):
+    job = await jobs.enqueue("test.long", {})
+    running = asyncio.create_task(jobs.run_next("first", lease_seconds=3))
+    claimed = await job_where(job.id, lambda j: j.status == JobStatus.RUNNING)
+    clock.advance(timedelta(seconds=2))
+    # The heartbeat (every third of the lease) extends it from the clock's new time.
+    await job_where(job.id, lambda j: j.lease_until > claimed.lease_until)
+    clock.advance(timedelta(seconds=2))  # past the first lease: only the renewal holds it
+    assert await jobs.claim("second", lease_seconds=3) == []
+    long_job.release.set()
+    assert await asyncio.wait_for(running, 30) is True
+    done = await Job.get(id=job.id)
+    assert done.status == JobStatus.DONE and done.attempts == 1
+    assert long_job.most_at_once == 1 and not long_job.cancelled.is_set()
+
+
+async def test_a_worker_whose_job_was_taken_over_stops_running_it(long_job):
+    job = await jobs.enqueue("test.long", {})
+    running = asyncio.create_task(jobs.run_next("slow", lease_seconds=3))
+    await job_where(job.id, lambda j: j.status == JobStatus.RUNNING)
+    # As if its lease had run out and another worker claimed the job.
+    await Job.filter(id=job.id).update(locked_by="other")
+    await asyncio.wait_for(long_job.cancelled.wait(), 30)  # its next heartbeat notices
+    await asyncio.wait_for(running, 30)  # the worker itself carries on
+    after = await Job.get(id=job.id)
+    # It recorded nothing over the new holder's run.
+    assert after.status == JobStatus.RUNNING and after.locked_by == "other"
+    assert long_job.running == 0

@@ -16,6 +16,7 @@ import httpx
 
 from gateway.demo import load_demo
 from resolvers.settings import get_settings
+from tests.support.faults import server_processes
 from tests.support.operators import CHECK, OPERATOR_TOKEN, imei, whitelist
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,22 +26,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def server_processes(supervisor: int) -> set[int]:
-    """The supervisor's server processes (spawned children, not multiprocessing's helpers)."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            command = (entry / "cmdline").read_bytes()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == supervisor and b"spawn_main" in command:
-            found.add(int(entry.name))
-    return found
 
 
 def serve_command(port: int) -> list[str]:

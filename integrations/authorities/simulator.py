@@ -165,10 +165,21 @@ def _plan(kind: AuthorityKind, declaration: Declaration) -> _Plan:
     return _Plan(answer, frozenset(faults))
 
 
-async def _trickle(body: bytes, over_seconds: float) -> AsyncIterator[bytes]:
+async def _hold(seconds: float | None, released: asyncio.Event) -> None:
+    """Wait `seconds`, or with None until the simulator stops (`released`): a client's
+    deadline then passes for certain, however loaded the machine is."""
+    if seconds is None:
+        await released.wait()
+    else:
+        await asyncio.sleep(seconds)
+
+
+async def _trickle(
+    body: bytes, over_seconds: float | None, released: asyncio.Event
+) -> AsyncIterator[bytes]:
     size = -(-len(body) // _TRICKLE_PIECES)  # ceiling division
     for start in range(0, len(body), size):
-        await asyncio.sleep(over_seconds / _TRICKLE_PIECES)
+        await _hold(None if over_seconds is None else over_seconds / _TRICKLE_PIECES, released)
         yield body[start : start + size]
 
 
@@ -181,10 +192,13 @@ def _error(status: int, error: str, detail: str | None = None) -> JSONResponse:
 def create_simulator_app(
     api_key: str = DEFAULT_API_KEY,
     *,
-    slow_delay_seconds: float = DEFAULT_SLOW_DELAY_SECONDS,
+    slow_delay_seconds: float | None = DEFAULT_SLOW_DELAY_SECONDS,
+    released: asyncio.Event | None = None,
 ) -> Starlette:
-    """The simulator as an ASGI app; `slow_delay_seconds` is how long SIM-SLOW waits."""
+    """The simulator as an ASGI app; `slow_delay_seconds` is how long SIM-SLOW waits (None:
+    until `released` is set, which `serve_simulator` does when it stops)."""
     expected_authorization = f"Bearer {api_key}".encode()
+    release = released or asyncio.Event()
 
     async def verifications(request: Request) -> Response:
         authorization = request.headers.get("Authorization", "").encode()
@@ -207,7 +221,7 @@ def create_simulator_app(
             sorted(faults) or "none",
         )
         if Fault.SLOW in faults:
-            await asyncio.sleep(slow_delay_seconds)
+            await _hold(slow_delay_seconds, release)
         batch_fault = next((f for f in _BATCH_FAULTS_IN_ORDER if f in faults), None)
         if batch_fault is Fault.RATE_LIMITED:
             return JSONResponse({"error": "rate_limited"}, 429, headers={"Retry-After": "2"})
@@ -229,7 +243,7 @@ def create_simulator_app(
         if batch_fault is Fault.TRICKLE:
             body = json.dumps({"results": results}).encode()
             return StreamingResponse(
-                _trickle(body, slow_delay_seconds), media_type="application/json"
+                _trickle(body, slow_delay_seconds, release), media_type="application/json"
             )
         return JSONResponse({"results": results})
 
@@ -258,10 +272,11 @@ async def serve_simulator(
     *,
     host: str = "127.0.0.1",
     api_key: str = DEFAULT_API_KEY,
-    slow_delay_seconds: float = DEFAULT_SLOW_DELAY_SECONDS,
+    slow_delay_seconds: float | None = DEFAULT_SLOW_DELAY_SECONDS,
 ) -> AsyncIterator[str]:
     """Run the simulator on `host:port` (0: a free port) in this loop; yields its base URL."""
-    app = create_simulator_app(api_key, slow_delay_seconds=slow_delay_seconds)
+    released = asyncio.Event()
+    app = create_simulator_app(api_key, slow_delay_seconds=slow_delay_seconds, released=released)
     config = uvicorn.Config(
         app,
         host=host,
@@ -290,6 +305,7 @@ async def serve_simulator(
         bound_port = server.servers[0].sockets[0].getsockname()[1]
         yield f"http://{host}:{bound_port}"
     finally:
+        released.set()  # held SIM-SLOW requests answer now: nothing holds the shutdown
         server.should_exit = True
         await task
 

@@ -20,11 +20,15 @@ Why this module exists rather than calling xhtml2pdf directly:
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import io
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -225,8 +229,40 @@ _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
-def _warm_worker() -> None:
-    """Pool initializer: parse the fonts once per worker, not on the first real request."""
+_PR_SET_PDEATHSIG: Final[int] = 1
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def die_with_parent(parent: int, pdeathsig: bool) -> None:
+    """Make this worker process end when `parent` does, however it ends (SIGKILL, the OOM
+    killer): otherwise each killed gateway leaves its ~130 MB renderers running for ever.
+
+    Linux's parent-death signal acts at once, but it fires when the *thread* that started the
+    worker ends, so it is only asked for when that was the main thread; a thread watching the
+    parent id covers the rest (and other systems) within half a second.
+    """
+    if pdeathsig and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before we could ask: no one would stop us
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _warm_worker(parent: int = 0, pdeathsig: bool = False) -> None:
+    """Pool initializer: bound to the parent's life, deaf to Ctrl-C (the parent stops the pool
+    in order), then parse the fonts once per worker, not on the first real request."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent:
+        die_with_parent(parent, pdeathsig)
     render_pdf_sync("<p>Hazır: ğüşıöçİĞÜŞÖÇ <b>b</b> <i>i</i> <b><i>bi</i></b></p>")
 
 
@@ -240,6 +276,7 @@ def _get_pool() -> ProcessPoolExecutor:
                 max_workers=_WORKERS,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_warm_worker,
+                initargs=(os.getpid(), threading.current_thread() is threading.main_thread()),
             )
         return _pool
 

@@ -16,7 +16,11 @@ Three durable steps, each restart-safe:
 Failures: timeouts, 5xx/429 and garbage answers are retried with exponential backoff
 (`jobs.RetryLater`; the authority's Retry-After is honoured when longer); a request the
 authority refuses as malformed (4xx) gives up at once; after `verification_max_attempts` the
-job is DEAD and staff see it (`jobs`, `retryJob`), its requests staying pending in the batch.
+job is DEAD and staff see it (`jobs`, `retryJob`). An authority outage longer than the
+retries must not strand its declarations: the next dispatch puts the open requests of a
+batch whose attempts ran out into a new batch, up to `verification_max_batches` batches per
+request; after that a request waits in its last (FAILED) batch for staff. A batch refused as
+malformed keeps its requests: resending them would fail the same way.
 
 A worker killed after the authority answered but before the commit leaves nothing applied;
 when its lease expires another worker sends the same batch again — the same references, which
@@ -30,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from tortoise.expressions import F
+from tortoise.expressions import F, Subquery
 from tortoise.transactions import in_transaction
 
 from integrations.authorities import (
@@ -54,7 +58,7 @@ from models.individuals import (
     VerificationRequest,
     VerificationRequestStatus,
 )
-from models.jobs import Job
+from models.jobs import Job, JobStatus
 from models.registry import WhitelistEntry, WhitelistStatus
 from resolvers import audit, bulk, jobs, registry_changes
 from resolvers.actor import Actor
@@ -130,6 +134,7 @@ async def dispatch() -> list[VerificationBatch]:
                     "%s has no URL configured: %d verification requests wait", kind.value, waiting
                 )
             continue
+        await return_given_up(kind)
         for _ in range(MAX_BATCHES_PER_DISPATCH):
             batch = await _next_batch(kind, size)
             if batch is None:
@@ -140,6 +145,61 @@ async def dispatch() -> list[VerificationBatch]:
     if created:
         log.info("dispatched %d verification batches", len(created))
     return created
+
+
+async def return_given_up(kind: AuthorityKind) -> int:
+    """Open requests of this authority's batches whose attempts ran out go back to be batched
+    again (each at most `verification_max_batches` times in all); how many went back."""
+    exhausted = Job.filter(
+        kind=BATCH_JOB, status=JobStatus.DEAD, attempts__gte=F("max_attempts")
+    ).values("id")
+    limit = max(1, get_settings().verification_max_batches)
+    returned = 0
+    async with in_transaction():
+        batches = (
+            await VerificationBatch.filter(
+                authority=kind.value,
+                status__in=[VerificationBatchStatus.SENDING, VerificationBatchStatus.FAILED],
+                job_id__in=Subquery(exhausted),
+            )
+            .select_for_update()
+            .values_list("id", flat=True)
+        )
+        if not batches:
+            return 0
+        open_requests = VerificationRequest.filter(
+            batch_id__in=list(batches), status=VerificationRequestStatus.PENDING
+        )
+        returned = await open_requests.filter(failed_batches__lt=limit - 1).update(
+            batch_id=None, failed_batches=F("failed_batches") + 1
+        )
+        # The rest stay in their last batch, counted once (this runs at every dispatch).
+        kept = await open_requests.filter(failed_batches__lt=limit).update(failed_batches=limit)
+        # A batch whose job died otherwise than by the authority's answer is given up too.
+        await VerificationBatch.filter(
+            id__in=list(batches), status=VerificationBatchStatus.SENDING
+        ).update(status=VerificationBatchStatus.FAILED)
+        if returned or kept:
+            await audit.record(
+                VERIFIER,
+                "verification.requests_returned",
+                "VerificationBatch",
+                batches[0],
+                {
+                    "authority": kind.value,
+                    "batches": list(batches),
+                    "returned": returned,
+                    "keptForStaff": kept,
+                },
+            )
+    if returned or kept:
+        log.warning(
+            "%s: %d requests of given-up batches go into the next batch, %d wait for staff",
+            kind.value,
+            returned,
+            kept,
+        )
+    return int(returned)
 
 
 async def _next_batch(kind: AuthorityKind, size: int) -> VerificationBatch | None:
