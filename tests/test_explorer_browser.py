@@ -162,6 +162,13 @@ async def test_staff_sign_in_query_and_sign_out_offline(
 
     await sign_in(page, "kurum.inceleme", PASSWORD)
     await expect(page.locator("#mcks-bar")).to_contain_text("Kurum.Inceleme")
+    # A password typed into the editor anyway is neither sent nor saved.
+    await run_query(
+        page,
+        f'mutation {{ login(username: "kurum.inceleme", password: "{PASSWORD}") {{ token }} }}',
+    )
+    await expect(response_text(page)).to_contain_text("Parolalar editöre yazılmaz")
+    # The next document replaces it in the tab GraphiQL saves (after its debounce).
     await run_query(page, "{ viewer { kind role name } }")
     await expect(response_text(page)).to_contain_text("STAFF_REVIEWER", timeout=WAIT_MS)
 

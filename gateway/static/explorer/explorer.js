@@ -30,6 +30,9 @@
       mismatch: "Yeni parolalar birbirini tutmuyor.",
       unreachable: "Sunucuya ulaşılamadı. Bağlantınızı denetleyip yeniden deneyin.",
       retryAfter: " ({s} saniye sonra yeniden deneyin)",
+      usePanel:
+        "Parolalar editöre yazılmaz: giriş ve parola değişikliği için sayfanın giriş panelini " +
+        "kullanın (çıkış yapıp yeniden girin). Bu belge çalıştırılmadı ve kaydedilmedi.",
       welcome:
         "# MCKS GraphQL gezgini\n#\n# Sorguyu yazıp Ctrl-Enter ile çalıştırın; şema, sol taraftaki\n" +
         "# belgelerde ve gezginde.\n\n{\n  viewer {\n    kind\n    role\n    name\n  }\n}\n",
@@ -51,6 +54,9 @@
       mismatch: "The new passwords do not match.",
       unreachable: "The server could not be reached. Check the connection and try again.",
       retryAfter: " (try again in {s} seconds)",
+      usePanel:
+        "Passwords do not belong in the editor: sign in and change passwords in the page's " +
+        "panel (sign out, then in again). This document was neither run nor saved.",
       welcome:
         "# MCKS GraphQL explorer\n#\n# Write a query and run it with Ctrl-Enter; the schema is in\n" +
         "# the docs and the explorer on the left.\n\n{\n  viewer {\n    kind\n    role\n    name\n  }\n}\n",
@@ -108,6 +114,34 @@
     return false;
   }
 
+  // A document that calls login or changePassword carries a password: GraphiQL would keep
+  // it in localStorage (tabs, history), so it is neither saved nor sent from the editor.
+  var PASSWORD_FIELDS = /\b(login|changePassword)\s*\(/;
+
+  var guardedStorage = {
+    getItem: function (key) { return localStorage.getItem(key); },
+    setItem: function (key, value) {
+      if (PASSWORD_FIELDS.test(String(value))) {
+        // Not even the earlier text of this tab: it may already hold part of the password.
+        if (key.indexOf("graphiql:") === 0 && key !== "graphiql:queries") localStorage.removeItem(key);
+        return;
+      }
+      localStorage.setItem(key, value);
+    },
+    removeItem: function (key) { localStorage.removeItem(key); },
+    get length() {
+      var count = 0;
+      for (var i = 0; i < localStorage.length; i++) if (localStorage.key(i).indexOf("graphiql:") === 0) count++;
+      return count;
+    },
+    clear: function () {
+      for (var i = localStorage.length - 1; i >= 0; i--) {
+        var key = localStorage.key(i);
+        if (key.indexOf("graphiql:") === 0) localStorage.removeItem(key);
+      }
+    },
+  };
+
   function makeFetcher(token) {
     var inner = GraphiQL.createFetcher({
       url: ENDPOINT,
@@ -116,6 +150,7 @@
       enableIncrementalDelivery: false,
     });
     return async function (params, options) {
+      if (PASSWORD_FIELDS.test(params.query || "")) return { errors: [{ message: t.usePanel }] };
       var opts = Object.assign({}, options);
       // Last, so it wins over the headers editor; also becomes the WebSocket's
       // connection_init payload (GraphiQL sends the headers there).
@@ -163,6 +198,7 @@
         inputValueDeprecation: true,
         isHeadersEditorEnabled: true,
         shouldPersistHeaders: false,
+        storage: guardedStorage,
       })
     );
   }
