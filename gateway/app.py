@@ -16,6 +16,7 @@ from gateway.annex_exports import application_ek2, application_ek3
 from gateway.db import close_db, init_db, ping
 from gateway.demo import start_demo_authorities
 from gateway.downloads import application_devices_xlsx, device_list_template
+from gateway.explorer import explorer_asset
 from gateway.exports import blacklist_csv, whitelist_csv
 from gateway.graphql_view import graphql_app
 from gateway.middleware import GatewayMiddleware
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/explorer/{name}", explorer_asset),
             Route("/files/{file_id}", download_file),
             Route("/templates/device-list.xlsx", device_list_template),
             Route("/applications/{application_id}/devices.xlsx", application_devices_xlsx),

@@ -17,12 +17,14 @@ from typing import Any
 from cross_web import HTTPException
 from starlette.datastructures import Headers, UploadFile
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.file_uploads.utils import replace_placeholders_with_files
 
 from gateway.check_fast_path import CheckFastPath
+from gateway.explorer import page_response
 from gateway.refusals import send_refusal
 from gateway.request_body import (
     RequestRefused,
@@ -157,6 +159,10 @@ class GatewayGraphQL(GraphQL):
                 "'map' bölümündeki bir yol 'operations' içinde yok",
                 "a path in the 'map' part does not exist in 'operations'",
             ) from None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our self-hosted page (gateway.explorer), not strawberry's CDN one."""
+        return page_response()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         state = request.scope.get("state", {})

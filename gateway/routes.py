@@ -5,10 +5,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, StreamingResponse
+from starlette.responses import FileResponse, JSONResponse
 
 from gateway.readiness import ready
-from resolvers import files
+from resolvers import download_links, files
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.settings import get_settings
@@ -53,24 +53,44 @@ def attachment(name: str) -> str:
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
-async def download_file(request: Request) -> StreamingResponse | JSONResponse:
-    """A stored document, for its firm and staff only (404 for anyone else)."""
-    actor = require_person(request)
-    if isinstance(actor, JSONResponse):
-        return actor
+async def download_file(request: Request) -> FileResponse | JSONResponse:
+    """A stored document, for its firm and staff only (404 for anyone else): with the
+    caller's bearer token, or through a download link (`url` beside each `fileId`), which a
+    browser tab opens without a header."""
     try:
         file_id = int(request.path_params["file_id"])
-        stored = await files.get_file(actor, file_id)
-    except (ValueError, DomainError) as error:
-        if isinstance(error, DomainError):
-            return error_response(error, request, 404)
+    except ValueError:
         return error_response(files.missing_file(), request, 404)
-    return StreamingResponse(
-        files.iter_bytes(stored),
+    if download_links.is_link(request.query_params):
+        try:
+            redeemed = await download_links.redeem(file_id, request.query_params, actor_of(request))
+        except DomainError as error:
+            return error_response(error, request, LINK_REFUSALS.get(error.code, 403))
+        stored = redeemed.stored
+    else:
+        actor = require_person(request)
+        if isinstance(actor, JSONResponse):
+            return actor
+        try:
+            stored = await files.get_file(actor, file_id)
+        except DomainError as error:
+            return error_response(error, request, 404)
+    # FileResponse: ranges, ETag and Last-Modified from the blob, the original name.
+    return FileResponse(
+        files.path_of(stored.sha256),
         media_type=stored.content_type,
         headers={
             "Content-Disposition": attachment(stored.original_name),
-            "Content-Length": str(stored.size),
             "X-Content-Type-Options": "nosniff",
+            # Uploaded bytes never run as a page of ours, even if a browser tried.
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Cache-Control": "private, no-store",
+            "Referrer-Policy": "no-referrer",
         },
     )
+
+
+LINK_REFUSALS = {
+    ErrorCode.DOWNLOAD_LINK_EXPIRED: 410,
+    ErrorCode.NOT_FOUND: 404,
+}

@@ -38,6 +38,9 @@ class ErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     INTERNAL_ERROR = "INTERNAL_ERROR"
     SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+    # A file's download link: altered, of another session, or past its time
+    DOWNLOAD_LINK_INVALID = "DOWNLOAD_LINK_INVALID"
+    DOWNLOAD_LINK_EXPIRED = "DOWNLOAD_LINK_EXPIRED"
     # TAC registry
     TAC_RETIRE_LIMIT_EXCEEDED = "TAC_RETIRE_LIMIT_EXCEEDED"
     # Firm application workflow
@@ -115,6 +118,16 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "Bir istekte login ve changePassword alanlarının her biri en fazla bir kez "
         "kullanılabilir (takma adlar da sayılır).",
         "A request may use each of login and changePassword at most once (aliases count).",
+    ),
+    ErrorCode.DOWNLOAD_LINK_INVALID: (
+        "İndirme bağlantısı geçersiz: {reason}. Dosyayı görüntülediğiniz yerden yeni bir "
+        "bağlantı alın.",
+        "The download link is not valid: {reason}. Get a new link where you saw the file.",
+    ),
+    ErrorCode.DOWNLOAD_LINK_EXPIRED: (
+        "İndirme bağlantısının süresi doldu. Dosyayı görüntülediğiniz yerden yeni bir "
+        "bağlantı alın.",
+        "The download link has expired. Get a new link where you saw the file.",
     ),
     ErrorCode.NOT_FOUND: (
         "{what} bulunamadı.",

@@ -68,6 +68,8 @@ class Settings:
     # Lifetimes of bearer tokens: people log in for a working day, machine clients for long.
     token_ttl_minutes: int = 480
     client_token_ttl_days: int = 365
+    # A file's download link (a URL a browser tab opens without a header) lives this long.
+    download_link_minutes: int = 10
     # Failed logins are throttled, never hard-locked (resolvers/accounts/throttle.py): each
     # counter allows a few failures, then every further one makes the next attempt wait a
     # delay that doubles from the base up to a cap. Per account and address (what one
@@ -231,6 +233,7 @@ class Settings:
             secret_key=secret,
             token_ttl_minutes=_int("MCKS_TOKEN_TTL_MINUTES", cls.token_ttl_minutes),
             client_token_ttl_days=_int("MCKS_CLIENT_TOKEN_TTL_DAYS", cls.client_token_ttl_days),
+            download_link_minutes=_int("MCKS_DOWNLOAD_LINK_MINUTES", cls.download_link_minutes),
             login_failures_before_delay=_int(
                 "MCKS_LOGIN_FAILURES_BEFORE_DELAY", cls.login_failures_before_delay
             ),
@@ -374,6 +377,8 @@ class Settings:
                 "MCKS_LOGIN_FAILURE_MEMORY_HOURS must cover MCKS_LOGIN_MAX_DELAY_SECONDS and "
                 "MCKS_LOGIN_ACCOUNT_MAX_DELAY_SECONDS"
             )
+        if settings.download_link_minutes < 1:
+            raise SettingsError("MCKS_DOWNLOAD_LINK_MINUTES must be at least 1")
         retention = settings.observation_retention_days
         if 0 < retention * 24 < settings.clone_window_hours:
             raise SettingsError(

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Protocol
 
 import strawberry
+from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from models.labels import LABELS, enums_by_name
 from models.roles import ClientKind, FirmKind, Role
+from resolvers.download_links import file_rows, link_for
+from schema.context import actor_of
 from schema.permissions import public
 
 RoleType = strawberry.enum(Role, name="Role")
@@ -59,3 +62,25 @@ class CommonQueries:
             EnumLabel(value=name, label=en if lang == "en" else tr, label_tr=tr, label_en=en)
             for name, (tr, en) in LABELS[enum_cls].items()
         ]
+
+
+DOWNLOAD_URL_DOC = (
+    "A link a browser tab opens without a header, for the caller's session only; valid "
+    "MCKS_DOWNLOAD_LINK_MINUTES (default 10). Null when there is no file or the caller may "
+    "not read it."
+)
+
+
+async def file_url(info: Info, file_id: int | None) -> str | None:
+    """The caller's download link of a file, absolute when the request's address is known."""
+    if file_id is None:
+        return None
+    loader = info.context.loaders.get("file_rows")
+    if loader is None:
+        loader = info.context.loaders["file_rows"] = DataLoader(load_fn=file_rows)
+    stored = await loader.load(file_id)
+    link = link_for(actor_of(info), stored) if stored is not None else None
+    request = info.context.request
+    if link is None or request is None:
+        return link
+    return str(request.base_url).rstrip("/") + link

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry.types import Info
 
 from models.after import (
     CorrectionPair,
@@ -23,7 +24,7 @@ from models.network import ImeiPairing
 from models.progress import HeldImei
 from resolvers.after.corrections import CorrectionView
 from schema.applications.types import ApplicationKindType
-from schema.common import PageInfo
+from schema.common import DOWNLOAD_URL_DOC, PageInfo, file_url
 from schema.errors import UserError
 from schema.operators.types import ChangeOpType
 
@@ -46,6 +47,11 @@ class ReplacementReportType:
     source_file_id: int | None = strawberry.field(
         description="The uploaded Ek-3 file (GET /files/{id})."
     )
+
+    @strawberry.field(description=DOWNLOAD_URL_DOC)
+    async def source_url(self, info: Info) -> str | None:
+        return await file_url(info, self.source_file_id)
+
     line_count: int = strawberry.field(description="Pairs read (blank and text lines skipped).")
     valid_count: int
     invalid_count: int
@@ -53,6 +59,11 @@ class ReplacementReportType:
     letter_file_id: int | None = strawberry.field(
         description="The decision letter, once applied (GET /files/{id})."
     )
+
+    @strawberry.field(description=DOWNLOAD_URL_DOC)
+    async def letter_url(self, info: Info) -> str | None:
+        return await file_url(info, self.letter_file_id)
+
     created_by: str
     created_at: datetime
     decided_by: str | None
@@ -197,13 +208,27 @@ class CorrectionRequestType:
     pairs: list[CorrectionPairType]
     note: str
     petition_file_id: int
+
+    @strawberry.field(description=DOWNLOAD_URL_DOC)
+    async def petition_url(self, info: Info) -> str | None:
+        return await file_url(info, self.petition_file_id)
+
     documents_file_id: int = strawberry.field(description="Copies of the import's documents.")
+
+    @strawberry.field(description=DOWNLOAD_URL_DOC)
+    async def documents_url(self, info: Info) -> str | None:
+        return await file_url(info, self.documents_file_id)
+
     requested_by: str
     requested_at: datetime
     decided_by: str | None
     decided_at: datetime | None
     rejection_reason: str | None
     letter_file_id: int | None = strawberry.field(description="The decision letter (PDF).")
+
+    @strawberry.field(description=DOWNLOAD_URL_DOC)
+    async def letter_url(self, info: Info) -> str | None:
+        return await file_url(info, self.letter_file_id)
 
     @staticmethod
     def of(view: CorrectionView, lang: str) -> CorrectionRequestType:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from enum import Enum
 
 import strawberry
+from strawberry.types import Info
 
 from models.applications import Application
 from models.checks import CheckCode
@@ -13,7 +14,7 @@ from models.labels import label
 from models.workflow import ApplicationKind, ApplicationStatus, Channel, actions_available
 from resolvers.actor import Actor
 from resolvers.applications.results import DeviceGroup, DeviceResult
-from schema.common import PageInfo
+from schema.common import DOWNLOAD_URL_DOC, PageInfo, file_url
 from schema.errors import UserError
 
 ApplicationKindType = strawberry.enum(ApplicationKind, name="ApplicationKind")
@@ -51,6 +52,11 @@ class ApplicationType:
     test_devices_declared: bool
     notes: str
     device_list_file_id: int | None
+
+    @strawberry.field(description=DOWNLOAD_URL_DOC)
+    async def device_list_url(self, info: Info) -> str | None:
+        return await file_url(info, self.device_list_file_id)
+
     device_count: int
     imei_count: int
     passed_device_count: int | None

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry.types import Info
 
 from models.labels import label
 from models.tac import TacModel, TacRequest, TacRequestStatus
 from resolvers.tac.csv_import import ImportLineError, ImportResult, TacImportMode
 from resolvers.tac.fields import TacLineCode
-from schema.common import PageInfo
+from schema.common import DOWNLOAD_URL_DOC, PageInfo, file_url
 from schema.errors import UserError
 
 TacRequestStatusType = strawberry.enum(TacRequestStatus, name="TacRequestStatus")
@@ -69,6 +70,11 @@ class TacRequestType:
     letter_file_id: int = strawberry.field(
         description="The manufacturer's letter: download at `GET /files/{id}`."
     )
+
+    @strawberry.field(description=DOWNLOAD_URL_DOC)
+    async def letter_url(self, info: Info) -> str | None:
+        return await file_url(info, self.letter_file_id)
+
     status: TacRequestStatusType  # type: ignore[valid-type]
     status_label: str = strawberry.field(description="In the caller's language.")
     decision_reason: str | None

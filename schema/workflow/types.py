@@ -24,7 +24,7 @@ from resolvers.workflow.customs import CustomsDeadline
 from resolvers.workflow.fees import FeeYearView
 from resolvers.workflow.requirements import CeRequirement
 from schema.applications.types import ApplicationStatusType, ApplicationType
-from schema.common import PageInfo
+from schema.common import DOWNLOAD_URL_DOC, PageInfo, file_url
 from schema.context import actor_of
 from schema.errors import UserError
 
@@ -54,6 +54,11 @@ class ApplicationDocumentType:
     kind: DocumentKindType  # type: ignore[valid-type]
     kind_label: str
     file_id: int = strawberry.field(description="Download: GET /files/{fileId}.")
+
+    @strawberry.field(description=DOWNLOAD_URL_DOC)
+    async def url(self, info: Info) -> str | None:
+        return await file_url(info, self.file_id)
+
     name: str
     size: int
     content_type: str
@@ -85,6 +90,11 @@ class FeeNoticeType:
     amount: MoneyType
     file_id: int
     issued_by: str
+
+    @strawberry.field(description=DOWNLOAD_URL_DOC)
+    async def url(self, info: Info) -> str | None:
+        return await file_url(info, self.file_id)
+
     issued_at: datetime
 
     @staticmethod
@@ -132,6 +142,11 @@ class CeCertificateType:
     model: str
     file_id: int
     uploaded_by: str
+
+    @strawberry.field(description=DOWNLOAD_URL_DOC)
+    async def url(self, info: Info) -> str | None:
+        return await file_url(info, self.file_id)
+
     created_at: datetime
     updated_at: datetime
 
@@ -197,6 +212,16 @@ class ApplicationWorkflowType:
     def document_file_id(self, kind: DocumentKindType) -> int | None:  # type: ignore[valid-type]
         wanted = cast(DocumentKind, kind)
         return next((d.file_id for d in self.documents if d.kind == wanted), None)
+
+    @strawberry.field(description="The current document of a kind as a download link (as `url`).")
+    async def document_url(
+        self,
+        info: Info,
+        kind: DocumentKindType,  # type: ignore[valid-type]
+    ) -> str | None:
+        wanted = cast(DocumentKind, kind)
+        file_id = next((d.file_id for d in self.documents if d.kind == wanted), None)
+        return await file_url(info, file_id)
 
     @strawberry.field(
         description="The device list's brand/model groups and the firm's CE certificates "
