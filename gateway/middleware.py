@@ -126,7 +126,7 @@ class GatewayMiddleware:
             token = token.strip()
             cached = TOKENS.get(token, ip) if settings.token_cache_seconds > 0 else None
             if cached is not None:
-                actor = replace(cached, request_id=request_id)
+                actor = replace(cached)
             else:
                 try:
                     actor = await authenticate(token, ip, request_id)
@@ -138,7 +138,7 @@ class GatewayMiddleware:
                     if not is_database_unavailable(error):
                         raise
                     log.warning("database unavailable while authenticating: %r", error)
-                    await reject(ErrorCode.SERVICE_UNAVAILABLE, 503, request_id=request_id)
+                    await reject(ErrorCode.SERVICE_UNAVAILABLE, 503)
                     return
                 if settings.token_cache_seconds > 0:
                     TOKENS.put(token, ip, actor, settings.token_cache_seconds)
@@ -184,7 +184,7 @@ class GatewayMiddleware:
                 raise
             if is_database_unavailable(error):
                 log.warning("database unavailable (request %s): %r", request_id, error)
-                await reject(ErrorCode.SERVICE_UNAVAILABLE, 503, request_id=request_id)
+                await reject(ErrorCode.SERVICE_UNAVAILABLE, 503)
             else:
                 log.exception("unexpected error (request %s)", request_id)
-                await reject(ErrorCode.INTERNAL_ERROR, 500, request_id=request_id)
+                await reject(ErrorCode.INTERNAL_ERROR, 500)

@@ -51,5 +51,6 @@ async def send_refusal(
     headers: tuple[tuple[bytes, bytes], ...] = (),
     **params: object,
 ) -> None:
-    message = render_message(code, lang, params)
+    # Messages that name the request id (INTERNAL_ERROR, SERVICE_UNAVAILABLE) get it here.
+    message = render_message(code, lang, {"request_id": request_id, **params})
     await send_json(send, status, error_body(code, message, request_id), request_id, headers)
