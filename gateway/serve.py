@@ -35,6 +35,8 @@ BACKLOG = 2048
 # uvicorn's exit code for a server that never started (bad configuration, the database
 # unreachable): restarting it would fail the same way.
 STARTUP_FAILURE = 3
+# How long a process that was never ready may take to get ready before it is replaced.
+STARTUP_GRACE_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,10 @@ class Supervisor:
         if last > self.started_at[index]:
             self.served = True
             self.failures[index] = 0
+        else:
+            # Not ready yet since it started: starting (imports, the pool) takes a while on a
+            # loaded machine, and a start that fails exits by itself.
+            limit = max(limit, STARTUP_GRACE_SECONDS)
         unready = time.monotonic() - last
         if unready > limit:
             log.error(
