@@ -18,6 +18,7 @@ from gateway.downloads import application_devices_xlsx, device_list_template
 from gateway.exports import blacklist_csv, whitelist_csv
 from gateway.graphql_view import graphql_app
 from gateway.middleware import GatewayMiddleware
+from gateway.push import push_channel
 from gateway.routes import download_file, healthz, readyz
 from gateway.worker import run_forever
 from resolvers.settings import Settings, configure, get_settings
@@ -39,6 +40,8 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
                 # Fail at startup, where a supervisor sees it, not on every request after.
                 raise RuntimeError("the database does not answer (DATABASE_URL)")
         stack = AsyncExitStack()
+        # Subscribers in this process wake on commits made anywhere (PostgreSQL LISTEN).
+        await stack.enter_async_context(push_channel())
         if manage_db and settings.development:
             await start_demo_authorities(stack)
         stop = asyncio.Event()

@@ -11,12 +11,19 @@ caller may not use it from here (IP allowlist) or never showed a valid token.
 
 Only subscriptions travel over the socket; queries and mutations go over HTTP, where the
 body limits, the fast path and the access log apply.
+
+Flow control (the push channel): each subscription reads into a bounded queue
+(resolvers.push); one that falls behind the live changes is closed with 4413 and resumes from
+the last cursor it received. A client (user or machine client) may hold
+`MCKS_WS_MAX_CONNECTIONS_PER_CLIENT` sockets in this process (more: 4420), and a socket that
+runs no subscription for `MCKS_WS_IDLE_TIMEOUT_SECONDS` is closed (4410).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from contextlib import suppress
 from datetime import datetime
 from typing import Any
@@ -46,6 +53,29 @@ SESSION_ENDED = 4401
 FORBIDDEN = 4403
 BAD_MESSAGE = 4400
 INTERNAL = 4500
+# Our own: the push channel's flow control.
+IDLE = 4410
+SLOW_CONSUMER = 4413
+TOO_MANY_CONNECTIONS = 4420
+
+# Open sockets per client in this process (the per-client limit).
+_open_sessions: Counter[str] = Counter()
+
+
+def _client_key(actor: Actor) -> str:
+    return f"{actor.kind}:{actor.id}"
+
+
+def _token_of(payload: dict[str, Any]) -> object:
+    """`Authorization` at the top of the connection_init payload (GraphiQL sends the headers
+    editor's JSON there as connectionParams) or under `headers` (Apollo-style clients)."""
+    headers = payload.get("headers")
+    nested = headers if isinstance(headers, dict) else {}
+    for source in (payload, nested):
+        for key in ("Authorization", "authorization"):
+            if key in source:
+                return source[key]
+    return None
 
 
 def bearer_token(value: object) -> str | None:
@@ -66,6 +96,9 @@ class SessionHandler(BaseGraphQLTransportWSHandler[Context, None]):
         self.recheck = asyncio.Event()
         self.watcher: asyncio.Task[None] | None = None
         self.closed = False
+        self.counted_as: str | None = None
+        self.idle_since: float | None = None
+        self.context.close_slow_consumer = self.close_slow_consumer
 
     # --- the session ------------------------------------------------------------------------
 
@@ -83,9 +116,7 @@ class SessionHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await self.close(BAD_MESSAGE, "Invalid connection init payload")
             return
         headers = self.view.get_websocket_headers(self.websocket.ws)  # type: ignore[attr-defined]
-        self.token = bearer_token(
-            payload.get("Authorization") or payload.get("authorization")
-        ) or bearer_token(headers.get("authorization"))
+        self.token = bearer_token(_token_of(payload)) or bearer_token(headers.get("authorization"))
         if self.token is None:
             await self.close(FORBIDDEN, "Forbidden: send Authorization: Bearer <token>")
             return
@@ -93,6 +124,13 @@ class SessionHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if actor is None:
             return
         self.expires_at = await token_expires_at(self.token)
+        limit = get_settings().ws_max_connections_per_client
+        key = _client_key(actor)
+        if limit and _open_sessions[key] >= limit:
+            await self.close(TOO_MANY_CONNECTIONS, f"Too many connections (at most {limit})")
+            return
+        _open_sessions[key] += 1
+        self.counted_as = key
         await self.send_message({"type": "connection_ack"})
         self.connection_acknowledged = True
         on_sessions_changed(self.recheck.set)
@@ -120,16 +158,37 @@ class SessionHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def watch(self) -> None:
         settings = get_settings()
+        loop = asyncio.get_running_loop()
+        next_check = loop.time() + settings.ws_recheck_seconds
         while not self.closed:
-            timeout = float(settings.ws_recheck_seconds)
+            now = loop.time()
+            timeout = max(0.0, next_check - now)
             if self.expires_at is not None:
                 until_expiry = (self.expires_at - clock.now()).total_seconds()
                 timeout = max(0.0, min(timeout, until_expiry))
+            idle_limit = settings.ws_idle_timeout_seconds
+            if idle_limit > 0:
+                if self.operations:
+                    self.idle_since = None
+                elif self.idle_since is None:
+                    self.idle_since = now
+                if self.idle_since is not None and now - self.idle_since >= idle_limit:
+                    await self.close(IDLE, f"Idle: no subscription for {idle_limit} s")
+                    return
+                # Operations do not wake the watcher: look again a few times per limit.
+                timeout = min(timeout, idle_limit / 4)
             with suppress(TimeoutError):
                 await asyncio.wait_for(self.recheck.wait(), timeout)
+            expired = self.expires_at is not None and clock.now() >= self.expires_at
+            if not (self.recheck.is_set() or expired or loop.time() >= next_check):
+                continue  # woke for the idle check only
             self.recheck.clear()
+            next_check = loop.time() + settings.ws_recheck_seconds
             if self.closed or await self.authorise() is None:
                 return
+
+    async def close_slow_consumer(self) -> None:
+        await self.close(SLOW_CONSUMER, "Slow consumer: resubscribe from your last cursor")
 
     async def close(self, code: int, reason: str) -> None:
         if self.closed:
@@ -140,6 +199,11 @@ class SessionHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def shutdown(self) -> None:
         self.closed = True
+        if self.counted_as is not None:
+            _open_sessions[self.counted_as] -= 1
+            if _open_sessions[self.counted_as] <= 0:
+                del _open_sessions[self.counted_as]
+            self.counted_as = None
         remove_listener(self.recheck.set)
         if self.watcher is not None and self.watcher is not asyncio.current_task():
             self.watcher.cancel()

@@ -20,6 +20,7 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.jobs import Job, JobStatus
+from resolvers import events
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, invalid_state, not_found
 from resolvers.pagination import Page, paginate
@@ -169,7 +170,7 @@ async def run(job: Job, worker_id: str) -> None:
                 text,
                 "".join(traceback.format_exception(error)),
             )
-            await _finish(
+            if await _finish(
                 job,
                 worker_id,
                 status=JobStatus.DEAD,
@@ -178,7 +179,8 @@ async def run(job: Job, worker_id: str) -> None:
                 lease_until=None,
                 last_error=text,
                 finished_at=now,
-            )
+            ):
+                await events.job_died(job.id, job.kind, text)
         return
     await _finish(
         job,
