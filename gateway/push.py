@@ -26,6 +26,8 @@ log = logging.getLogger("mcks.push")
 
 PING_SECONDS = 5.0
 MAX_BACKOFF_SECONDS = 10.0
+# How the listener shows in pg_stat_activity (operations can find it; tests cut it).
+APPLICATION_NAME = "mcks-push-listener"
 
 
 def _credentials(url: str) -> dict[str, Any] | None:
@@ -57,7 +59,11 @@ class Listener:
         backoff = 0.2
         while not stop.is_set():
             try:
-                connection = await asyncpg.connect(**self.credentials, timeout=10)
+                connection = await asyncpg.connect(
+                    **self.credentials,
+                    timeout=10,
+                    server_settings={"application_name": APPLICATION_NAME},
+                )
             except Exception as error:
                 log.warning("push listener: cannot connect (%s); retry in %.1fs", error, backoff)
                 with suppress(TimeoutError):
