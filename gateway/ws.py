@@ -24,19 +24,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from contextlib import suppress
+from contextlib import aclosing, suppress
 from datetime import datetime
 from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     SubscribeMessage,
 )
 
+from gateway.feed_fast_path import FeedFastPath, FeedPlan
 from models import clock
 from resolvers.accounts.auth import authenticate
 from resolvers.accounts.sessions import token_expires_at
@@ -45,6 +47,7 @@ from resolvers.errors import DomainError, ErrorCode, render_message
 from resolvers.sessions import on_sessions_changed, remove_listener
 from resolvers.settings import get_settings
 from schema.context import Context
+from schema.errors import ErrorPolicy
 
 log = logging.getLogger("mcks.ws")
 
@@ -238,7 +241,65 @@ class SessionHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 {"id": message["id"], "type": "error", "payload": [error.formatted]}
             )
             return
+        if await self.start_feed(message, payload):
+            return
         await super().handle_subscribe(message)
+
+    async def start_feed(self, message: SubscribeMessage, payload: dict[str, Any]) -> bool:
+        """Run an operators' feed subscription on the fast path (gateway.feed_fast_path);
+        False when strawberry should run it."""
+        fast: FeedFastPath | None = getattr(self.view, "feed_fast_path", None)
+        plan = fast.plan(payload["query"], payload.get("operationName")) if fast else None
+        if fast is None or plan is None:
+            return False
+        arguments = fast.arguments(plan, self.context.actor, payload.get("variables"))
+        operation_id = message["id"]
+        if arguments is None or operation_id in self.operations:
+            return False  # strawberry refuses (and closes on a reused id) as it always does
+        limit = self.max_subscriptions_per_connection
+        if limit is not None and len(self.operations) >= limit:
+            return False
+        operation = Operation(self, operation_id, payload["query"], payload.get("variables"), None)
+        operation.task = asyncio.create_task(self.run_feed(operation, fast, plan, arguments))
+        operation.task.add_done_callback(self._task_done)
+        self.operations[operation_id] = operation
+        return True
+
+    async def run_feed(
+        self,
+        operation: Operation[Context, None],
+        fast: FeedFastPath,
+        plan: FeedPlan,
+        arguments: dict[str, Any],
+    ) -> None:
+        actor = self.context.actor
+        stream = plan.follow(
+            actor, arguments.get("after"), arguments["first"], self.close_slow_consumer
+        )
+        try:
+            async with aclosing(stream):
+                async for page in stream:
+                    if operation.completed:
+                        return
+                    await self.websocket.ws.send_text(fast.message(plan, operation.id, page))  # type: ignore[attr-defined]
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            processed = ErrorPolicy.process(
+                GraphQLError(str(error), path=[plan.key], original_error=error),
+                self.context.lang,
+                actor.request_id,
+            )
+            with suppress(Exception):
+                await operation.send_operation_message(
+                    {
+                        "id": operation.id,
+                        "type": "next",
+                        "payload": {"data": None, "errors": [processed.formatted]},
+                    }
+                )
+        with suppress(Exception):
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
 
 
 def operation_kind(query: str, operation_name: object) -> OperationType | None:

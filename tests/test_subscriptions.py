@@ -390,3 +390,33 @@ async def test_an_idle_socket_is_closed(live):
     updated(ws_idle_timeout_seconds=1)
     socket = await session(live.url, OPERATOR_TOKEN)
     assert await close_code(socket) == 4410
+
+
+async def test_the_feed_fast_path_answers_as_the_general_executor(live, monkeypatch):
+    from gateway.feed_fast_path import FeedFastPath
+
+    planned: list[str] = []
+    build = FeedFastPath._build
+
+    def spy(self, query, operation_name):
+        plan = build(self, query, operation_name)
+        planned.append("fast" if plan is not None else "general")
+        return plan
+
+    monkeypatch.setattr(FeedFastPath, "_build", spy)
+    await whitelist(40, 41, reason="İade")
+    fields = "items { cursor op imei status source brand model reason at } "
+    fields += "pageInfo { endCursor hasNextPage }"
+    fast = f"subscription {{ whitelistChanges(first: 1) {{ {fields} }} }}"
+    # An inline fragment: the general executor's document.
+    general = (
+        "subscription { whitelistChanges(first: 1) { ... on WhitelistChangeConnection "
+        f"{{ {fields} }} }} }}"
+    )
+    socket = await session(live.url, OPERATOR_TOKEN)
+    await subscribe(socket, fast, id="fast")
+    await subscribe(socket, general, id="general")
+    for _ in range(2):
+        assert await data(socket, "fast") == await data(socket, "general")
+    assert planned == ["fast", "general"]
+    await socket.close()
