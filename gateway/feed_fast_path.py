@@ -30,21 +30,17 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     get_named_type,
-    parse,
-    specified_rules,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 from strawberry import Schema
-from strawberry.schema.schema import validate_document
 
-from gateway.check_fast_path import _serializer
+from gateway.check_fast_path import Leaf, _serializer, single_root_field
 from resolvers import push
 from resolvers.actor import Actor
 from resolvers.errors import DomainError
 from resolvers.operators import feed
 from resolvers.pagination import Page
 from resolvers.settings import get_settings
-from schema.limits import limit_rules
 from schema.permissions import Requires
 
 Follow = Callable[[Actor, str | None, int, Callable[[], Awaitable[None]]], AsyncIterator[Page[Any]]]
@@ -57,13 +53,6 @@ FEEDS: dict[str, tuple[Follow, str]] = {
 MAX_PLANNED_QUERY = 2000
 MAX_PLANS = 256
 MAX_TEXTS = 256
-
-
-@dataclass(frozen=True, slots=True)
-class Leaf:
-    key: str
-    attribute: str
-    serialize: Callable[[Any], Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,28 +107,11 @@ class FeedFastPath:
         return self.plans[key]
 
     def _build(self, query: str, operation_name: str | None) -> FeedPlan | None:
-        settings = get_settings()
-        try:
-            document = parse(query, max_tokens=settings.max_query_tokens)
-        except GraphQLError:
+        found = single_root_field(self.core, query, operation_name, OperationType.SUBSCRIPTION)
+        if found is None:
             return None
-        rules = (*specified_rules, *limit_rules(settings.max_query_depth, settings.max_aliases))
-        if len(document.definitions) != 1 or validate_document(self.core, document, rules):
-            return None
-        operation = document.definitions[0]
-        if (
-            not isinstance(operation, OperationDefinitionNode)
-            or operation.operation != OperationType.SUBSCRIPTION
-            or operation.directives
-            or (
-                operation_name is not None
-                and getattr(operation.name, "value", None) != operation_name
-            )
-            or len(operation.selection_set.selections) != 1
-        ):
-            return None
-        field = operation.selection_set.selections[0]
-        if not isinstance(field, FieldNode) or field.directives or field.selection_set is None:
+        operation, field = found
+        if field.selection_set is None:
             return None
         name = field.name.value
         if name not in self.fields:
