@@ -11,6 +11,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "resolvers.operators.clones",
     "resolvers.operators.retention",
     "resolvers.individuals.verification",
+    "resolvers.event_retention",
 )
 
 

@@ -107,6 +107,8 @@ class Settings:
     ws_max_connections_per_client: int = 10
     ws_idle_timeout_seconds: int = 300
     subscription_queue_pages: int = 64
+    # The event log behind the subscriptions keeps this many days (0 = kept for ever).
+    event_retention_days: int = 90
     graphql_ide: bool = True
     # Run the job worker inside the server process (the embedded default's single worker).
     in_process_worker: bool = True
@@ -239,6 +241,7 @@ class Settings:
             subscription_queue_pages=_int(
                 "MCKS_SUBSCRIPTION_QUEUE_PAGES", cls.subscription_queue_pages
             ),
+            event_retention_days=_int("MCKS_EVENT_RETENTION_DAYS", cls.event_retention_days),
             graphql_ide=_bool("MCKS_GRAPHQL_IDE", True),
             in_process_worker=_bool("MCKS_IN_PROCESS_WORKER", True),
             worker_poll_seconds=_float("MCKS_WORKER_POLL_SECONDS", cls.worker_poll_seconds),

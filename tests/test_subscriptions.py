@@ -420,3 +420,17 @@ async def test_the_feed_fast_path_answers_as_the_general_executor(live, monkeypa
         assert await data(socket, "fast") == await data(socket, "general")
     assert planned == ["fast", "general"]
     await socket.close()
+
+
+async def test_old_events_are_purged_after_the_retention(db, settings):
+    from datetime import timedelta
+
+    from resolvers import events
+    from resolvers.event_retention import purge_events
+
+    updated(event_retention_days=30)
+    await events.job_died(1, "old.kind", "boom")
+    clock.freeze(clock.now() + timedelta(days=31))
+    await events.job_died(2, "new.kind", "boom")
+    assert await purge_events() == 1
+    assert await EventLog.all().values_list("subject_id", flat=True) == [2]
