@@ -20,6 +20,7 @@ from gateway.explorer import explorer_asset
 from gateway.exports import blacklist_csv, whitelist_csv
 from gateway.graphql_view import graphql_app
 from gateway.middleware import GatewayMiddleware
+from gateway.push import push_channel
 from gateway.routes import download_file, healthz, readyz
 from gateway.worker import run_forever
 from resolvers.documents import shutdown_renderer
@@ -42,6 +43,8 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
                 # Fail at startup, where a supervisor sees it, not on every request after.
                 raise RuntimeError("the database does not answer (DATABASE_URL)")
         stack = AsyncExitStack()
+        # Subscribers in this process wake on commits made anywhere (PostgreSQL LISTEN).
+        await stack.enter_async_context(push_channel())
         # The demo's simulated authorities serve the process that sends the batches: this
         # one with the in-process worker, else each `mcks worker` starts its own.
         if manage_db and settings.development and settings.in_process_worker:

@@ -109,30 +109,11 @@ class CheckFastPath:
         return plan
 
     def _build(self, query: str, operation_name: str | None) -> Plan | None:
-        settings = get_settings()
-        try:
-            document = parse(query, max_tokens=settings.max_query_tokens)
-        except GraphQLError:
+        found = single_root_field(self.core, query, operation_name, OperationType.QUERY)
+        if found is None:
             return None
-        rules = (*specified_rules, *limit_rules(settings.max_query_depth, settings.max_aliases))
-        if validate_document(self.core, document, rules):
-            return None
-        if len(document.definitions) != 1:
-            return None
-        operation = document.definitions[0]
-        if (
-            not isinstance(operation, OperationDefinitionNode)
-            or operation.operation != OperationType.QUERY
-            or operation.directives
-            or (
-                operation_name is not None
-                and getattr(operation.name, "value", None) != operation_name
-            )
-            or len(operation.selection_set.selections) != 1
-        ):
-            return None
-        field = operation.selection_set.selections[0]
-        if not isinstance(field, FieldNode) or field.name.value != FIELD or field.directives:
+        operation, field = found
+        if field.name.value != FIELD:
             return None
         leaves = []
         for selection in field.selection_set.selections if field.selection_set else ():
@@ -213,6 +194,35 @@ class CheckFastPath:
             for answer in answers
         ]
         return {"data": {plan.key: items}}
+
+
+def single_root_field(
+    core: GraphQLSchema, query: str, operation_name: str | None, kind: OperationType
+) -> tuple[OperationDefinitionNode, FieldNode] | None:
+    """The one operation of `kind` and its one root field, parsed and validated as the view
+    does (the same rules and limits); None for anything else (fragments at the root,
+    directives, several operations or fields, or a document strawberry would refuse)."""
+    settings = get_settings()
+    try:
+        document = parse(query, max_tokens=settings.max_query_tokens)
+    except GraphQLError:
+        return None
+    rules = (*specified_rules, *limit_rules(settings.max_query_depth, settings.max_aliases))
+    if len(document.definitions) != 1 or validate_document(core, document, rules):
+        return None
+    operation = document.definitions[0]
+    if (
+        not isinstance(operation, OperationDefinitionNode)
+        or operation.operation != kind
+        or operation.directives
+        or (operation_name is not None and getattr(operation.name, "value", None) != operation_name)
+        or len(operation.selection_set.selections) != 1
+    ):
+        return None
+    field = operation.selection_set.selections[0]
+    if not isinstance(field, FieldNode) or field.directives:
+        return None
+    return operation, field
 
 
 def _serializer(named: Any) -> Callable[[Any], Any]:

@@ -25,6 +25,7 @@ from strawberry.file_uploads.utils import replace_placeholders_with_files
 
 from gateway.check_fast_path import CheckFastPath
 from gateway.explorer import page_response
+from gateway.feed_fast_path import FeedFastPath
 from gateway.refusals import send_refusal
 from gateway.request_body import (
     RequestRefused,
@@ -73,6 +74,7 @@ class GatewayGraphQL(GraphQL):
     def __init__(self, schema: Any, **options: Any) -> None:
         super().__init__(schema, **options)
         self.fast_path = CheckFastPath(schema)
+        self.feed_fast_path = FeedFastPath(schema)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -62,6 +62,9 @@ def uvicorn_config(options: ServeOptions) -> uvicorn.Config:
         log_config=None,
         # A WebSocket frame is one protocol message: subscriptions are small documents.
         ws_max_size=get_settings().ws_max_message_bytes,
+        # No permessage-deflate: a feed page goes to every subscriber, and compressing it once
+        # per socket would cost more CPU than the whole fan-out.
+        ws_per_message_deflate=False,
     )
 
 

@@ -20,4 +20,5 @@ MODEL_MODULES: list[str] = [
     "models.network",
     "models.individuals",
     "models.after",
+    "models.events",
 ]

@@ -13,6 +13,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "resolvers.file_sweep",
     "resolvers.individuals.verification",
     "resolvers.accounts.throttle",
+    "resolvers.event_retention",
 )
 
 

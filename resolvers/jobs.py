@@ -27,6 +27,7 @@ from tortoise.transactions import in_transaction
 from models import clock
 from models.jobs import Job, JobStatus
 from models.roles import Role
+from resolvers import events
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, invalid_state, not_found
 from resolvers.pagination import Page, paginate
@@ -233,7 +234,7 @@ async def run(job: Job, worker_id: str, lease_seconds: int = 60) -> None:
                 text,
                 "".join(traceback.format_exception(error)),
             )
-            await _finish(
+            if await _finish(
                 job,
                 worker_id,
                 status=JobStatus.DEAD,
@@ -242,7 +243,8 @@ async def run(job: Job, worker_id: str, lease_seconds: int = 60) -> None:
                 lease_until=None,
                 last_error=text,
                 finished_at=now,
-            )
+            ):
+                await events.job_died(job.id, job.kind, text)
         return
     await _finish(
         job,

@@ -31,7 +31,7 @@ from models.registry import (
     WhitelistSource,
     WhitelistStatus,
 )
-from resolvers import bulk
+from resolvers import bulk, events
 from resolvers.actor import Actor
 from resolvers.errors import already_exists
 
@@ -212,6 +212,7 @@ async def _whitelist_changes(
             for imei, status, source, brand, model_code in rows
         ),
     )
+    await events.notify(events.WHITELIST)  # delivered when the transaction commits
 
 
 # --- blacklist ---------------------------------------------------------------------------
@@ -279,3 +280,4 @@ async def _blacklist_changes(
             for imei, reason, reference, note in rows
         ),
     )
+    await events.notify(events.BLACKLIST)

@@ -120,6 +120,16 @@ class Settings:
     ws_recheck_seconds: int = 30
     ws_max_message_bytes: int = 64 * 1024
     ws_max_operations: int = 20
+    # Subscriptions (the push channel): sockets one client (user or machine client) may hold
+    # open in one process; a socket with no subscription running this long is closed; each
+    # subscription queues at most this many undelivered pages (of up to `first` items) while
+    # it follows live changes, and a consumer further behind is closed (4413) to resume from
+    # its last cursor. 0 = no limit.
+    ws_max_connections_per_client: int = 10
+    ws_idle_timeout_seconds: int = 300
+    subscription_queue_pages: int = 64
+    # The event log behind the subscriptions keeps this many days (0 = kept for ever).
+    event_retention_days: int = 90
     graphql_ide: bool = True
     # Run the job worker inside the server process (the embedded default's single worker).
     in_process_worker: bool = True
@@ -283,6 +293,16 @@ class Settings:
             ws_recheck_seconds=_int("MCKS_WS_RECHECK_SECONDS", cls.ws_recheck_seconds),
             ws_max_message_bytes=_int("MCKS_WS_MAX_MESSAGE_BYTES", cls.ws_max_message_bytes),
             ws_max_operations=_int("MCKS_WS_MAX_OPERATIONS", cls.ws_max_operations),
+            ws_max_connections_per_client=_int(
+                "MCKS_WS_MAX_CONNECTIONS_PER_CLIENT", cls.ws_max_connections_per_client
+            ),
+            ws_idle_timeout_seconds=_int(
+                "MCKS_WS_IDLE_TIMEOUT_SECONDS", cls.ws_idle_timeout_seconds
+            ),
+            subscription_queue_pages=_int(
+                "MCKS_SUBSCRIPTION_QUEUE_PAGES", cls.subscription_queue_pages
+            ),
+            event_retention_days=_int("MCKS_EVENT_RETENTION_DAYS", cls.event_retention_days),
             graphql_ide=_bool("MCKS_GRAPHQL_IDE", True),
             in_process_worker=_bool("MCKS_IN_PROCESS_WORKER", True),
             worker_poll_seconds=_float("MCKS_WORKER_POLL_SECONDS", cls.worker_poll_seconds),

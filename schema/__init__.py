@@ -13,17 +13,21 @@ from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
 from schema.after.mutations import AfterRegistrationMutations
 from schema.after.queries import AfterRegistrationQueries
+from schema.after.subscriptions import AfterRegistrationSubscriptions
 from schema.applications.mutations import ApplicationMutations
 from schema.applications.queries import ApplicationQueries
+from schema.applications.subscriptions import ApplicationSubscriptions
 from schema.audit.queries import AuditQueries
 from schema.common import CommonQueries
 from schema.errors import ErrorPolicy, refused
 from schema.individuals.mutations import IndividualMutations
 from schema.individuals.queries import IndividualQueries
-from schema.jobs.schema import JobMutations, JobQueries
+from schema.individuals.subscriptions import IndividualSubscriptions
+from schema.jobs.schema import JobMutations, JobQueries, JobSubscriptions
 from schema.limits import limit_extensions
 from schema.operators.mutations import OperatorMutations
 from schema.operators.queries import OperatorQueries
+from schema.operators.subscriptions import OperatorSubscriptions
 from schema.tac.mutations import TacMutations
 from schema.tac.queries import TacQueries
 from schema.workflow.mutations import WorkflowMutations
@@ -62,6 +66,17 @@ class Mutation(
     pass
 
 
+@strawberry.type
+class Subscription(
+    ApplicationSubscriptions,
+    IndividualSubscriptions,
+    JobSubscriptions,
+    OperatorSubscriptions,
+    AfterRegistrationSubscriptions,
+):
+    pass
+
+
 class GatewaySchema(strawberry.Schema):
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
@@ -77,6 +92,7 @@ def build_schema(development: bool = False) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=[*limit_extensions(), ErrorPolicy],  # type: ignore[list-item]
         # "Did you mean …?" reads the schema out to anyone who guesses field names.
         config=StrawberryConfig(disable_field_suggestions=not development),

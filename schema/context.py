@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,8 @@ class Context:
     # strawberry's sub-response: its status code becomes the HTTP status (503 when the
     # database is out of reach, see schema.errors.ErrorPolicy).
     response: Any = None
+    # WebSocket sessions: closes the socket of a subscriber that fell behind (4413).
+    close_slow_consumer: Callable[[], Awaitable[None]] | None = None
 
 
 def actor_of(info: Info) -> Actor:
@@ -43,3 +46,11 @@ def actor_of(info: Info) -> Actor:
 
 def lang_of(info: Info) -> str:
     return info.context.lang  # type: ignore[no-any-return]
+
+
+def overflow_of(info: Info) -> Callable[[], Awaitable[None]]:
+    """What a subscription calls when its consumer cannot keep up."""
+    close = info.context.close_slow_consumer
+    if close is None:  # not a WebSocket session: nothing to close, end the stream
+        raise RuntimeError("subscriptions run only in WebSocket sessions")
+    return close  # type: ignore[no-any-return]

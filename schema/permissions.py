@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from inspect import isawaitable
 from typing import Any
 
 from strawberry.extensions import FieldExtension
@@ -52,7 +53,9 @@ class Requires(FieldExtension):
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Info, **kwargs: Any
     ) -> Any:
         self.check(info)
-        return await next_(source, info, **kwargs)
+        result = next_(source, info, **kwargs)
+        # A subscription's resolver is an async generator: hand it on, not awaited.
+        return await result if isawaitable(result) else result
 
 
 def requires(*roles: Role) -> list[FieldExtension]:

@@ -96,7 +96,7 @@ def test_the_stale_sdl_check_fails_on_a_stale_file(tmp_path: Path, monkeypatch):
 
 def test_every_root_field_declares_who_may_call_it():
     schema = build_schema()
-    for root in ("Query", "Mutation"):
+    for root in ("Query", "Mutation", "Subscription"):
         definition = schema.get_type_by_name(root)
         for field in definition.fields:
             assert any(isinstance(e, Requires) for e in field.extensions), f"{root}.{field.name}"

@@ -28,7 +28,7 @@ from models import clock
 from models.after import PairingChange
 from models.network import ImeiPairing
 from models.registry import ChangeOp
-from resolvers import bulk, registry_changes
+from resolvers import bulk, events, registry_changes
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.operators.feed import _page, _page_bounds, _rows
@@ -66,6 +66,7 @@ async def _log(op: ChangeOp, pairing: ImeiPairing, reason: str, actor: Actor) ->
         actor_name=actor.name,
         at=clock.now(),
     )
+    await events.notify(events.PAIRING)
 
 
 async def pair(actor: Actor, imei: str, msisdn: str, firm_id: int, reason: str) -> ImeiPairing:

@@ -6,9 +6,10 @@ from typing import Any
 
 from models import clock
 from models.applications import Application
+from models.events import EventTopic
 from models.labels import label
 from models.workflow import Action, Transition, TransitionRefused, transition_for
-from resolvers import audit
+from resolvers import audit, events
 from resolvers.actor import Actor
 from resolvers.errors import Bilingual, DomainError, ErrorCode
 from resolvers.workflow import notifications
@@ -60,4 +61,11 @@ async def apply(
         firm_id=application.firm_id,
     )
     await notifications.status_changed(application, previous, reason)
+    await events.record(
+        EventTopic.APPLICATION,
+        application.id,
+        transition.target.value,
+        reason or "",
+        firm_id=application.firm_id,
+    )
     return application

@@ -60,7 +60,7 @@ from models.individuals import (
 )
 from models.jobs import Job, JobStatus
 from models.registry import WhitelistEntry, WhitelistStatus
-from resolvers import audit, bulk, jobs, registry_changes
+from resolvers import audit, bulk, events, jobs, registry_changes
 from resolvers.actor import Actor
 from resolvers.individuals.declarations import declaration_of
 from resolvers.individuals.whitelist import remove_entries
@@ -280,6 +280,8 @@ async def send_batch(batch_id: int, attempt: int = 1, final: bool = False) -> No
                 if gives_up
                 else VerificationBatchStatus.SENDING,
             )
+            if gives_up:
+                await events.batch_failed(batch_id, kind.value, str(error))
             if not error.retryable:
                 raise jobs.GiveUp(str(error)) from error
             backoff = jobs.backoff(attempt).total_seconds()
@@ -485,6 +487,7 @@ async def _verify(registrations: Sequence[Registration], now: datetime) -> None:
             registration.id,
             {"imeis": [e.imei for e in entries if e.registration_id == registration.id]},
         )
+        await events.registration_decided(registration.id, registration.client_id, "VERIFIED")
 
 
 async def _reject(
@@ -533,4 +536,7 @@ async def _reject(
                 "reasonCode": reason.code,
                 "removed": [e.imei for e in entries if e.registration_id == registration.id],
             },
+        )
+        await events.registration_decided(
+            registration.id, registration.client_id, "REJECTED", removal_reason(kind, reason)
         )

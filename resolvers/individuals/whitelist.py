@@ -34,7 +34,7 @@ from models.registry import (
     WhitelistStatus,
 )
 from models.roles import Role
-from resolvers import audit, bulk, registry_changes
+from resolvers import audit, bulk, events, registry_changes
 from resolvers.actor import Actor
 from resolvers.errors import (
     DomainError,
@@ -150,7 +150,16 @@ async def remove_whitelist_entry(actor: Actor, imei: str, reason: str) -> Whitel
             },
             firm_id=entry.firm_id,
         )
+        if entry.registration_id is not None:
+            await _tell_client(entry.registration_id, "REMOVED", reason)
     return removal
+
+
+async def _tell_client(registration_id: int, outcome: str, reason: str) -> None:
+    # The submitting client follows its registrations' outcomes (subscriptions).
+    registration = await Registration.get_or_none(id=registration_id)
+    if registration is not None:
+        await events.registration_decided(registration.id, registration.client_id, outcome, reason)
 
 
 async def restore_whitelist_entry(actor: Actor, imei: str, reason: str) -> WhitelistRemoval:
@@ -239,6 +248,8 @@ async def restore_whitelist_entry(actor: Actor, imei: str, reason: str) -> White
         await audit.record(
             actor, "whitelist.restored", "WhitelistEntry", imei, details, firm_id=removal.firm_id
         )
+        if removal.registration_id is not None:
+            await _tell_client(removal.registration_id, "RESTORED", reason)
     return removal
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import datetime
 
 import strawberry
@@ -10,11 +11,12 @@ from strawberry.types import Info
 
 from models.jobs import Job, JobStatus
 from models.roles import Role
-from resolvers import jobs
+from resolvers import jobs, push
 from schema.common import PageInfo
-from schema.context import actor_of
+from schema.context import actor_of, lang_of, overflow_of
 from schema.errors import UserError, mutate
 from schema.permissions import STAFF, requires
+from schema.push.types import JobQueueEvent, each_event, guarded
 
 JobStatusType = strawberry.enum(JobStatus, name="JobStatus")
 
@@ -89,3 +91,19 @@ class JobMutations:
             lambda job: JobPayload(job=JobType.of(job)),
             lambda errors: JobPayload(errors=errors),
         )
+
+
+@strawberry.type
+class JobSubscriptions:
+    @strawberry.subscription(
+        extensions=requires(*STAFF),
+        description="Each background job given up (DEAD: see `jobs`, `retryJob`) and each "
+        "verification batch that could not be sent (BATCH_FAILED: `verificationBatches`). "
+        "From `after` (an event's `cursor`) when given, else from now on.",
+    )
+    async def job_queue_events(
+        self, info: Info, after: str | None = None
+    ) -> AsyncGenerator[JobQueueEvent, None]:
+        pages = push.job_failures(actor_of(info), after, 100, overflow_of(info))
+        async for event in guarded(info, each_event(pages)):
+            yield JobQueueEvent.of(event, lang_of(info))

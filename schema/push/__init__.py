@@ -1,0 +1,1 @@
+"""What the subscriptions deliver (the areas' `*Subscriptions` classes use these types)."""
