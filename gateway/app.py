@@ -17,7 +17,9 @@ from gateway.demo import start_demo_authorities
 from gateway.downloads import application_devices_xlsx, device_list_template
 from gateway.exports import blacklist_csv, whitelist_csv
 from gateway.graphql_view import graphql_app
+from gateway.metrics import metrics_endpoint
 from gateway.middleware import GatewayMiddleware
+from gateway.observability import ObservabilityMiddleware
 from gateway.routes import download_file, healthz, readyz
 from gateway.worker import run_forever
 from resolvers.settings import Settings, configure, get_settings
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/files/{file_id}", download_file),
             Route("/templates/device-list.xlsx", device_list_template),
@@ -77,6 +80,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             Route("/exports/blacklist.csv", blacklist_csv),
             WebSocketRoute("/graphql", graphql),
         ],
-        middleware=[Middleware(GatewayMiddleware)],
+        # Outermost first: the access log and metrics see the whole request.
+        middleware=[Middleware(ObservabilityMiddleware), Middleware(GatewayMiddleware)],
         lifespan=lifespan,
     )

@@ -27,7 +27,8 @@ from resolvers.settings import Settings, get_settings
 from schema.context import preferred_language
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# /metrics checks its own token (MCKS_METRICS_TOKEN), not a person's or a client's.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # Browsers cannot add custom headers to a cross-site form post: requiring one on
 # multipart requests closes the CSRF hole that plain multipart uploads open.
 UPLOAD_HEADERS = ("x-mcks-upload", "apollo-require-preflight")

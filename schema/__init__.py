@@ -22,6 +22,7 @@ from schema.individuals.mutations import IndividualMutations
 from schema.individuals.queries import IndividualQueries
 from schema.jobs.schema import JobMutations, JobQueries
 from schema.limits import limit_extensions
+from schema.observability import OperationLabel
 from schema.operators.mutations import OperatorMutations
 from schema.operators.queries import OperatorQueries
 from schema.tac.mutations import TacMutations
@@ -77,7 +78,7 @@ def build_schema(development: bool = False) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
         mutation=Mutation,
-        extensions=[*limit_extensions(), ErrorPolicy],  # type: ignore[list-item]
+        extensions=[*limit_extensions(), ErrorPolicy, OperationLabel],  # type: ignore[list-item]
         # "Did you mean …?" reads the schema out to anyone who guesses field names.
         config=StrawberryConfig(disable_field_suggestions=not development),
     )

@@ -40,7 +40,7 @@ from models.notifications import Notification, NotificationStatus
 from models.payments import FeeNotice
 from models.progress import ApplicationProgress
 from models.workflow import ApplicationStatus
-from resolvers import jobs
+from resolvers import jobs, metrics
 from resolvers.documents import format_count, format_date
 from resolvers.settings import Settings, get_settings
 from resolvers.workflow.common import reference
@@ -272,6 +272,7 @@ async def _send(notification: Notification) -> bool:
     except MailError as error:
         text = f"{type(error).__name__}: {error}"
         if error.retryable and attempts < MAX_ATTEMPTS:
+            metrics.mail_attempt("retry")
             wait = jobs.backoff(attempts)
             log.warning(
                 "notification %s attempt %s failed, retry in %s: %s",
@@ -284,6 +285,7 @@ async def _send(notification: Notification) -> bool:
                 attempts=attempts, next_attempt_at=now + wait, lease_until=None, last_error=text
             )
         else:
+            metrics.mail_attempt("failed")
             log.error(
                 "notification %s given up after %s attempts: %s", notification.id, attempts, text
             )
@@ -294,6 +296,7 @@ async def _send(notification: Notification) -> bool:
                 last_error=text,
             )
         return False
+    metrics.mail_attempt("sent")
     await Notification.filter(id=notification.id).update(
         status=NotificationStatus.SENT, attempts=attempts, sent_at=now, lease_until=None
     )
