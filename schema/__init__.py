@@ -28,6 +28,7 @@ from schema.operators.queries import OperatorQueries
 from schema.tac.mutations import TacMutations
 from schema.tac.queries import TacQueries
 from schema.workflow.mutations import WorkflowMutations
+from schema.workflow.outbox import OutboxMutations, OutboxQueries
 from schema.workflow.queries import WorkflowQueries
 
 SDL_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
@@ -38,6 +39,7 @@ class Query(
     AccountQueries,
     ApplicationQueries,
     WorkflowQueries,
+    OutboxQueries,
     AuditQueries,
     JobQueries,
     TacQueries,
@@ -54,6 +56,7 @@ class Mutation(
     AccountMutations,
     ApplicationMutations,
     WorkflowMutations,
+    OutboxMutations,
     JobMutations,
     TacMutations,
     OperatorMutations,
