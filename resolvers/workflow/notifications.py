@@ -43,7 +43,7 @@ from models.roles import Role
 from models.workflow import SUPERVISOR, TRANSITIONS, ApplicationStatus
 from resolvers import audit, jobs, metrics
 from resolvers.actor import Actor
-from resolvers.documents import format_count, format_date
+from resolvers.documents import format_count, format_date, format_moment
 from resolvers.errors import DomainError, ErrorCode, invalid_state, not_found
 from resolvers.pagination import Page, paginate
 from resolvers.settings import Settings, get_settings
@@ -192,6 +192,7 @@ async def compose(
     application: Application, firm: Firm, previous: ApplicationStatus, reason: str | None
 ) -> tuple[str, str]:
     ref = reference(application)
+    when = format_moment(clock.now())  # on the regulator's clock (MCKS_TIME_ZONE)
     next_tr, next_en = await _next_step(application)
     reason_tr = f"Gerekçe: {reason}\n" if reason else ""
     reason_en = f"Reason: {reason}\n" if reason else ""
@@ -199,14 +200,16 @@ async def compose(
     body = (
         f"Sayın {firm.name},\n\n"
         f"{ref} numaralı {label(application.kind, 'tr')} başvurunuzun durumu "
-        f'"{label(previous, "tr")}" iken "{label(application.status, "tr")}" oldu.\n'
+        f'"{label(previous, "tr")}" iken {when} itibarıyla "{label(application.status, "tr")}" '
+        "oldu.\n"
         f"{reason_tr}{next_tr}\n\n"
         "Ayrıntıları MCKS portalında görebilirsiniz. Bu ileti otomatik olarak "
         "gönderilmiştir; lütfen yanıtlamayınız.\n\n"
         "-- English --\n\n"
         f"Dear {firm.name},\n\n"
         f"The status of your {label(application.kind, 'en').lower()} application {ref} "
-        f'changed from "{label(previous, "en")}" to "{label(application.status, "en")}".\n'
+        f'changed from "{label(previous, "en")}" to "{label(application.status, "en")}" on '
+        f"{when}.\n"
         f"{reason_en}{next_en}\n\n"
         "The MCKS portal shows the details. This message was sent automatically; please do "
         "not reply.\n"
