@@ -172,9 +172,9 @@ class Supervisor:
             if process.is_alive():
                 process.kill()
                 process.join()
-        for process in self.processes:
-            if process is not None:
-                _process_dead(process)
+        for stopped in self.processes:
+            if stopped is not None:
+                _process_dead(stopped)
         for sock in {id(s): s for s in self.sockets}.values():
             sock.close()
 

@@ -7,6 +7,7 @@ import asyncio
 import io
 import json
 import logging
+import os
 import signal
 import subprocess
 from dataclasses import replace
@@ -385,3 +386,30 @@ async def test_an_e_signature_without_trust_roots_logs_one_line_not_a_traceback(
     assert [r.name for r in warnings] == ["mcks.signatures"]
     assert "trust not verified" in warnings[0].getMessage()
     assert not any(r.exc_info for r in caplog.records)
+
+
+def test_operation_labels_are_bounded_by_the_schemas_root_fields():
+    from schema.observability import OTHER, operation_label
+
+    known = frozenset({"checkImeis", "jobs", "createApplication"})
+    assert operation_label("CheckImeis", ("checkImeis",), known) == "checkImeis"
+    assert (
+        operation_label("createApplication", ("createApplication",), known) == "createApplication"
+    )
+    assert operation_label(None, ("jobs",), known) == "jobs"
+    assert operation_label(None, ("jobs", "checkImeis"), known) == OTHER
+    assert operation_label("Kontrol", ("checkImeis",), known) == OTHER
+    assert operation_label("x" * 10_000, (), known) == OTHER
+
+
+def test_the_supervisor_makes_and_removes_the_metrics_directory(monkeypatch):
+    from gateway.serve import MULTIPROC_ENV, metrics_directory
+
+    monkeypatch.delenv(MULTIPROC_ENV, raising=False)
+    with metrics_directory():
+        made = Path(os.environ[MULTIPROC_ENV])
+        assert made.is_dir()
+    assert MULTIPROC_ENV not in os.environ and not made.exists()
+    monkeypatch.setenv(MULTIPROC_ENV, "/chosen/by/operator")
+    with metrics_directory():
+        assert os.environ[MULTIPROC_ENV] == "/chosen/by/operator"
