@@ -413,3 +413,32 @@ def test_the_supervisor_makes_and_removes_the_metrics_directory(monkeypatch):
     monkeypatch.setenv(MULTIPROC_ENV, "/chosen/by/operator")
     with metrics_directory():
         assert os.environ[MULTIPROC_ENV] == "/chosen/by/operator"
+
+
+async def test_a_request_id_with_a_trailing_newline_is_replaced(app):
+    """Below the HTTP parser (which refuses such a header): the middleware's own check."""
+    sent: list[dict] = []
+
+    async def receive():  # type: ignore[no-untyped-def]
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/healthz",
+        "raw_path": b"/healthz",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"x-request-id", b"forged\n")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    await app(scope, receive, send)
+    headers = dict(sent[0]["headers"])
+    assert headers[b"x-request-id"] != b"forged\n" and len(headers[b"x-request-id"]) == 32
