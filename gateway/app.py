@@ -19,7 +19,9 @@ from gateway.downloads import application_devices_xlsx, device_list_template
 from gateway.explorer import explorer_asset
 from gateway.exports import blacklist_csv, whitelist_csv
 from gateway.graphql_view import graphql_app
+from gateway.metrics import metrics_endpoint
 from gateway.middleware import GatewayMiddleware
+from gateway.observability import ObservabilityMiddleware
 from gateway.push import push_channel
 from gateway.routes import download_file, healthz, readyz
 from gateway.worker import run_forever
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/explorer/{name}", explorer_asset),
             Route("/files/{file_id}", download_file),
@@ -95,6 +98,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             Route("/exports/blacklist.csv", blacklist_csv),
             WebSocketRoute("/graphql", graphql),
         ],
-        middleware=[Middleware(GatewayMiddleware)],
+        # Outermost first: the access log and metrics see the whole request.
+        middleware=[Middleware(ObservabilityMiddleware), Middleware(GatewayMiddleware)],
         lifespan=lifespan,
     )

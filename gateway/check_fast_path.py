@@ -44,6 +44,7 @@ from resolvers.operators import checks
 from resolvers.settings import get_settings
 from schema.errors import ErrorPolicy
 from schema.limits import limit_rules
+from schema.observability import operation_label, record, root_fields
 from schema.permissions import Requires
 
 FIELD = "checkImeis"
@@ -66,6 +67,8 @@ class Plan:
     field: FieldNode
     key: str
     leaves: tuple[Leaf, ...]
+    label: str  # the operation, for the access log and metrics (schema.observability)
+    name: str | None  # the operation's own name, for the log
 
 
 class CheckFastPath:
@@ -133,7 +136,11 @@ class CheckFastPath:
                 )
             )
         key = field.alias.value if field.alias else FIELD
-        return Plan(operation=operation, field=field, key=key, leaves=tuple(leaves))
+        name = operation.name.value if operation.name else None
+        label = operation_label(name, (FIELD,), root_fields(self.core))
+        return Plan(
+            operation=operation, field=field, key=key, leaves=tuple(leaves), label=label, name=name
+        )
 
     # --- answering ------------------------------------------------------------------------
 
@@ -164,6 +171,7 @@ class CheckFastPath:
             arguments = get_argument_values(self.field_def, plan.field, coerced)
         except GraphQLError:
             return False
+        record(state, plan.label, operation_name or plan.name)
         payload = await self._execute(plan, actor, state.get("lang", "tr"), arguments)
         # As the general path: 503 when the database could not answer.
         codes = {e.get("extensions", {}).get("code") for e in payload.get("errors", ())}

@@ -45,7 +45,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from gateway.serve import options_from, serve
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     options = options_from(settings, args.host, args.port)
     workers = args.workers or settings.workers
     print(f"GraphQL explorer: http://{options.host}:{options.port}/graphql", flush=True)
@@ -95,7 +95,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from gateway.worker import run_forever
 
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
 
     async def work() -> None:
         from contextlib import AsyncExitStack

@@ -30,8 +30,10 @@ from schema.context import preferred_language
 
 log = logging.getLogger("mcks.http")
 
-REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+# fullmatch: `$` would also accept a trailing newline (a forged log line).
+REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# /metrics checks its own token (MCKS_METRICS_TOKEN), not a person's or a client's.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # Browsers cannot add custom headers to a cross-site form post: requiring one on
 # multipart requests closes the CSRF hole that plain multipart uploads open.
 UPLOAD_HEADERS = ("x-mcks-upload", "apollo-require-preflight")
@@ -70,7 +72,7 @@ class GatewayMiddleware:
         settings = get_settings()
         headers = Headers(scope=scope)
         incoming_id = headers.get("x-request-id", "")
-        request_id = incoming_id if REQUEST_ID_RE.match(incoming_id) else uuid.uuid4().hex
+        request_id = incoming_id if REQUEST_ID_RE.fullmatch(incoming_id) else uuid.uuid4().hex
         request_id_var.set(request_id)
         peer = scope["client"][0] if scope.get("client") else ""
         ip = client_ip(peer, headers.get("x-forwarded-for"), settings.trusted_proxies)

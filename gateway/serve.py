@@ -12,14 +12,17 @@ wait in its backlog instead of being refused.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from types import FrameType
@@ -30,6 +33,8 @@ import uvicorn
 from resolvers.settings import Settings, get_settings
 
 log = logging.getLogger("mcks.serve")
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 BACKLOG = 2048
 # uvicorn's exit code for a server that never started (bad configuration, the database
@@ -47,6 +52,7 @@ class ServeOptions:
     access_log: bool
     # A process not ready (database through its pool) this long is replaced; 0 = never.
     unready_restart_seconds: float = 0.0
+    log_format: str = "text"
 
 
 def uvicorn_config(options: ServeOptions) -> uvicorn.Config:
@@ -57,7 +63,8 @@ def uvicorn_config(options: ServeOptions) -> uvicorn.Config:
         port=options.port,
         proxy_headers=False,  # our middleware decides whom to believe (MCKS_TRUSTED_PROXIES)
         log_level=options.log_level.lower(),
-        access_log=options.access_log,
+        # The access log is ours (gateway.observability: actor, operation, duration, JSON).
+        access_log=False,
         # Logging is ours (gateway.logs): uvicorn must not replace the handlers.
         log_config=None,
         # A WebSocket frame is one protocol message: subscriptions are small documents.
@@ -93,7 +100,7 @@ def _child(options: ServeOptions, sock: socket.socket, supervisor: int, beat: An
     from gateway import readiness
     from gateway.logs import configure_logging
 
-    configure_logging(options.log_level)
+    configure_logging(options.log_level, options.log_format)
     threading.Thread(target=_follow_supervisor, args=(supervisor,), daemon=True).start()
     readiness.BEAT = beat  # the app beats it while ready (gateway.readiness)
     server = uvicorn.Server(uvicorn_config(options))
@@ -175,6 +182,10 @@ class Supervisor:
     def run(self) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, self._stop)
+        with metrics_directory():
+            return self._run()
+
+    def _run(self) -> int:
         for index in range(self.workers):
             self._start(index)
         failed = False
@@ -191,6 +202,7 @@ class Supervisor:
                     failed = True
                     self.stopping = True
                     break
+                _process_dead(process)
                 if process.exitcode == STARTUP_FAILURE:
                     # It served before, so the database went away since: retry, slower each time.
                     if not self.next_start[index]:
@@ -219,8 +231,35 @@ class Supervisor:
             if process.is_alive():
                 process.kill()
                 process.join()
+        for stopped in self.processes:
+            if stopped is not None:
+                _process_dead(stopped)
         for sock in {id(s): s for s in self.sockets}.values():
             sock.close()
+
+
+@contextlib.contextmanager
+def metrics_directory() -> Iterator[None]:
+    """prometheus-client's multi-process mode for the processes about to be spawned: each
+    writes its counters to files in a fresh directory (the variable is read when a process
+    imports prometheus_client, so it is set before they start); removed when serving ends."""
+    if os.environ.get(MULTIPROC_ENV):
+        yield  # an operator chose the directory: theirs to manage
+        return
+    with tempfile.TemporaryDirectory(prefix="mcks-metrics-") as directory:
+        os.environ[MULTIPROC_ENV] = directory
+        try:
+            yield
+        finally:
+            del os.environ[MULTIPROC_ENV]
+
+
+def _process_dead(process: BaseProcess) -> None:
+    """A dead process's gauges must not be summed any more (its counters stay counted)."""
+    if process.pid is not None and os.environ.get(MULTIPROC_ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(process.pid)
 
 
 def options_from(settings: Settings, host: str | None, port: int | None) -> ServeOptions:
@@ -230,4 +269,5 @@ def options_from(settings: Settings, host: str | None, port: int | None) -> Serv
         log_level=settings.log_level,
         access_log=settings.access_log,
         unready_restart_seconds=settings.unready_restart_seconds,
+        log_format=settings.log_format,
     )

@@ -73,4 +73,4 @@ async def list_events(
         query = query.filter(at__gte=where.since)
     if where.until:
         query = query.filter(at__lt=where.until)
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)

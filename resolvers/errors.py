@@ -6,8 +6,11 @@ payload error in the caller's language. Codes are what clients switch on: never 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class ErrorCode(StrEnum):
@@ -340,3 +343,29 @@ def already_exists(what_tr: str, what_en: str, value: str, field: str | None = N
     return DomainError(
         ErrorCode.ALREADY_EXISTS, field=field, what=Bilingual(what_tr, what_en), value=value
     )
+
+
+class Problems:
+    """Collects a use case's input errors, so a caller learns every one at once (each with
+    its field) instead of one per attempt: `check` runs a validator that raises."""
+
+    def __init__(self) -> None:
+        self.errors: list[DomainError] = []
+
+    def add(self, error: DomainError) -> None:
+        self.errors.append(error)
+
+    def check(self, validate: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        try:
+            return validate(*args, **kwargs)
+        except DomainError as error:
+            self.errors.append(error)
+        except DomainErrors as errors:
+            self.errors.extend(errors.errors)
+        return None
+
+    def raise_any(self) -> None:
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise DomainErrors(self.errors)

@@ -282,7 +282,7 @@ async def list_jobs(
     if not actor.is_staff:
         raise DomainError(ErrorCode.FORBIDDEN)
     query = Job.all() if status is None else Job.filter(status=status)
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)
 
 
 async def retry_job(actor: Actor, job_id: int) -> Job:

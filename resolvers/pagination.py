@@ -25,6 +25,8 @@ class Page(Generic[T]):
     items: list[T]
     end_cursor: str | None
     has_next_page: bool
+    # Everything the filters match, over all pages (staff queues ask for it).
+    total_count: int | None = None
 
 
 def encode_cursor(key: int) -> str:
@@ -61,10 +63,16 @@ def check_page_size(first: int, field: str = "first") -> int:
 
 
 async def paginate(
-    query: QuerySet[T], first: int, after: str | None, newest_first: bool = True
+    query: QuerySet[T],
+    first: int,
+    after: str | None,
+    newest_first: bool = True,
+    count: bool = False,
 ) -> Page[T]:
-    """Page through `query` by primary key (newest first by default)."""
+    """Page through `query` by primary key (newest first by default); `count` adds the
+    total (one COUNT: fine for staff queues, not for the operators' feeds)."""
     check_page_size(first)
+    total = await query.count() if count else None
     if after is not None:
         key = decode_cursor(after)
         query = query.filter(id__lt=key) if newest_first else query.filter(id__gt=key)
@@ -72,4 +80,4 @@ async def paginate(
     has_next = len(rows) > first
     rows = rows[:first]
     end = encode_cursor(rows[-1].id) if rows else None  # type: ignore[attr-defined]
-    return Page(items=rows, end_cursor=end, has_next_page=has_next)
+    return Page(items=rows, end_cursor=end, has_next_page=has_next, total_count=total)

@@ -11,6 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from models.ip_rules import normalise_allowlist
 
 T = TypeVar("T")
 
@@ -212,6 +215,14 @@ class Settings:
     workers: int = 1
     access_log: bool = True
     log_level: str = "INFO"
+    # `text` (one readable line) or `json` (one JSON object a line, for log collectors).
+    log_format: str = "text"
+    # GET /metrics: off unless a token or an address list is set; when both are set, a
+    # scraper needs both (the token in `Authorization: Bearer …`).
+    metrics_token: str = ""
+    metrics_allowed_ips: tuple[str, ...] = ()
+    # The regulator's clock: times in messages and documents are shown in this zone.
+    time_zone: str = "Europe/Istanbul"
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -387,7 +398,28 @@ class Settings:
             workers=max(1, _int("MCKS_WORKERS", cls.workers)),
             access_log=_bool("MCKS_ACCESS_LOG", cls.access_log),
             log_level=os.environ.get("MCKS_LOG_LEVEL", cls.log_level).upper(),
+            log_format=os.environ.get("MCKS_LOG_FORMAT", "").strip().lower() or cls.log_format,
+            metrics_token=os.environ.get("MCKS_METRICS_TOKEN", "").strip(),
+            metrics_allowed_ips=_list("MCKS_METRICS_ALLOWED_IPS"),
+            time_zone=os.environ.get("MCKS_TIME_ZONE", "").strip() or cls.time_zone,
         )
+        try:
+            normalise_allowlist(settings.metrics_allowed_ips)
+        except ValueError as exc:
+            raise SettingsError(
+                f"MCKS_METRICS_ALLOWED_IPS: {exc} is not an address or a network"
+            ) from exc
+        if settings.log_format not in ("text", "json"):
+            raise SettingsError(
+                f"MCKS_LOG_FORMAT must be text or json, got {settings.log_format!r}"
+            )
+        try:
+            ZoneInfo(settings.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(
+                f"MCKS_TIME_ZONE must be an IANA zone such as Europe/Istanbul, "
+                f"got {settings.time_zone!r}"
+            ) from exc
         longest_delay = max(
             settings.login_max_delay_seconds, settings.login_account_max_delay_seconds
         )

@@ -25,12 +25,14 @@ from schema.individuals.queries import IndividualQueries
 from schema.individuals.subscriptions import IndividualSubscriptions
 from schema.jobs.schema import JobMutations, JobQueries, JobSubscriptions
 from schema.limits import limit_extensions
+from schema.observability import OperationLabel
 from schema.operators.mutations import OperatorMutations
 from schema.operators.queries import OperatorQueries
 from schema.operators.subscriptions import OperatorSubscriptions
 from schema.tac.mutations import TacMutations
 from schema.tac.queries import TacQueries
 from schema.workflow.mutations import WorkflowMutations
+from schema.workflow.outbox import OutboxMutations, OutboxQueries
 from schema.workflow.queries import WorkflowQueries
 
 SDL_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
@@ -41,6 +43,7 @@ class Query(
     AccountQueries,
     ApplicationQueries,
     WorkflowQueries,
+    OutboxQueries,
     AuditQueries,
     JobQueries,
     TacQueries,
@@ -57,6 +60,7 @@ class Mutation(
     AccountMutations,
     ApplicationMutations,
     WorkflowMutations,
+    OutboxMutations,
     JobMutations,
     TacMutations,
     OperatorMutations,
@@ -93,7 +97,7 @@ def build_schema(development: bool = False) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[*limit_extensions(), ErrorPolicy],  # type: ignore[list-item]
+        extensions=[*limit_extensions(), ErrorPolicy, OperationLabel],  # type: ignore[list-item]
         # "Did you mean …?" reads the schema out to anyone who guesses field names.
         config=StrawberryConfig(disable_field_suggestions=not development),
     )

@@ -11,18 +11,44 @@ from strawberry.types import Info
 
 from resolvers.actor import Actor
 
+SUPPORTED = ("tr", "en")  # Turkish first: the default, and the winner of a tie
+# A header is a few tags; a longer one is not worth parsing (it is not a browser's).
+MAX_HEADER = 512
+
 
 def preferred_language(accept_language: str | None) -> str:
-    """Turkish unless the caller prefers English (Accept-Language, first match wins)."""
+    """The supported language the caller weighs highest (RFC 9110 §12.5.4: `q` weights,
+    `q=0` = not acceptable, `*` = any other); Turkish when nothing matches or on a tie."""
     if not accept_language:
         return "tr"
-    for part in accept_language.split(","):
-        tag = part.split(";", 1)[0].strip().lower()
-        if tag.startswith("en"):
-            return "en"
-        if tag.startswith("tr"):
-            return "tr"
-    return "tr"
+    header = accept_language[:MAX_HEADER]
+    if "," not in header and ";" not in header:  # the common case, on every request
+        return "en" if header.strip().lower()[:2] == "en" else "tr"
+    weights: dict[str, float] = {}
+    wildcard: float | None = None
+    for part in header.split(","):
+        tag, _, params = part.partition(";")
+        tag = tag.strip().lower()
+        q = 1.0
+        for param in params.split(";"):
+            name, _, raw = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = min(max(float(raw.strip()), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0  # a garbled weight counts as not acceptable
+        if tag == "*":
+            wildcard = q if wildcard is None else max(wildcard, q)
+            continue
+        primary = tag.split("-", 1)[0]
+        if primary in SUPPORTED:
+            # The most specific range decides (en-GB;q=0 next to en): take the highest seen.
+            weights[primary] = max(weights.get(primary, 0.0), q) if primary in weights else q
+    if wildcard is not None:
+        for language in SUPPORTED:
+            weights.setdefault(language, wildcard)
+    best = max(SUPPORTED, key=lambda language: weights.get(language, 0.0))
+    return best if weights.get(best, 0.0) > 0 else "tr"
 
 
 @dataclass

@@ -85,6 +85,8 @@ QUERIES: Final[dict[str, frozenset[str]]] = {
     # README lists jobs among the admins' tools, not as theirs alone).
     "auditEvents": STAFF,
     "jobs": STAFF,
+    # Staff follow what the firms were told and what the mail server refused.
+    "mailOutbox": STAFF,
     # The TAC registry: firms read it (their lists are checked against it), staff keep it.
     "tacModels": FIRM | STAFF,
     "tacModel": FIRM | STAFF,
@@ -162,6 +164,8 @@ MUTATIONS: Final[dict[str, frozenset[str]]] = {
     "receiveCustomsDocuments": only(ARCHIVE, ADMIN),
     "setFeeYear": only(ADMIN),
     "retryJob": only(ADMIN),
+    # A resent mail may reach the firm twice, like a retried job repeats its side effects.
+    "resendMail": only(ADMIN),
     # TAC registry: admins import it; reviewers and admins keep it and decide requests.
     "importTacModels": only(ADMIN),
     "createTacModel": only(REVIEWER, ADMIN),

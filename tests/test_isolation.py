@@ -197,6 +197,17 @@ ID_OPERATIONS = {
         "firm_b",
         "FORBIDDEN",
     ),
+    # The outbox is the staff's: a firm reads its mails in its own inbox.
+    "mailOutbox": (
+        "query($id: Int!) { mailOutbox(applicationId: $id) { items { id } } }",
+        "app_b",
+        "FORBIDDEN",
+    ),
+    "resendMail": (
+        "mutation($id: Int!) { resendMail(mailId: $id) { errors { code } } }",
+        "app_b",
+        "FORBIDDEN",
+    ),
     "updateMachineClient": (
         "mutation($id: Int!) { updateMachineClient(input: {clientId: $id, isActive: false}) { errors { code } } }",
         "client",

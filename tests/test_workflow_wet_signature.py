@@ -135,6 +135,14 @@ async def test_wet_signature_rejection_resubmission_and_paper_customs_documents(
     # A bank transfer needs the receipt number.
     transfer = {"applicationId": application_id, "method": "BANK_TRANSFER", "amount": "120"}
     assert await refused(client, PAY, {"input": transfer}, archive) == ["INVALID_INPUT"]
+    # Every input error at once, each with its field: the wrong amount too, or an
+    # unreadable one.
+    for amount, amount_code in (("119.99", "PAYMENT_AMOUNT_MISMATCH"), ("1.234", "INVALID_INPUT")):
+        body = await gql(client, PAY, {"input": {**transfer, "amount": amount}}, token=archive)
+        assert sorted((e["field"], e["code"]) for e in body["data"]["recordPayment"]["errors"]) == [
+            ("amount", amount_code),
+            ("receiptNo", "INVALID_INPUT"),
+        ]
     paid = await step(client, PAY, {"input": {**transfer, "receiptNo": "KMB-2026/4411"}}, archive)
     assert paid["workflow"]["payment"] == {
         "method": "BANK_TRANSFER",

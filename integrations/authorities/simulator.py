@@ -282,8 +282,12 @@ async def serve_simulator(
         host=host,
         port=port,
         lifespan="off",
-        access_log=False,
-        log_level="warning",
+        # uvicorn's loggers are process-wide: a server embedded in the gateway's process (the
+        # demo) must leave them as the gateway set them. No dictConfig, no levels, and
+        # access_log=True only means "do not clear the access logger's handlers".
+        log_config=None,
+        log_level=None,
+        access_log=True,
         # A SIM-SLOW request still sleeping must not hold shutdown for long.
         timeout_graceful_shutdown=1,
     )

@@ -14,7 +14,8 @@ server.port, ...)`. Both answer by markers in the recipient address (any case):
     sim-busy           451 4.3.0 try again later      → MailUnavailable
     (anything else)    accepted
 
-and `server.down = True` makes the server answer 421 to every new connection.
+and `server.down = True` makes the server answer 421 to every new connection;
+`server.rcpt_answer = (code, text)` answers every recipient so.
 """
 
 from __future__ import annotations
@@ -122,6 +123,9 @@ class SmtpSimulator:
     port: int
     mailbox: Mailbox
     down: bool = False
+    # Set to answer every RCPT with this (e.g. `(451, "4.3.0 try again later")`), whatever the
+    # address: a test changes the server's mood between two attempts of the same message.
+    rcpt_answer: tuple[int, str] | None = None
 
 
 async def _session(
@@ -151,7 +155,7 @@ async def _session(
             await reply("250 2.1.0 ok")
         elif verb == "RCPT":
             address = _address(argument)
-            answer = _marker_answer(address)
+            answer = server.rcpt_answer or _marker_answer(address)
             if answer is None:
                 recipients.append(address)
                 await reply("250 2.1.5 ok")

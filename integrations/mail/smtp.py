@@ -26,6 +26,10 @@ from integrations.mail.interface import (
 log = logging.getLogger("mcks.mail")
 
 
+def _text(answer: bytes | str) -> str:
+    return answer.decode("utf-8", "replace") if isinstance(answer, bytes) else str(answer)
+
+
 class SmtpMailer:
     def __init__(
         self,
@@ -76,20 +80,28 @@ class SmtpMailer:
                     email, from_addr=address_of(self._sender), to_addrs=list(message.to)
                 )
         except smtplib.SMTPRecipientsRefused as error:
+            # The server's own answer, as staff see it in the outbox: "550 5.1.1 ...".
+            answers = "; ".join(
+                f"{address}: {code} {_text(text)}"
+                for address, (code, text) in error.recipients.items()
+            )
             codes = [code for code, _ in error.recipients.values()]
             if all(code >= 500 for code in codes):
-                raise MailRejected(f"recipients refused: {error.recipients}") from error
-            raise MailUnavailable(f"recipients deferred: {error.recipients}") from error
+                raise MailRejected(answers) from error
+            raise MailUnavailable(answers) from error
         except smtplib.SMTPDataError as error:
+            answer = f"{error.smtp_code} {_text(error.smtp_error)}"
             if error.smtp_code >= 500:
-                raise MailRejected(
-                    f"message refused: {error.smtp_code} {error.smtp_error!r}"
-                ) from error
-            raise MailUnavailable(f"message deferred: {error.smtp_code}") from error
+                raise MailRejected(answer) from error
+            raise MailUnavailable(answer) from error
+        except smtplib.SMTPResponseException as error:
+            # Sender refused, login failed, a greeting of 421/554: the server or our
+            # configuration, not this message; a later attempt may pass.
+            raise MailUnavailable(f"{error.smtp_code} {_text(error.smtp_error)}") from error
         except (smtplib.SMTPException, OSError) as error:
-            # Sender refused, login failed, STARTTLS missing, disconnects, timeouts: the
-            # server or our configuration, not this message; a later attempt may pass.
-            raise MailUnavailable(f"{type(error).__name__}: {error}") from error
+            # Refused or reset connections, timeouts, STARTTLS missing.
+            where = f"{self._host}:{self._port}"
+            raise MailUnavailable(f"{where}: {type(error).__name__}: {error}") from error
         if refused:
             # Some recipients took it: it is sent (sending again would duplicate it there).
             log.warning("message %s refused for %s", message.message_id, sorted(refused))

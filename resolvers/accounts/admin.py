@@ -25,7 +25,14 @@ from resolvers.accounts.credentials import (
     personal_words,
 )
 from resolvers.actor import Actor
-from resolvers.errors import DomainError, ErrorCode, already_exists, invalid, not_found
+from resolvers.errors import (
+    DomainError,
+    ErrorCode,
+    Problems,
+    already_exists,
+    invalid,
+    not_found,
+)
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
 from resolvers.sessions import sessions_changed
@@ -83,16 +90,22 @@ async def create_firm(
     allowed_ips: Sequence[str] = (),
 ) -> Firm:
     require_admin(actor)
-    name = _required_text(name, "name")
+    problems = Problems()  # every input error at once, each with its field
+    name = problems.check(_required_text, name, "name") or name
     tax_number = tax_number.strip()
     if not TAX_NUMBER_RE.match(tax_number):
-        raise invalid(
-            "taxNumber",
-            "vergi numarası 10 ya da 11 haneli olmalı",
-            "tax number must be 10 or 11 digits",
+        problems.add(
+            invalid(
+                "taxNumber",
+                "vergi numarası 10 ya da 11 haneli olmalı",
+                "tax number must be 10 or 11 digits",
+            )
         )
-    email = _email(contact_email)
-    ips = _allowlist(allowed_ips, "allowedIps")
+    elif await Firm.filter(tax_number=tax_number).exists():
+        problems.add(already_exists("Vergi numarası", "Tax number", tax_number, field="taxNumber"))
+    email = problems.check(_email, contact_email) or contact_email
+    ips = problems.check(_allowlist, allowed_ips, "allowedIps") or []
+    problems.raise_any()
     async with in_transaction():
         if await Firm.filter(tax_number=tax_number).exists():
             raise already_exists("Vergi numarası", "Tax number", tax_number, field="taxNumber")
@@ -180,32 +193,52 @@ async def create_user(
 ) -> NewUser:
     """A person's account; they must change the password at first login (guide §2)."""
     require_admin(actor)
+    problems = Problems()  # every input error at once, each with its field
     username = normalise_username(username)
     if not USERNAME_RE.match(username):
-        raise invalid(
-            "username",
-            "kullanıcı adı 3-64 karakter; küçük harf, rakam, nokta, tire ya da alt çizgi olmalı",
-            "username must be 3-64 characters: lower-case letters, digits, dot, hyphen, underscore",
+        problems.add(
+            invalid(
+                "username",
+                "kullanıcı adı 3-64 karakter; küçük harf, rakam, nokta, tire ya da alt çizgi "
+                "olmalı",
+                "username must be 3-64 characters: lower-case letters, digits, dot, hyphen, "
+                "underscore",
+            )
         )
+    elif await User.filter(username=username).exists():
+        problems.add(already_exists("Kullanıcı adı", "Username", username, field="username"))
     if role not in PERSON_ROLES:
-        raise invalid(
-            "role", "bu rol bir kişiye verilemez", "this role cannot be given to a person"
+        problems.add(
+            invalid("role", "bu rol bir kişiye verilemez", "this role cannot be given to a person")
         )
     if role in FIRM_ROLES and firm_id is None:
-        raise invalid(
-            "firmId", "firma kullanıcısı bir firmaya bağlı olmalı", "a firm user needs a firm"
+        problems.add(
+            invalid(
+                "firmId", "firma kullanıcısı bir firmaya bağlı olmalı", "a firm user needs a firm"
+            )
         )
     if role in STAFF_ROLES and firm_id is not None:
-        raise invalid(
-            "firmId", "Kurum personeli bir firmaya bağlanamaz", "staff cannot belong to a firm"
+        problems.add(
+            invalid(
+                "firmId", "Kurum personeli bir firmaya bağlanamaz", "staff cannot belong to a firm"
+            )
         )
-    full_name = _required_text(full_name, "fullName")
-    email = _email(email, "email")
-    secret = password or temporary_password()
+    elif firm_id is not None and not await Firm.filter(id=firm_id).exists():
+        problems.add(not_found("Firma", "Firm", field="firmId"))
+    full_name = problems.check(_required_text, full_name, "fullName") or full_name
+    email = problems.check(_email, email, "email") or email
     if password is not None:
-        check_password_strength(password, personal_words(username, full_name, email), "password")
+        problems.check(
+            check_password_strength,
+            password,
+            personal_words(username, full_name, email),
+            "password",
+        )
+    problems.raise_any()
+    secret = password or temporary_password()
     password_hash = await hash_password(secret)
     async with in_transaction():
+        # Checked again where it counts: a concurrent request may have taken the name.
         if firm_id is not None and not await Firm.filter(id=firm_id).exists():
             raise not_found("Firma", "Firm", field="firmId")
         if await User.filter(username=username).exists():
@@ -292,7 +325,7 @@ async def list_users(
     query = visible_to(User.all(), actor)
     if firm_id is not None:
         query = query.filter(firm_id=firm_id)
-    return await paginate(query, first, after, newest_first=False)
+    return await paginate(query, first, after, newest_first=False, count=True)
 
 
 # --- machine clients ---------------------------------------------------------------------
@@ -419,7 +452,7 @@ async def revoke_token(actor: Actor, token_id: int) -> AccessToken:
 async def list_clients(actor: Actor, first: int, after: str | None) -> Page[MachineClient]:
     if not actor.is_staff:
         raise DomainError(ErrorCode.FORBIDDEN)
-    return await paginate(MachineClient.all(), first, after, newest_first=False)
+    return await paginate(MachineClient.all(), first, after, newest_first=False, count=True)
 
 
 async def client_tokens(actor: Actor, client_id: int) -> list[AccessToken]:

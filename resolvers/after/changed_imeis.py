@@ -239,4 +239,4 @@ async def list_lines(
     query = ReplacementLine.filter(report_id=report.id)
     if valid is not None:
         query = query.filter(problem__isnull=valid)
-    return await paginate(query, first, after, newest_first=False)
+    return await paginate(query, first, after, newest_first=False, count=True)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from models.imei import clean_imei, is_valid_imei
 from resolvers.actor import Actor
-from resolvers.documents.layout import TURKEY_TIME
+from resolvers.documents.layout import regulator_zone
 from resolvers.errors import DomainError, ErrorCode, invalid
 
 MAX_REASON = 1000
@@ -54,4 +54,4 @@ def text(value: str, field: str, limit: int, required: bool) -> str:
 
 def letter_number(prefix: str, record_id: int, created_at: datetime) -> str:
     """A decision letter's number ("Sayı"): `MCKS-<prefix>-<year>-<id>`, the Turkish year."""
-    return f"MCKS-{prefix}-{created_at.astimezone(TURKEY_TIME).year}-{record_id:06d}"
+    return f"MCKS-{prefix}-{created_at.astimezone(regulator_zone()).year}-{record_id:06d}"

@@ -472,7 +472,7 @@ async def list_corrections(
         query = query.filter(firm_id=firm_id)
     if application_id is not None:
         query = query.filter(application_id=application_id)
-    page = await paginate(query, first, after)
+    page = await paginate(query, first, after, count=True)
     pairs: dict[int, list[CorrectionPair]] = {request.id: [] for request in page.items}
     if pairs:
         for pair in await CorrectionPair.filter(request_id__in=list(pairs)).order_by("position"):

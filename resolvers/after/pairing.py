@@ -237,7 +237,7 @@ async def list_pairings(
         query = query.filter(firm_id=firm_id)
     if imei:
         query = query.filter(imei=parse_imei(imei))
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)
 
 
 async def list_flags(
@@ -251,4 +251,4 @@ async def list_flags(
         query = query.filter(closed_at__isnull=True)
     if firm_id is not None:
         query = query.filter(firm_id=firm_id)
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)

@@ -416,7 +416,7 @@ async def list_reports(
         query = query.filter(channel=channel)
     if firm_id is not None:
         query = query.filter(firm_id=firm_id)
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)
 
 
 async def list_replacements(
@@ -440,7 +440,7 @@ async def list_replacements(
     if imei:
         wanted = parse_imei(imei)
         query = query.filter(Q(old_imei=wanted) | Q(new_imei=wanted))
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)
 
 
 async def list_held(
@@ -453,4 +453,4 @@ async def list_held(
         query = query.filter(firm_id=firm_id)
     if application_id is not None:
         query = query.filter(application_id=application_id)
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)

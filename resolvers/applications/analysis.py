@@ -19,7 +19,7 @@ from models.applications import Application
 from models.checks import IMEI_STANDARD_CODES
 from models.jobs import Job
 from models.workflow import Action, ApplicationKind, ApplicationStatus, Channel
-from resolvers import bulk, jobs
+from resolvers import bulk, jobs, metrics
 from resolvers.actor import Actor
 from resolvers.applications import transitions
 from resolvers.applications.checks import ALL_CHECKS, AnalysisContext, DeviceLine, evaluate
@@ -150,6 +150,7 @@ async def analyse(application_id: int, run: int) -> None:
         evaluated - loaded,
         time.perf_counter() - evaluated,
     )
+    metrics.analysis_finished(time.perf_counter() - started)
 
 
 async def _mark_failed(

@@ -47,7 +47,8 @@ class ApplicationData:
     notes: str | None = None
 
 
-def _validated(data: ApplicationData) -> dict[str, object]:
+def _validated(data: ApplicationData, problems: list[DomainError]) -> dict[str, object]:
+    """The cleaned values; every problem is appended to `problems` (all reported at once)."""
     values: dict[str, object] = {}
     today = clock.now().date()
     for spec in fields(data):
@@ -59,28 +60,41 @@ def _validated(data: ApplicationData) -> dict[str, object]:
         values[spec.name] = value
     for name in ("import_date", "production_date", "invoice_date"):
         if isinstance(values.get(name), date) and values[name] > today:  # type: ignore[operator]
-            raise invalid(
-                _camel(name), "tarih gelecekte olamaz", "the date cannot be in the future"
+            problems.append(
+                invalid(_camel(name), "tarih gelecekte olamaz", "the date cannot be in the future")
             )
     country = values.get("origin_country")
     if country is not None:
         values["origin_country"] = country = str(country).upper()
         if not COUNTRY_RE.match(country):
-            raise invalid(
-                "originCountry",
-                "ülke iki harfli ISO kodu olmalı (ör. CN)",
-                "country must be a two-letter ISO code (e.g. CN)",
+            problems.append(
+                invalid(
+                    "originCountry",
+                    "ülke iki harfli ISO kodu olmalı (ör. CN)",
+                    "country must be a two-letter ISO code (e.g. CN)",
+                )
             )
     for name in ("customs_declaration_no", "invoice_no"):
         text = values.get(name)
         if text is not None and text != "" and not DOCUMENT_NO_RE.match(str(text)):
-            raise invalid(
-                _camel(name),
-                "yalnızca harf, rakam ve / . _ - kullanılabilir (en fazla 64)",
-                "only letters, digits and / . _ - (at most 64)",
+            problems.append(
+                invalid(
+                    _camel(name),
+                    "yalnızca harf, rakam ve / . _ - kullanılabilir (en fazla 64)",
+                    "only letters, digits and / . _ - (at most 64)",
+                )
             )
     if isinstance(values.get("notes"), str) and len(str(values["notes"])) > 4000:
-        raise invalid("notes", "en fazla 4000 karakter", "at most 4000 characters")
+        problems.append(invalid("notes", "en fazla 4000 karakter", "at most 4000 characters"))
+    return values
+
+
+def checked(data: ApplicationData, problems: list[DomainError] | None = None) -> dict[str, object]:
+    """`_validated`, raising every problem found (with those the caller found already)."""
+    problems = problems if problems is not None else []
+    values = _validated(data, problems)
+    if problems:
+        raise DomainErrors(problems)
     return values
 
 
@@ -96,32 +110,39 @@ async def create_application(
     firm_id: int | None = None,
     channel: Channel = Channel.ELECTRONIC,
 ) -> Application:
-    """A firm user starts an electronic application; staff enter a paper one for a firm."""
+    """A firm user starts an electronic application; staff enter a paper one for a firm.
+    Every input problem is reported at once (DomainErrors), each naming its field."""
+    problems: list[DomainError] = []
     if channel == Channel.PAPER:
         if not actor.has(Role.STAFF_REVIEWER, Role.STAFF_ARCHIVE, Role.STAFF_ADMIN):
             raise DomainError(ErrorCode.FORBIDDEN)
         if firm_id is None:
-            raise invalid(
-                "firmId",
-                "evrak başvurusu bir firma adına girilir",
-                "a paper application needs a firm",
+            problems.append(
+                invalid(
+                    "firmId",
+                    "evrak başvurusu bir firma adına girilir",
+                    "a paper application needs a firm",
+                )
             )
-        from models.accounts import Firm
+        else:
+            from models.accounts import Firm
 
-        if not await Firm.filter(id=firm_id).exists():
-            raise not_found("Firma", "Firm", field="firmId")
+            if not await Firm.filter(id=firm_id).exists():
+                problems.append(not_found("Firma", "Firm", field="firmId"))
     else:
         if not actor.is_firm or actor.firm_id is None:
             raise DomainError(ErrorCode.FORBIDDEN)
         if firm_id is not None and firm_id != actor.firm_id:
-            raise invalid(
-                "firmId",
-                "firma yalnızca evrak başvurularında seçilir; "
-                "elektronik başvuru sizin firmanız adınadır",
-                "a firm is chosen only for paper applications; yours is your own firm's",
+            problems.append(
+                invalid(
+                    "firmId",
+                    "firma yalnızca evrak başvurularında seçilir; "
+                    "elektronik başvuru sizin firmanız adınadır",
+                    "a firm is chosen only for paper applications; yours is your own firm's",
+                )
             )
         firm_id = actor.firm_id
-    values = _validated(data)
+    values = checked(data, problems)
     now = clock.now()
     async with in_transaction():
         application = await Application.create(
@@ -148,7 +169,7 @@ async def update_application(
     actor: Actor, application_id: int, data: ApplicationData
 ) -> Application:
     """Change the data while the application is a draft (art. 8(5): until review starts)."""
-    values = _validated(data)
+    values = checked(data)
     async with in_transaction():
         application = await get_application(actor, application_id, for_update=True)
         require_editor(actor, application)
@@ -289,4 +310,4 @@ async def list_applications(
         query = query.filter(firm_id=firm_id)
     if kind is not None:
         query = query.filter(kind=kind)
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)

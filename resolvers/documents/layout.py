@@ -10,16 +10,21 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Collection, Iterable, Sequence
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from models.names import turkish_upper as upper_tr
+from resolvers.settings import get_settings
 
 __all__ = [
     "DEFAULT_ISSUER",
     "escape",
     "format_count",
     "format_date",
+    "format_moment",
+    "regulator_zone",
     "render_document",
     "table_html",
     "upper_tr",
@@ -27,9 +32,17 @@ __all__ = [
 
 DEFAULT_ISSUER: Final[str] = "Bilgi Teknolojileri ve Haberleşme Kurumu"
 
-#: Türkiye has kept UTC+3 all year since 2016. A fixed offset avoids depending on a tz database
-#: being installed, and is what turns 22:30 UTC into the next calendar day on the document.
-TURKEY_TIME: Final[timezone] = timezone(timedelta(hours=3), "TRT")
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def regulator_zone() -> ZoneInfo:
+    """The regulator's clock (MCKS_TIME_ZONE: Europe/Istanbul, or Asia/Nicosia for BTHK): what
+    turns 22:30 UTC into the next calendar day on a document or in a message."""
+    return _zone(get_settings().time_zone)
+
 
 # C0 controls other than tab/newline/carriage return, DEL, and lone surrogates: not allowed in
 # HTML text, and html5lib/ReportLab either drop them or fail on them.
@@ -52,7 +65,14 @@ def format_date(moment: datetime) -> str:
     everywhere else in the gateway."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(TURKEY_TIME).strftime("%d.%m.%Y")
+    return moment.astimezone(regulator_zone()).strftime("%d.%m.%Y")
+
+
+def format_moment(moment: datetime) -> str:
+    """dd.mm.yyyy HH:MM on the regulator's clock, for messages (naive = UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(regulator_zone()).strftime("%d.%m.%Y %H:%M")
 
 
 def format_count(number: int) -> str:

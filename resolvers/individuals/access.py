@@ -94,7 +94,7 @@ async def list_registrations(
             "registration_id", flat=True
         )
         query = query.filter(id__in=list(ids))
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)
 
 
 # --- what a registration's page shows ------------------------------------------------------
@@ -187,4 +187,4 @@ async def list_batches(
     query = VerificationBatch.all()
     if status is not None:
         query = query.filter(status=status)
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)

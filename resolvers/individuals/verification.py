@@ -60,7 +60,7 @@ from models.individuals import (
 )
 from models.jobs import Job, JobStatus
 from models.registry import WhitelistEntry, WhitelistStatus
-from resolvers import audit, bulk, events, jobs, registry_changes
+from resolvers import audit, bulk, events, jobs, metrics, registry_changes
 from resolvers.actor import Actor
 from resolvers.individuals.declarations import declaration_of
 from resolvers.individuals.whitelist import remove_entries
@@ -274,6 +274,7 @@ async def send_batch(batch_id: int, attempt: int = 1, final: bool = False) -> No
                 answers = await authority.verify_batch(declarations)
         except AuthorityError as error:
             gives_up = final or not error.retryable
+            metrics.verification_batch(kind.value, "failed" if gives_up else "retry")
             await VerificationBatch.filter(id=batch_id).update(
                 last_error=str(error),
                 status=VerificationBatchStatus.FAILED
@@ -290,6 +291,7 @@ async def send_batch(batch_id: int, attempt: int = 1, final: bool = False) -> No
                 str(error), delay_seconds=max(hint, backoff) if hint else None
             ) from error
     await apply_answers(batch_id, answers)
+    metrics.verification_batch(kind.value, "answered")
 
 
 async def _registrations(ids: Iterable[int]) -> dict[int, Registration]:

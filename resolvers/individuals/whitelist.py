@@ -262,4 +262,4 @@ async def list_removals(
     query = WhitelistRemoval.all()
     if imei:
         query = query.filter(imei=parse_imei(imei))
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)

@@ -16,6 +16,7 @@ from models import clock
 from models.imei import normalise_network_imei
 from models.imei_status import INVALID, Decision, ImeiStatus, Verdict, decide, normalise_msisdn
 from models.roles import Role
+from resolvers import metrics
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, invalid
 from resolvers.operators import lookup
@@ -96,7 +97,16 @@ async def check_imeis(actor: Actor, imeis: Sequence[str], msisdn: str | None) ->
     answers: dict[str, ImeiCheck] = {}
     for raw, normal in normalised.items():
         answers[raw] = by_imei[normal] if normal is not None else _answer(raw, INVALID, None)
-    return [answers[raw] for raw in imeis]
+    result = [answers[raw] for raw in imeis]
+    metrics.imeis_checked(_client_label(actor), [answer.verdict for answer in result])
+    return result
+
+
+def _client_label(actor: Actor) -> str:
+    # Operator codes are set by staff (a handful); people count together as staff.
+    if actor.operator_code:
+        return actor.operator_code
+    return "staff" if actor.is_staff else metrics.OTHER
 
 
 def _answer(imei: str, decision: Decision, listed: tuple[str, str, str] | None) -> ImeiCheck:

@@ -143,4 +143,4 @@ async def list_suspicions(
     query = visible_to(CloneSuspicion.all(), actor)
     if status is not None:
         query = query.filter(status=status)
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)

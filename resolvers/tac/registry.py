@@ -121,7 +121,7 @@ async def list_tac_models(
         query = query.filter(model_code__startswith=normalise_brand_model(where.model))
     if where.active is not None:
         query = query.filter(is_active=where.active)
-    return await paginate(query, first, after, newest_first=False)
+    return await paginate(query, first, after, newest_first=False, count=True)
 
 
 async def models_for_tacs(tacs: Iterable[str]) -> dict[str, TacModel]:

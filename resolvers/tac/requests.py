@@ -161,7 +161,7 @@ async def list_tac_requests(
     query = visible_to(TacRequest.all(), actor)
     if status is not None:
         query = query.filter(status=status)
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)
 
 
 async def _pending(request_id: int) -> TacRequest:

@@ -14,7 +14,7 @@ from models.files import StoredFile
 from models.progress import ApplicationProgress, SignatureMethod
 from models.workflow import Channel
 from resolvers import bulk
-from resolvers.documents.layout import TURKEY_TIME
+from resolvers.documents.layout import regulator_zone
 from resolvers.errors import invalid
 
 Content = bytes | AsyncIterator[bytes]
@@ -22,12 +22,12 @@ Content = bytes | AsyncIterator[bytes]
 
 def reference(application: Application) -> str:
     """The application's number on every document and e-mail (the Ek-1 "takip numarası")."""
-    return f"MCKS-{application.created_at.astimezone(TURKEY_TIME).year}-{application.id:06d}"
+    return f"MCKS-{application.created_at.astimezone(regulator_zone()).year}-{application.id:06d}"
 
 
 def turkish_today() -> date:
     """Today on the Turkish calendar: what decides the fee year and document dates."""
-    return clock.now().astimezone(TURKEY_TIME).date()
+    return clock.now().astimezone(regulator_zone()).date()
 
 
 def add_months(moment: datetime, months: int) -> datetime:

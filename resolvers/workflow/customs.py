@@ -196,7 +196,7 @@ async def customs_deadlines(
                 ApplicationProgress.filter(customs_due_at__lt=now).values("application_id")
             )
         )
-    page = await paginate(query, first, after)
+    page = await paginate(query, first, after, count=True)
     due = {
         p.application_id: p.customs_due_at
         for p in await ApplicationProgress.filter(application_id__in=[a.id for a in page.items])

@@ -206,4 +206,4 @@ async def list_ce_certificates(
     query = visible_to(CeCertificate.all(), actor)
     if firm_id is not None:
         query = query.filter(firm_id=firm_id)
-    return await paginate(query, first, after)
+    return await paginate(query, first, after, count=True)

@@ -31,7 +31,7 @@ from integrations.mail import (
     address_of,
 )
 from models import clock
-from models.accounts import Firm
+from models.accounts import Firm, User
 from models.applications import Application
 from models.fees import format_lira
 from models.jobs import Job
@@ -39,9 +39,13 @@ from models.labels import label
 from models.notifications import Notification, NotificationStatus
 from models.payments import FeeNotice
 from models.progress import ApplicationProgress
-from models.workflow import ApplicationStatus
-from resolvers import jobs
-from resolvers.documents import format_count, format_date
+from models.roles import Role
+from models.workflow import SUPERVISOR, TRANSITIONS, ApplicationStatus
+from resolvers import audit, jobs, metrics
+from resolvers.actor import Actor
+from resolvers.documents import format_count, format_date, format_moment
+from resolvers.errors import DomainError, ErrorCode, invalid_state, not_found
+from resolvers.pagination import Page, paginate
 from resolvers.settings import Settings, get_settings
 from resolvers.workflow.common import reference
 
@@ -50,6 +54,9 @@ log = logging.getLogger("mcks.notifications")
 JOB_KIND = "notifications.dispatch"
 EVENT_STATUS = "application.status_changed"
 MAX_ATTEMPTS = 10
+# A 5xx is permanent by the letter of RFC 5321, but servers answer 5xx for passing troubles
+# too (a full quota, a policy reload, 554 during maintenance): a few tries, then FAILED.
+MAX_REJECTED_ATTEMPTS = 3
 BATCH = 10
 DISPATCH_SLOT_SECONDS = 30
 
@@ -185,6 +192,7 @@ async def compose(
     application: Application, firm: Firm, previous: ApplicationStatus, reason: str | None
 ) -> tuple[str, str]:
     ref = reference(application)
+    when = format_moment(clock.now())  # on the regulator's clock (MCKS_TIME_ZONE)
     next_tr, next_en = await _next_step(application)
     reason_tr = f"Gerekçe: {reason}\n" if reason else ""
     reason_en = f"Reason: {reason}\n" if reason else ""
@@ -192,14 +200,16 @@ async def compose(
     body = (
         f"Sayın {firm.name},\n\n"
         f"{ref} numaralı {label(application.kind, 'tr')} başvurunuzun durumu "
-        f'"{label(previous, "tr")}" iken "{label(application.status, "tr")}" oldu.\n'
+        f'"{label(previous, "tr")}" iken {when} itibarıyla "{label(application.status, "tr")}" '
+        "oldu.\n"
         f"{reason_tr}{next_tr}\n\n"
         "Ayrıntıları MCKS portalında görebilirsiniz. Bu ileti otomatik olarak "
         "gönderilmiştir; lütfen yanıtlamayınız.\n\n"
         "-- English --\n\n"
         f"Dear {firm.name},\n\n"
         f"The status of your {label(application.kind, 'en').lower()} application {ref} "
-        f'changed from "{label(previous, "en")}" to "{label(application.status, "en")}".\n'
+        f'changed from "{label(previous, "en")}" to "{label(application.status, "en")}" on '
+        f"{when}.\n"
         f"{reason_en}{next_en}\n\n"
         "The MCKS portal shows the details. This message was sent automatically; please do "
         "not reply.\n"
@@ -207,25 +217,52 @@ async def compose(
     return subject, body
 
 
+# Statuses only a firm supervisor can move on: their mail goes to the supervisors too,
+# not only to the firm's contact address (which may be a shared mailbox nobody watches).
+SUPERVISOR_STATUSES = frozenset(
+    source for t in TRANSITIONS if t.roles == SUPERVISOR for source in t.sources
+)
+
+
+async def recipients(firm: Firm, status: ApplicationStatus) -> list[str]:
+    found = [firm.contact_email] if firm.contact_email else []
+    if status in SUPERVISOR_STATUSES:
+        supervisors = await User.filter(
+            firm_id=firm.id, role=Role.FIRM_SUPERVISOR, is_active=True
+        ).order_by("id")
+        found += [u.email for u in supervisors if u.email and "@" in u.email]
+    unique: dict[str, str] = {}
+    for address in found:
+        unique.setdefault(address.strip().lower(), address.strip())
+    return list(unique.values())
+
+
 async def status_changed(
     application: Application, previous: ApplicationStatus, reason: str | None
-) -> Notification | None:
-    """Queue the e-mail for a status change (inside the change's transaction)."""
+) -> list[Notification]:
+    """Queue the e-mails for a status change (inside the change's transaction): one row
+    per recipient, so one refused address does not hold back the others."""
     firm = await Firm.get_or_none(id=application.firm_id)
-    if firm is None or not firm.contact_email:
-        return None
+    if firm is None:
+        return []
+    addresses = await recipients(firm, application.status)
+    if not addresses:
+        return []
     subject, body = await compose(application, firm, previous, reason)
     now = clock.now()
-    return await Notification.create(
-        firm_id=firm.id,
-        application_id=application.id,
-        event=EVENT_STATUS,
-        recipient=firm.contact_email,
-        subject=subject[:255],
-        body=body,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    return [
+        await Notification.create(
+            firm_id=firm.id,
+            application_id=application.id,
+            event=EVENT_STATUS,
+            recipient=address,
+            subject=subject[:255],
+            body=body,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for address in addresses
+    ]
 
 
 # --- sending -----------------------------------------------------------------------------
@@ -270,8 +307,10 @@ async def _send(notification: Notification) -> bool:
     try:
         await mailer().send(message)
     except MailError as error:
-        text = f"{type(error).__name__}: {error}"
-        if error.retryable and attempts < MAX_ATTEMPTS:
+        text = str(error)  # the server's answer, as staff read it in the outbox
+        limit = MAX_ATTEMPTS if error.retryable else MAX_REJECTED_ATTEMPTS
+        if attempts < limit:
+            metrics.mail_attempt("retry")
             wait = jobs.backoff(attempts)
             log.warning(
                 "notification %s attempt %s failed, retry in %s: %s",
@@ -284,6 +323,7 @@ async def _send(notification: Notification) -> bool:
                 attempts=attempts, next_attempt_at=now + wait, lease_until=None, last_error=text
             )
         else:
+            metrics.mail_attempt("failed")
             log.error(
                 "notification %s given up after %s attempts: %s", notification.id, attempts, text
             )
@@ -294,6 +334,7 @@ async def _send(notification: Notification) -> bool:
                 last_error=text,
             )
         return False
+    metrics.mail_attempt("sent")
     await Notification.filter(id=notification.id).update(
         status=NotificationStatus.SENT, attempts=attempts, sent_at=now, lease_until=None
     )
@@ -330,3 +371,63 @@ async def schedule_periodic() -> None:
         await jobs.enqueue(JOB_KIND, {"slot": slot}, dedupe_key=f"{JOB_KIND}:{slot}")
     except IntegrityError:
         return  # another worker queued this slot's run at the same moment
+
+
+# --- the outbox, for staff -------------------------------------------------------------------
+
+
+async def list_outbox(
+    actor: Actor,
+    status: NotificationStatus | None,
+    first: int,
+    after: str | None,
+    application_id: int | None = None,
+) -> Page[Notification]:
+    """Every e-mail, newest first: waiting, sent, or given up with the server's answer."""
+    if not actor.is_staff:
+        raise DomainError(ErrorCode.FORBIDDEN)
+    query = Notification.all()
+    if status is not None:
+        query = query.filter(status=status)
+    if application_id is not None:
+        query = query.filter(application_id=application_id)
+    return await paginate(query, first, after, count=True)
+
+
+async def resend(actor: Actor, notification_id: int) -> Notification:
+    """Queue a failed (or already sent) e-mail again with fresh attempts, now; audited.
+    The staff admin's: a resent mail reaches the firm twice if the first did arrive."""
+    if actor.role != Role.STAFF_ADMIN:
+        raise DomainError(ErrorCode.FORBIDDEN)
+    now = clock.now()
+    async with in_transaction():
+        notification = await Notification.filter(id=notification_id).select_for_update().first()
+        if notification is None:
+            raise not_found("E-posta", "E-mail", field="mailId")
+        if notification.status == NotificationStatus.PENDING:
+            raise invalid_state(
+                "bu e-posta zaten gönderilmeyi bekliyor",
+                "this e-mail is already waiting to be sent",
+            )
+        previous = notification.status
+        notification.status = NotificationStatus.PENDING
+        notification.attempts = 0
+        notification.next_attempt_at = now
+        notification.lease_until = None
+        await notification.save(
+            update_fields=["status", "attempts", "next_attempt_at", "lease_until"]
+        )
+        await audit.record(
+            actor,
+            "notification.resent",
+            "Notification",
+            notification.id,
+            {
+                "recipient": notification.recipient,
+                "previousStatus": previous.value,
+                "lastError": notification.last_error,
+            },
+            firm_id=notification.firm_id,
+        )
+    await schedule_periodic()  # sent with the next worker tick, not the next slot
+    return notification

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -33,9 +34,16 @@ from resolvers import bulk, registry_changes
 from resolvers.actor import Actor
 from resolvers.applications import transitions
 from resolvers.applications.access import get_application
-from resolvers.errors import DomainError, ErrorCode, already_exists, invalid, invalid_state
+from resolvers.errors import (
+    DomainError,
+    ErrorCode,
+    Problems,
+    already_exists,
+    invalid,
+    invalid_state,
+)
 from resolvers.settings import get_settings
-from resolvers.workflow import pdfs
+from resolvers.workflow import fees, pdfs
 from resolvers.workflow.common import add_months, passing_groups, progress_of, reference
 
 RECEIPT_RE = re.compile(r"^[A-Za-z0-9/._-]{1,64}$")
@@ -188,26 +196,36 @@ async def record_payment(
     amount_kurus: int,
     receipt_no: str | None = None,
     note: str = "",
+    problems: Problems | None = None,
 ) -> Application:
     """Archive staff record the payment of the fee notice. Recording the same payment again
-    changes nothing (a retried request is safe); a different one is refused."""
+    changes nothing (a retried request is safe); a different one is refused. Every input
+    problem is reported at once (with those in `problems`, found while reading the input)."""
     if not role_may(Action.RECORD_PAYMENT, actor.role):
         raise DomainError(ErrorCode.FORBIDDEN)
+    problems = problems if problems is not None else Problems()
     receipt = (receipt_no or "").strip() or None
     if method == PaymentMethod.BANK_TRANSFER and receipt is None:
-        raise invalid(
-            "receiptNo",
-            "banka havalesinde dekont numarası gerekli",
-            "a bank transfer needs the receipt number",
+        problems.add(
+            invalid(
+                "receiptNo",
+                "banka havalesinde dekont numarası gerekli",
+                "a bank transfer needs the receipt number",
+            )
         )
     if receipt is not None and not RECEIPT_RE.match(receipt):
-        raise invalid(
-            "receiptNo",
-            "yalnızca harf, rakam ve / . _ - (en fazla 64)",
-            "only letters, digits and / . _ - (at most 64)",
+        problems.add(
+            invalid(
+                "receiptNo",
+                "yalnızca harf, rakam ve / . _ - (en fazla 64)",
+                "only letters, digits and / . _ - (at most 64)",
+            )
         )
-    if amount_kurus <= 0:
-        raise invalid("amount", "tutar sıfırdan büyük olmalı", "the amount must be positive")
+    amount_read = not any(error.field == "amount" for error in problems.errors)
+    if amount_read and amount_kurus <= 0:
+        problems.add(
+            invalid("amount", "tutar sıfırdan büyük olmalı", "the amount must be positive")
+        )
     async with in_transaction() as conn:
         application = await get_application(actor, application_id, for_update=True)
         existing = await Payment.get_or_none(application_id=application.id)
@@ -226,13 +244,16 @@ async def record_payment(
         notice = await FeeNotice.get_or_none(application_id=application.id)
         if notice is None:
             raise invalid_state("ücret bildirimi yok", "there is no fee notice")
-        if amount_kurus != notice.amount_kurus:
-            raise DomainError(
-                ErrorCode.PAYMENT_AMOUNT_MISMATCH,
-                field="amount",
-                paid=format_lira(amount_kurus),
-                due=format_lira(notice.amount_kurus),
+        if amount_read and amount_kurus > 0 and amount_kurus != notice.amount_kurus:
+            problems.add(
+                DomainError(
+                    ErrorCode.PAYMENT_AMOUNT_MISMATCH,
+                    field="amount",
+                    paid=format_lira(amount_kurus),
+                    due=format_lira(notice.amount_kurus),
+                )
             )
+        problems.raise_any()
         now = clock.now()
         payment = await Payment.create(
             application_id=application.id,
@@ -288,3 +309,20 @@ async def record_payment(
             },
         )
     return application
+
+
+async def record_payment_in_liras(
+    actor: Actor,
+    application_id: int,
+    method: PaymentMethod,
+    amount: Decimal,
+    receipt_no: str | None = None,
+    note: str = "",
+) -> Application:
+    """`record_payment` with the amount as the API takes it (liras): an unreadable amount is
+    reported together with the other input errors."""
+    problems = Problems()
+    kurus = problems.check(fees.kurus_of, amount, "amount")
+    return await record_payment(
+        actor, application_id, method, kurus or 0, receipt_no, note, problems=problems
+    )

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +44,20 @@ from resolvers.errors import Bilingual, DomainError, ErrorCode, invalid
 from resolvers.settings import get_settings
 
 log = logging.getLogger("mcks.signatures")
+
+# Without trust roots no certificate path can be built, and pyhanko logs that expected
+# failure as a warning with a traceback for every upload: quiet it for those checks only
+# (our own one line says what was and was not checked).
+_integrity_only: ContextVar[bool] = ContextVar("integrity_only", default=False)
+
+
+class _QuietPathBuilding(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (_integrity_only.get() and record.levelno <= logging.WARNING)
+
+
+for _name in ("pyhanko.sign.validation.generic_cms", "pyhanko_certvalidator"):
+    logging.getLogger(_name).addFilter(_QuietPathBuilding())
 
 TRUST_NOT_VERIFIED = "trust not verified (no trust roots configured)"
 _CERT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
@@ -149,6 +164,7 @@ async def _examine(data: bytes, roots: list[asn1_x509.Certificate] | None) -> _O
 
 
 def _examine_in_thread(data: bytes, roots: list[asn1_x509.Certificate] | None) -> _Outcome:
+    _integrity_only.set(roots is None)  # this thread's context, copied into its loop
     return asyncio.run(_examine(data, roots))
 
 
@@ -176,5 +192,11 @@ async def verify_signed_pdf(
     if outcome.untrusted:
         raise DomainError(
             ErrorCode.SIGNATURE_UNTRUSTED, field=field, signer=", ".join(outcome.untrusted)
+        )
+    if roots is None:
+        log.warning(
+            "e-signature of %s accepted on integrity only: %s (set MCKS_SIGNATURE_TRUST_ROOTS)",
+            ", ".join(outcome.signers),
+            TRUST_NOT_VERIFIED,
         )
     return SignatureCheck(signers=outcome.signers, trusted=None if roots is None else True)

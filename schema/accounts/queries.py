@@ -45,6 +45,7 @@ class AccountQueries:
         return FirmConnection(
             items=[FirmType.of(f) for f in page.items],
             page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(
@@ -64,6 +65,7 @@ class AccountQueries:
         return UserConnection(
             items=[UserType.of(u) for u in page.items],
             page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(extensions=requires(*ANY_PERSON))
@@ -78,6 +80,7 @@ class AccountQueries:
         return MachineClientConnection(
             items=[MachineClientType.of(c) for c in page.items],
             page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(extensions=requires(*STAFF))

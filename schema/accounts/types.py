@@ -129,18 +129,21 @@ class Viewer:
 class FirmConnection:
     items: list[FirmType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type
 class UserConnection:
     items: list[UserType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type
 class MachineClientConnection:
     items: list[MachineClientType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 # --- payloads ----------------------------------------------------------------------------

@@ -66,6 +66,7 @@ class AfterRegistrationQueries:
         return ReplacementReportConnection(
             items=[ReplacementReportType.of(report, lang) for report in page.items],
             page_info=_page_info(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(extensions=PEOPLE)
@@ -91,6 +92,7 @@ class AfterRegistrationQueries:
         return ReplacementLineConnection(
             items=[ReplacementLineType.of(line, lang) for line in page.items],
             page_info=_page_info(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(
@@ -111,7 +113,9 @@ class AfterRegistrationQueries:
             actor_of(info), firm_id, application_id, imei, first, after
         )
         return ReplacementConnection(
-            items=[ReplacementType.of(r) for r in page.items], page_info=_page_info(page)
+            items=[ReplacementType.of(r) for r in page.items],
+            page_info=_page_info(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(
@@ -129,7 +133,9 @@ class AfterRegistrationQueries:
     ) -> HeldImeiConnection:
         page = await replacements.list_held(actor_of(info), firm_id, application_id, first, after)
         return HeldImeiConnection(
-            items=[HeldImeiType.of(h) for h in page.items], page_info=_page_info(page)
+            items=[HeldImeiType.of(h) for h in page.items],
+            page_info=_page_info(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(extensions=PEOPLE, description="Newest first.")
@@ -149,6 +155,7 @@ class AfterRegistrationQueries:
         return ImeiCorrectionRequestConnection(
             items=[CorrectionRequestType.of(view, lang) for view in page.items],
             page_info=_page_info(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(extensions=PEOPLE)
@@ -171,7 +178,9 @@ class AfterRegistrationQueries:
     ) -> ImeiPairingConnection:
         page = await pairing.list_pairings(actor_of(info), firm_id, imei, first, after)
         return ImeiPairingConnection(
-            items=[ImeiPairingType.of(p) for p in page.items], page_info=_page_info(page)
+            items=[ImeiPairingType.of(p) for p in page.items],
+            page_info=_page_info(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(
@@ -188,7 +197,9 @@ class AfterRegistrationQueries:
     ) -> PairingFlagConnection:
         page = await pairing.list_flags(actor_of(info), open_only, firm_id, first, after)
         return PairingFlagConnection(
-            items=[PairingFlagType.of(f) for f in page.items], page_info=_page_info(page)
+            items=[PairingFlagType.of(f) for f in page.items],
+            page_info=_page_info(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(

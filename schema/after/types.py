@@ -316,42 +316,49 @@ class PairingChangeType:
 class ReplacementReportConnection:
     items: list[ReplacementReportType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type
 class ReplacementLineConnection:
     items: list[ReplacementLineType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type
 class ReplacementConnection:
     items: list[ReplacementType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type
 class HeldImeiConnection:
     items: list[HeldImeiType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type
 class ImeiCorrectionRequestConnection:
     items: list[CorrectionRequestType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type
 class ImeiPairingConnection:
     items: list[ImeiPairingType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type
 class PairingFlagConnection:
     items: list[PairingFlagType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type

@@ -39,6 +39,7 @@ class ApplicationQueries:
         return ApplicationConnection(
             items=[ApplicationType.of(a, actor, lang_of(info)) for a in page.items],
             page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(extensions=requires(*ANY_PERSON))

@@ -171,6 +171,7 @@ class DeviceGroupType:
 class ApplicationConnection:
     items: list[ApplicationType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type

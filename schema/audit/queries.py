@@ -41,4 +41,5 @@ class AuditQueries:
         return AuditEventConnection(
             items=[AuditEventType.of(e) for e in page.items],
             page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
         )

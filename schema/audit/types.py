@@ -50,3 +50,4 @@ class AuditEventType:
 class AuditEventConnection:
     items: list[AuditEventType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")

@@ -64,6 +64,7 @@ class IndividualQueries:
                 IndividualRegistrationType.of(r, details[r.id], actor, lang) for r in page.items
             ],
             page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(
@@ -83,6 +84,7 @@ class IndividualQueries:
         return VerificationBatchConnection(
             items=[VerificationBatchType.of(b, lang) for b in page.items],
             page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(
@@ -97,4 +99,5 @@ class IndividualQueries:
         return WhitelistRemovalConnection(
             items=[WhitelistRemovalType.of(r) for r in page.items],
             page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
         )

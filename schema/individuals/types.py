@@ -195,6 +195,7 @@ class IndividualRegistrationType:
 class IndividualRegistrationConnection:
     items: list[IndividualRegistrationType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type
@@ -243,6 +244,7 @@ class VerificationBatchType:
 class VerificationBatchConnection:
     items: list[VerificationBatchType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type(
@@ -287,6 +289,7 @@ class WhitelistRemovalType:
 class WhitelistRemovalConnection:
     items: list[WhitelistRemovalType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type

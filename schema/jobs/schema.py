@@ -54,6 +54,7 @@ class JobType:
 class JobConnection:
     items: list[JobType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type
@@ -76,6 +77,7 @@ class JobQueries:
         return JobConnection(
             items=[JobType.of(j) for j in page.items],
             page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
         )
 
 

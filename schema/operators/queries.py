@@ -99,4 +99,5 @@ class OperatorQueries:
         return CloneSuspicionConnection(
             items=[CloneSuspicionType.of(s) for s in page.items],
             page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
         )

@@ -196,6 +196,7 @@ class CloneSuspicionType:
 class CloneSuspicionConnection:
     items: list[CloneSuspicionType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 # --- payloads ----------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class TacQueries:
         return TacModelConnection(
             items=[TacModelType.of(m) for m in page.items],
             page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(extensions=requires(*ANY_PERSON), description="Active or retired.")
@@ -67,6 +68,7 @@ class TacQueries:
         return TacRequestConnection(
             items=[TacRequestType.of(r, lang) for r in page.items],
             page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(extensions=requires(*ANY_PERSON))

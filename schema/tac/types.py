@@ -159,12 +159,14 @@ class TacImportResultType:
 class TacModelConnection:
     items: list[TacModelType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type
 class TacRequestConnection:
     items: list[TacRequestType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 # --- payloads ----------------------------------------------------------------------------

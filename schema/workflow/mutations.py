@@ -80,11 +80,11 @@ def _name(file: Upload, default: str) -> str:
 
 
 async def _record_payment(actor: Actor, payment: RecordPaymentInput) -> object:
-    return await payments.record_payment(
+    return await payments.record_payment_in_liras(
         actor,
         payment.application_id,
         payment.method,
-        fees.kurus_of(payment.amount, "amount"),
+        payment.amount,
         payment.receipt_no,
         payment.note,
     )

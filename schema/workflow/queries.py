@@ -27,6 +27,7 @@ def _deadlines(page, info: Info) -> CustomsDeadlineConnection:  # type: ignore[n
     return CustomsDeadlineConnection(
         items=[CustomsDeadlineType.of(d, actor, lang) for d in page.items],
         page_info=PageInfo.of(page),
+        total_count=page.total_count or 0,
     )
 
 
@@ -54,6 +55,7 @@ class WorkflowQueries:
         return CeCertificateConnection(
             items=[CeCertificateType.of(c) for c in page.items],
             page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
         )
 
     @strawberry.field(

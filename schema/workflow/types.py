@@ -279,6 +279,7 @@ class CeCertificatePayload:
 class CeCertificateConnection:
     items: list[CeCertificateType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
 
 
 @strawberry.type(name="FeeYear")
@@ -330,3 +331,4 @@ class CustomsDeadlineType:
 class CustomsDeadlineConnection:
     items: list[CustomsDeadlineType]
     page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
