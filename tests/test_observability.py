@@ -342,6 +342,8 @@ def development_scenario(database_url: str) -> None:
         **serve_env(database_url, log_level="INFO"),
         "MCKS_ENV": "development",
         "MCKS_LOG_FORMAT": "json",
+        # As `make run`: the worker, and so the simulated authorities, in this process.
+        "MCKS_IN_PROCESS_WORKER": "1",
     }
     command = [*serve_command(port)[:-2], "--workers", "1"]
     server = subprocess.Popen(
