@@ -68,6 +68,16 @@ STRAWBERRY_REASONS = {
 }
 
 
+def strawberry_reason(reason: str) -> tuple[str, str]:
+    """strawberry's English reason in both languages; never English inside a Turkish text."""
+    if reason in STRAWBERRY_REASONS:
+        return STRAWBERRY_REASONS[reason]
+    if reason.startswith("Unknown operation named"):
+        name = reason.partition("named")[2].strip().rstrip(".")
+        return f"belgede {name} adlı bir işlem yok", reason.rstrip(".")
+    return "istek bir GraphQL isteği olarak işlenemedi", reason.rstrip(".")
+
+
 class GatewayGraphQL(GraphQL):
     graphql_transport_ws_handler_class = SessionHandler
 
@@ -108,7 +118,7 @@ class GatewayGraphQL(GraphQL):
             try:
                 response = await self.run(Request(scope=scope, receive=receive))
             except HTTPException as error:
-                tr, en = STRAWBERRY_REASONS.get(error.reason, (error.reason, error.reason))
+                tr, en = strawberry_reason(error.reason)
                 raise RequestRefused(error.status_code, ErrorCode.BAD_REQUEST, tr, en) from None
         finally:
             if reset is not None:
@@ -128,7 +138,7 @@ class GatewayGraphQL(GraphQL):
             form = await request.get_form_data()
         except Exception as error:  # starlette raises several kinds for a broken body
             raise bad_request(
-                f"multipart gövde okunamadı ({error})", f"the multipart body is broken ({error})"
+                "multipart gövde okunamadı", f"the multipart body is broken ({error})"
             ) from None
         operations = _json_part(form.form, "operations")
         files_map = _json_part(form.form, "map")

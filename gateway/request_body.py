@@ -75,9 +75,15 @@ def parse_request(body: bytes) -> dict[str, Any]:
         data = json.loads(body)
     except RecursionError:
         raise _too_deep() from None
-    except (ValueError, UnicodeDecodeError) as error:
+    except json.JSONDecodeError as error:
         raise bad_request(
-            f"gövde geçerli bir JSON değil ({error})", f"the body is not valid JSON ({error})"
+            f"gövde geçerli bir JSON değil (satır {error.lineno}, sütun {error.colno})",
+            f"the body is not valid JSON ({error})",
+        ) from None
+    except (ValueError, UnicodeDecodeError):
+        raise bad_request(
+            "gövde UTF-8 ile yazılmış geçerli bir JSON değil",
+            "the body is not valid JSON in UTF-8",
         ) from None
     if not isinstance(data, dict):
         kind = type(data).__name__

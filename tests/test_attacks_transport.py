@@ -234,3 +234,18 @@ async def test_field_suggestions_do_not_read_the_schema_out_in_production(settin
             body = await gql(client, typo)
         assert error_codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
         assert ("Did you mean" in body["errors"][0]["message"]) is suggests, body
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{nope", b"\xff\xfe", b'{"query": "query A { __typename }", "operationName": "B"}'],
+)
+async def test_refusals_in_turkish_carry_no_english(client, body):
+    response = await client.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    message = response.json()["errors"][0]["message"]
+    assert message.startswith("İstek okunamadı")
+    for english in ("Expecting", "Unknown operation", "invalid", "line", "char"):
+        assert english not in message, message

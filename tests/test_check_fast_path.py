@@ -201,7 +201,7 @@ async def test_requests_the_fast_path_declines_get_strawberrys_answer(client, ex
     assert response.status_code == 400
     [error] = response.json()["errors"]
     assert error["extensions"]["code"] == "BAD_REQUEST"
-    assert 'Unknown operation named "Other"' in error["message"]
+    assert '"Other"' in error["message"]
 
 
 async def test_other_json_requests_still_reach_strawberry_with_their_body(client, executions):
