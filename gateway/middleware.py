@@ -128,7 +128,7 @@ class GatewayMiddleware:
             token = token.strip()
             cached = TOKENS.get(token, ip) if settings.token_cache_seconds > 0 else None
             if cached is not None:
-                actor = replace(cached)
+                actor = replace(cached, request_id=request_id)
             else:
                 try:
                     actor = await authenticate(token, ip, request_id)

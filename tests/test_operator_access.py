@@ -125,3 +125,27 @@ async def test_a_revoked_client_token_is_refused_at_once_in_this_process(client,
         client, CHECK, {"imeis": [imei(1)]}, token=OPERATOR_TOKEN, expect_status=401
     )
     assert error_codes(refused) == ["UNAUTHENTICATED"]
+
+
+async def test_an_actor_from_the_token_cache_carries_this_requests_id(
+    client, token_cache, monkeypatch
+):
+    from resolvers.operators import lookup
+
+    await load_demo()
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(lookup, "lookup", broken)
+    seen = set()
+    for _ in range(2):  # the second request's actor comes from the cache
+        response = await client.post(
+            "/graphql",
+            json={"query": CHECK, "variables": {"imeis": [imei(1)]}},
+            headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+        )
+        [error] = response.json()["errors"]
+        assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+        seen.add(error["extensions"]["requestId"])
+    assert len(seen) == 2 and len(token_cache._entries) == 1
