@@ -11,9 +11,7 @@ from models.roles import Role
 from resolvers import push
 from schema.context import actor_of, overflow_of
 from schema.permissions import STAFF, requires
-from schema.push.types import ApplicationStatusEvent, each_event, guarded
-
-EVENT_PAGE = 100
+from schema.push.types import EVENT_PAGE, ApplicationStatusEvent, each_event, guarded
 
 
 @strawberry.type

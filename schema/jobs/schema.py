@@ -16,7 +16,7 @@ from schema.common import PageInfo
 from schema.context import actor_of, lang_of, overflow_of
 from schema.errors import UserError, mutate
 from schema.permissions import STAFF, requires
-from schema.push.types import JobQueueEvent, each_event, guarded
+from schema.push.types import EVENT_PAGE, JobQueueEvent, each_event, guarded
 
 JobStatusType = strawberry.enum(JobStatus, name="JobStatus")
 
@@ -106,6 +106,6 @@ class JobSubscriptions:
     async def job_queue_events(
         self, info: Info, after: str | None = None
     ) -> AsyncGenerator[JobQueueEvent, None]:
-        pages = push.job_failures(actor_of(info), after, 100, overflow_of(info))
+        pages = push.job_failures(actor_of(info), after, EVENT_PAGE, overflow_of(info))
         async for event in guarded(info, each_event(pages)):
             yield JobQueueEvent.of(event, lang_of(info))

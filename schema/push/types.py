@@ -102,6 +102,10 @@ class JobQueueEvent:
         )
 
 
+# Events read per query by the event-log subscriptions (applications, outcomes, job queue).
+EVENT_PAGE = 100
+
+
 async def each_event(pages: AsyncIterator[Page[Event]]) -> AsyncIterator[Event]:
     """One message per event (the event streams are slow; the feeds send pages)."""
     async for page in pages:
