@@ -16,7 +16,12 @@ from resolvers.workflow import notifications
 from schema.context import preferred_language
 from tests.support.api import gql, login, make_world
 from tests.support.workflow import deliver_mail
-from tests.test_admin import CREATE_FIRM, CREATE_USER
+from tests.test_admin import CREATE_CLIENT, CREATE_FIRM, CREATE_USER
+from tests.test_after_pairing import CHANGE as CHANGE_PAIRING
+from tests.test_after_pairing import PAIR
+from tests.test_after_pairing import REMOVE as REMOVE_PAIRING
+from tests.test_individual_whitelist import REMOVE as REMOVE_WHITELIST
+from tests.test_tac_requests import GALAXY, PNG, request_tac
 from tests.test_application_analysis import CREATE
 from tests.test_workflow_mail import submitted_application
 
@@ -155,3 +160,95 @@ async def test_staff_queues_carry_their_total_count(client):
     for queue in ("applications", "auditEvents", "individualRegistrations", "verificationBatches"):
         body = await gql(client, f"{{ {queue}(first: 1) {{ totalCount }} }}", token=staff)
         assert isinstance(body["data"][queue]["totalCount"], int), body
+
+
+UPDATE_FIRM = """mutation($i: UpdateFirmInput!) {
+  updateFirm(input: $i) { firm { name contactEmail allowedIps } errors { code field } }
+}"""
+CHANGE_PASSWORD = """mutation($c: String!, $n: String!) {
+  changePassword(currentPassword: $c, newPassword: $n) { user { id } errors { code field } }
+}"""
+
+
+async def test_staff_and_firm_mutations_report_every_input_error_at_once(client):
+    world = await make_world()
+    admin = await login(client, "staff.admin")
+    before = {"name": world.firm_a.name, "contactEmail": world.firm_a.contact_email}
+    body = await gql(
+        client,
+        UPDATE_FIRM,
+        {"i": {"firmId": world.firm_a.id, "name": " ", "contactEmail": "x", "allowedIps": ["1.2"]}},
+        token=admin,
+    )
+    assert fields_and_codes(body["data"]["updateFirm"]["errors"]) == [
+        ("allowedIps", "INVALID_INPUT"),
+        ("contactEmail", "INVALID_INPUT"),
+        ("name", "INVALID_INPUT"),
+    ]
+    firms = await gql(client, "{ firms { items { id name contactEmail } } }", token=admin)
+    firm = next(f for f in firms["data"]["firms"]["items"] if f["id"] == world.firm_a.id)
+    assert {"name": firm["name"], "contactEmail": firm["contactEmail"]} == before
+
+    bad_client = {"name": "", "kind": "OPERATOR", "operatorCode": "x", "allowedIps": ["nope"]}
+    body = await gql(client, CREATE_CLIENT, {"i": bad_client}, token=admin)
+    assert fields_and_codes(body["data"]["createMachineClient"]["errors"]) == [
+        ("allowedIps", "INVALID_INPUT"),
+        ("name", "INVALID_INPUT"),
+        ("operatorCode", "INVALID_INPUT"),
+    ]
+    first = {"name": "Operatör A", "kind": "OPERATOR", "operatorCode": "OPA"}
+    assert not (await gql(client, CREATE_CLIENT, {"i": first}, token=admin))["data"][
+        "createMachineClient"
+    ]["errors"]
+    body = await gql(client, CREATE_CLIENT, {"i": first}, token=admin)
+    assert fields_and_codes(body["data"]["createMachineClient"]["errors"]) == [
+        ("name", "ALREADY_EXISTS"),
+        ("operatorCode", "ALREADY_EXISTS"),
+    ]
+
+    reviewer = await login(client, "staff.reviewer")
+    for mutation, variables, expected in [
+        (
+            CHANGE_PAIRING,
+            {"imei": "123", "msisdn": "5", "reason": " "},
+            [("imei", "INVALID_INPUT"), ("msisdn", "INVALID_INPUT"), ("reason", "INVALID_INPUT")],
+        ),
+        (
+            REMOVE_PAIRING,
+            {"imei": "123", "reason": ""},
+            [("imei", "INVALID_INPUT"), ("reason", "INVALID_INPUT")],
+        ),
+        (
+            REMOVE_WHITELIST,
+            {"imei": "12x", "reason": ""},
+            [("imei", "INVALID_INPUT"), ("reason", "INVALID_INPUT")],
+        ),
+    ]:
+        body = await gql(client, mutation, variables, token=reviewer)
+        (payload,) = body["data"].values()
+        assert fields_and_codes(payload["errors"]) == expected, mutation
+
+    firm_user = await login(client, "a.user")
+    body = await gql(client, PAIR, {"imei": "1", "msisdn": "abc"}, token=firm_user)
+    assert fields_and_codes(body["data"]["pairImei"]["errors"]) == [
+        ("imei", "INVALID_INPUT"),
+        ("msisdn", "INVALID_INPUT"),
+    ]
+    bad_tac = {**GALAXY, "tac": "12", "brand": "", "imeiCount": 0}
+    payload = await request_tac(client, firm_user, bad_tac, letter=PNG, name="yazi.png")
+    assert fields_and_codes(payload["errors"]) == [
+        ("brand", "INVALID_INPUT"),
+        ("imeiCount", "INVALID_INPUT"),
+        ("letter", "INVALID_INPUT"),
+        ("tac", "INVALID_INPUT"),
+    ]
+
+
+async def test_a_wrong_current_password_and_a_weak_new_one_are_told_together(client):
+    await make_world()
+    user = await login(client, "a.user")
+    body = await gql(client, CHANGE_PASSWORD, {"c": "not-it-123", "n": "short"}, token=user)
+    assert fields_and_codes(body["data"]["changePassword"]["errors"]) == [
+        ("currentPassword", "INVALID_CREDENTIALS"),
+        ("newPassword", "WEAK_PASSWORD"),
+    ]

@@ -137,18 +137,23 @@ async def update_firm(
     is_active: bool | None = None,
 ) -> Firm:
     require_admin(actor)
+    problems = Problems()  # every input error at once, each with its field
+    new_name = None if name is None else problems.check(_required_text, name, "name")
+    new_email = None if contact_email is None else problems.check(_email, contact_email)
+    new_ips = None if allowed_ips is None else problems.check(_allowlist, allowed_ips, "allowedIps")
+    problems.raise_any()
     async with in_transaction():
         firm = await Firm.filter(id=firm_id).select_for_update().first()
         if firm is None:
             raise not_found("Firma", "Firm", field="firmId")
         changes: dict[str, object] = {}
-        if name is not None:
-            firm.name = changes["name"] = _required_text(name, "name")
-        if contact_email is not None:
-            firm.contact_email = changes["contactEmail"] = _email(contact_email)
-        if allowed_ips is not None:
-            firm.allowed_ips = _allowlist(allowed_ips, "allowedIps")
-            changes["allowedIps"] = firm.allowed_ips
+        if new_name is not None:
+            firm.name = changes["name"] = new_name
+        if new_email is not None:
+            firm.contact_email = changes["contactEmail"] = new_email
+        if new_ips is not None:
+            firm.allowed_ips = new_ips
+            changes["allowedIps"] = new_ips
         if is_active is not None:
             firm.is_active = changes["isActive"] = is_active
         await firm.save()
@@ -353,6 +358,26 @@ async def _issue_client_token(actor: Actor, client: MachineClient, label: str) -
     return IssuedToken(token=token, access_token=access)
 
 
+def _operator_code(kind: ClientKind, operator_code: str | None) -> str | None:
+    """An operator client's code, normalised; other clients have none."""
+    if kind == ClientKind.OPERATOR:
+        code = (operator_code or "").strip().upper()
+        if not OPERATOR_CODE_RE.match(code):
+            raise invalid(
+                "operatorCode",
+                "operatör kodu 2-16 büyük harf, rakam ya da alt çizgi olmalı",
+                "operator code must be 2-16 capital letters, digits or underscores",
+            )
+        return code
+    if operator_code:
+        raise invalid(
+            "operatorCode",
+            "operatör kodu yalnızca operatör istemcilerine verilir",
+            "only operator clients have an operator code",
+        )
+    return None
+
+
 async def create_client(
     actor: Actor,
     name: str,
@@ -362,29 +387,18 @@ async def create_client(
 ) -> tuple[MachineClient, IssuedToken]:
     """A machine client and its first token, shown once."""
     require_admin(actor)
-    name = _required_text(name, "name")
-    if kind == ClientKind.OPERATOR:
-        operator_code = (operator_code or "").strip().upper()
-        if not OPERATOR_CODE_RE.match(operator_code):
-            raise invalid(
-                "operatorCode",
-                "operatör kodu 2-16 büyük harf, rakam ya da alt çizgi olmalı",
-                "operator code must be 2-16 capital letters, digits or underscores",
-            )
-    elif operator_code:
-        raise invalid(
-            "operatorCode",
-            "operatör kodu yalnızca operatör istemcilerine verilir",
-            "only operator clients have an operator code",
-        )
-    else:
-        operator_code = None
-    ips = _allowlist(allowed_ips, "allowedIps")
+    problems = Problems()  # every input error at once, each with its field
+    name = problems.check(_required_text, name, "name") or name
+    operator_code = problems.check(_operator_code, kind, operator_code)
+    ips = problems.check(_allowlist, allowed_ips, "allowedIps") or []
     async with in_transaction():
         if await MachineClient.filter(name=name).exists():
-            raise already_exists("İstemci adı", "Client name", name, field="name")
+            problems.add(already_exists("İstemci adı", "Client name", name, field="name"))
         if operator_code and await MachineClient.filter(operator_code=operator_code).exists():
-            raise already_exists("Operatör kodu", "Operator code", operator_code, "operatorCode")
+            problems.add(
+                already_exists("Operatör kodu", "Operator code", operator_code, "operatorCode")
+            )
+        problems.raise_any()
         client = await MachineClient.create(
             name=name,
             kind=kind,

@@ -24,7 +24,7 @@ from resolvers.accounts.credentials import (
     verify_password,
 )
 from resolvers.actor import Actor
-from resolvers.errors import DomainError, ErrorCode
+from resolvers.errors import DomainError, ErrorCode, Problems
 from resolvers.sessions import sessions_changed
 from resolvers.settings import get_settings
 
@@ -177,6 +177,12 @@ async def change_password(actor: Actor, current_password: str, new_password: str
     if actor.kind != "USER" or actor.id is None:
         raise DomainError(ErrorCode.FORBIDDEN)
     user = await User.get(id=actor.id)
+    problems = Problems()  # the new password's rules are told even when the current is wrong
+    problems.check(
+        check_password_strength,
+        new_password,
+        personal_words(user.username, user.full_name, user.email),
+    )
     # Guesses of the current password (a stolen session) count like failed logins.
     attempt = await throttle.begin(user.username, actor.ip, field_name="currentPassword")
     if not await verify_password(user.password_hash, current_password):
@@ -188,9 +194,11 @@ async def change_password(actor: Actor, current_password: str, new_password: str
                 user.id,
                 {"reason": WRONG_PASSWORD, **attempt.audit_details()},
             )
-        raise DomainError(ErrorCode.INVALID_CREDENTIALS, field="currentPassword")
+        problems.add(DomainError(ErrorCode.INVALID_CREDENTIALS, field="currentPassword"))
+        problems.raise_any()
     await throttle.succeeded(attempt)
-    check_password_strength(new_password, personal_words(user.username, user.full_name, user.email))
+    problems.raise_any()
+    # Only the holder of the current password learns whether a new one was used before.
     await _check_not_reused(user, new_password)
     new_hash = await hash_password(new_password)
     async with in_transaction():

@@ -33,7 +33,14 @@ from resolvers import audit, bulk
 from resolvers.actor import Actor
 from resolvers.after import pairing_changes
 from resolvers.after.common import MAX_REASON, parse_imei, require_firm, text
-from resolvers.errors import DomainError, ErrorCode, already_exists, invalid, not_found
+from resolvers.errors import (
+    DomainError,
+    ErrorCode,
+    Problems,
+    already_exists,
+    invalid,
+    not_found,
+)
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
 
@@ -52,6 +59,15 @@ def parse_msisdn(raw: str, field: str = "msisdn") -> str:
             "a GSM number with its country code (+90 5xx xxx xx xx) or as 0 5xx xxx xx xx",
         )
     return number
+
+
+def _imei_and_reason(imei: str, reason: str, problems: Problems | None = None) -> tuple[str, str]:
+    """Both checked, with the problems found so far: every input error at once."""
+    problems = problems if problems is not None else Problems()
+    imei = problems.check(parse_imei, imei) or imei
+    reason = problems.check(text, reason, "reason", MAX_REASON, required=True) or reason
+    problems.raise_any()
+    return imei, reason
 
 
 def _require_staff(actor: Actor) -> None:
@@ -74,8 +90,7 @@ async def flag_for_pairing(actor: Actor, imei: str, reason: str) -> PairingFlag:
     """Staff mark a registered IMEI for pairing; the firm that registered it is told through
     the audit trail (the event carries its id, as the clone detector's notice does)."""
     _require_staff(actor)
-    imei = parse_imei(imei)
-    reason = text(reason, "reason", MAX_REASON, required=True)
+    imei, reason = _imei_and_reason(imei, reason)
     async with in_transaction():
         entry = await _entry_for_update(imei)
         if entry.firm_id is None:
@@ -111,8 +126,10 @@ async def flag_for_pairing(actor: Actor, imei: str, reason: str) -> PairingFlag:
 async def pair_imei(actor: Actor, imei: str, msisdn: str) -> ImeiPairing:
     """The registering firm pairs a suspected or flagged IMEI with one GSM number."""
     firm_id = require_firm(actor)
-    imei = parse_imei(imei)
-    number = parse_msisdn(msisdn)
+    problems = Problems()  # every input error at once, each with its field
+    imei = problems.check(parse_imei, imei) or imei
+    number = problems.check(parse_msisdn, msisdn) or msisdn
+    problems.raise_any()
     async with in_transaction():
         entry = await _entry_for_update(imei)
         # In this order: another firm learns nothing about the IMEI's suspicion.
@@ -159,9 +176,9 @@ async def _current(imei: str) -> ImeiPairing:
 async def change_pairing(actor: Actor, imei: str, msisdn: str, reason: str) -> ImeiPairing:
     """Staff give a paired IMEI another number (the subscriber changed their number)."""
     _require_staff(actor)
-    imei = parse_imei(imei)
-    number = parse_msisdn(msisdn)
-    reason = text(reason, "reason", MAX_REASON, required=True)
+    problems = Problems()  # every input error at once, each with its field
+    number = problems.check(parse_msisdn, msisdn) or msisdn
+    imei, reason = _imei_and_reason(imei, reason, problems)
     async with in_transaction():
         pairing = await _current(imei)
         previous = pairing.msisdn
@@ -182,8 +199,7 @@ async def change_pairing(actor: Actor, imei: str, msisdn: str, reason: str) -> I
 async def remove_pairing(actor: Actor, imei: str, reason: str) -> ImeiPairing:
     """Staff end a pairing (e.g. the clone was found and barred); returns it as it was."""
     _require_staff(actor)
-    imei = parse_imei(imei)
-    reason = text(reason, "reason", MAX_REASON, required=True)
+    imei, reason = _imei_and_reason(imei, reason)
     async with in_transaction():
         pairing = await _current(imei)
         await pairing_changes.unpair(actor, [imei], reason)

@@ -39,6 +39,7 @@ from resolvers.actor import Actor
 from resolvers.errors import (
     DomainError,
     ErrorCode,
+    Problems,
     already_exists,
     invalid,
     invalid_state,
@@ -121,13 +122,20 @@ async def remove_entries(actor: Actor, entries: Sequence[WhitelistEntry], reason
 # --- staff ---------------------------------------------------------------------------------
 
 
+def _imei_and_reason(imei: str, reason: str) -> tuple[str, str]:
+    problems = Problems()  # every input error at once, each with its field
+    imei = problems.check(parse_imei, imei) or imei
+    reason = problems.check(_reason, reason) or reason
+    problems.raise_any()
+    return imei, reason
+
+
 async def remove_whitelist_entry(actor: Actor, imei: str, reason: str) -> WhitelistRemoval:
     """Staff take any entry off the whitelist with a reason operators see in their checks
     and in the feed."""
     if actor.role not in EDITORS:
         raise DomainError(ErrorCode.FORBIDDEN)
-    imei = parse_imei(imei)
-    reason = _reason(reason)
+    imei, reason = _imei_and_reason(imei, reason)
     async with in_transaction() as connection:
         await registry_changes.lock_feed(connection, registry_changes.WHITELIST_FEED_LOCK)
         entry = await WhitelistEntry.get_or_none(imei=imei)
@@ -168,8 +176,7 @@ async def restore_whitelist_entry(actor: Actor, imei: str, reason: str) -> White
     rejected registration's IMEI overrules the rejection (the registration is REINSTATED)."""
     if actor.role not in EDITORS:
         raise DomainError(ErrorCode.FORBIDDEN)
-    imei = parse_imei(imei)
-    reason = _reason(reason)
+    imei, reason = _imei_and_reason(imei, reason)
     now = clock.now()
     async with in_transaction() as connection:
         last_removal = (

@@ -17,6 +17,7 @@ from resolvers.actor import Actor
 from resolvers.errors import (
     DomainError,
     ErrorCode,
+    Problems,
     already_exists,
     invalid,
     invalid_state,
@@ -88,16 +89,28 @@ async def submit_tac_request(
     if actor.firm_id is None:
         raise DomainError(ErrorCode.FORBIDDEN)
     # New TACs are 8 digits; the 6-digit ones are a legacy the registry only keeps.
-    data = validate_model_data(
-        tac, brand, model_code, marketing_name, device_type, imei_count, legacy_allowed=False
+    problems = Problems()  # every input error at once, each with its field
+    data = problems.check(
+        validate_model_data,
+        tac,
+        brand,
+        model_code,
+        marketing_name,
+        device_type,
+        imei_count,
+        legacy_allowed=False,
     )
     kind, content = await _sniffed(letter)
     if kind not in LETTER_KINDS:
-        raise invalid(
-            "letter",
-            "üretici yazısı PDF ya da JPEG olmalı",
-            "the manufacturer's letter must be a PDF or JPEG",
+        problems.add(
+            invalid(
+                "letter",
+                "üretici yazısı PDF ya da JPEG olmalı",
+                "the manufacturer's letter must be a PDF or JPEG",
+            )
         )
+    problems.raise_any()
+    assert data is not None  # no problem was found, so the data was valid
     async with in_transaction() as conn:
         if bulk.is_postgres(conn):
             # Two firms asking for the same TAC at once: one waits, then sees the other's.
