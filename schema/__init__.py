@@ -19,7 +19,7 @@ from schema.applications.queries import ApplicationQueries
 from schema.applications.subscriptions import ApplicationSubscriptions
 from schema.audit.queries import AuditQueries
 from schema.common import CommonQueries
-from schema.errors import ErrorPolicy, refused
+from schema.errors import ErrorPolicy, refused_unparsed
 from schema.individuals.mutations import IndividualMutations
 from schema.individuals.queries import IndividualQueries
 from schema.individuals.subscriptions import IndividualSubscriptions
@@ -87,9 +87,10 @@ class GatewaySchema(strawberry.Schema):
     ) -> None:
         # ErrorPolicy logs the unexpected ones with the request id; the rest are expected.
         # Syntax errors are answered before ErrorPolicy runs: give them its code here.
+        lang = getattr(getattr(execution_context, "context", None), "lang", None)
         for error in errors:
             if error.original_error is None:
-                refused(error)
+                refused_unparsed(error, lang)
 
 
 def build_schema(development: bool = False) -> strawberry.Schema:

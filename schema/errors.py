@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from resolvers.db_errors import is_database_unavailable
 from resolvers.errors import DomainError, DomainErrors, ErrorCode, render_message
+from schema.graphql_messages import in_turkish, translate
 
 log = logging.getLogger("mcks.errors")
 # The code of requests GraphQL itself refuses: syntax, validation, limits, variable types.
@@ -77,13 +78,44 @@ TRANSLATED_REFUSALS = frozenset({ErrorCode.ONE_LOGIN_PER_REQUEST.value})
 
 
 def refused(error: GraphQLError, lang: str | None = None) -> GraphQLError:
-    """A request GraphQL itself refused keeps its message and gets VALIDATION_FAILED."""
+    """A request GraphQL itself refused gets VALIDATION_FAILED (set on the error itself:
+    the same for every caller), and, for a Turkish caller, a copy in Turkish: graphql-core
+    writes English only, and its validation errors are cached objects shared by all callers."""
     code = (error.extensions or {}).get("code")
     if not code:
-        error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
-    elif lang is not None and code in TRANSLATED_REFUSALS:
-        error.message = render_message(ErrorCode(code), lang, {})
-    return error
+        code = VALIDATION_FAILED
+        error.extensions = {**(error.extensions or {}), "code": code}
+    if lang is not None and code in TRANSLATED_REFUSALS:
+        return _copy(error, render_message(ErrorCode(code), lang, {}))
+    if lang != "tr":
+        return error
+    if code == VALIDATION_FAILED:
+        if "detail" in (error.extensions or {}):
+            return error  # a syntax error, put in Turkish where it was raised
+        return in_turkish(_copy(error, error.message))
+    # Our rules' refusals (they carry their own code), where their shape is known.
+    known = translate(error.message)
+    return error if known is None else _copy(error, known)
+
+
+def refused_unparsed(error: GraphQLError, lang: str | None) -> None:
+    """A syntax error, answered before ErrorPolicy runs: changed where it is (the parser
+    makes a new one per request; only validation errors are cached and shared)."""
+    refused(error)
+    if lang == "tr" and error.message.startswith("Syntax Error: "):
+        in_turkish(error)
+
+
+def _copy(error: GraphQLError, message: str) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=dict(error.extensions or {}),
+    )
 
 
 def api_error(code: ErrorCode, lang: str, **params: object) -> GraphQLError:

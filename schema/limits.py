@@ -78,13 +78,30 @@ class IntrospectionPolicy(SchemaExtension):
         yield
 
 
+def _tolerating_unknown_fragments(rule: type[ValidationRule]) -> type[ValidationRule]:
+    """strawberry's depth limiter measures in its constructor and fails with a KeyError on a
+    spread of a fragment the document does not define (an internal error for the caller).
+    graphql-core's KnownFragmentNamesRule reports that spread already, so the depth of such
+    a document is left unmeasured instead."""
+
+    class Tolerant(rule):  # type: ignore[valid-type, misc]
+        def __init__(self, context: ValidationContext) -> None:
+            try:
+                super().__init__(context)
+            except KeyError:
+                ValidationRule.__init__(self, context)
+
+    Tolerant.__name__ = rule.__name__
+    return Tolerant
+
+
 @cache
 def limit_rules(max_depth: int, max_aliases: int) -> tuple[type[ValidationRule], ...]:
     # QueryDepthLimiter / MaxAliasesLimiter build a new rule class per instance, which would
     # make every request's rule set unique and the validation cache useless: build them once
     # per limit value instead.
     return (
-        depth_rule(max_depth, None, None),
+        _tolerating_unknown_fragments(depth_rule(max_depth, None, None)),
         aliases_rule(max_aliases),
         OnePasswordCheckPerDocument,
     )
