@@ -252,3 +252,19 @@ async def test_a_wrong_current_password_and_a_weak_new_one_are_told_together(cli
         ("currentPassword", "INVALID_CREDENTIALS"),
         ("newPassword", "WEAK_PASSWORD"),
     ]
+
+
+async def test_a_ce_certificate_upload_reports_its_brand_model_and_file_problems_together(client):
+    from tests.test_tac_registry import upload as multipart
+
+    await make_world()
+    user = await login(client, "a.user")
+    mutation = """mutation($f: Upload!) {
+      uploadCeCertificate(brand: " ", model: "", file: $f) { certificate { id } errors { code field } }
+    }"""
+    body = await multipart(client, mutation, {}, {"f": ("ce.png", PNG, "image/png")}, user)
+    assert fields_and_codes(body["data"]["uploadCeCertificate"]["errors"]) == [
+        ("brand", "INVALID_INPUT"),
+        ("file", "INVALID_INPUT"),
+        ("model", "INVALID_INPUT"),
+    ]

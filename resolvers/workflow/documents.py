@@ -19,7 +19,7 @@ from resolvers import audit, files
 from resolvers.actor import Actor
 from resolvers.applications.access import get_application
 from resolvers.applications.drafts import require_editor
-from resolvers.errors import DomainError, ErrorCode, invalid, invalid_state
+from resolvers.errors import DomainError, ErrorCode, Problems, invalid, invalid_state
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
 from resolvers.settings import get_settings
@@ -144,12 +144,18 @@ async def upload_ce_certificate(
     if not actor.is_firm or actor.firm_id is None:
         raise DomainError(ErrorCode.FORBIDDEN)
     brand, model = normalise_brand_model(brand), normalise_brand_model(model)
+    problems = Problems()  # every input error at once, each with its field
     if not brand or len(brand) > 128:
-        raise invalid("brand", "marka 1–128 karakter olmalı", "brand must be 1–128 characters")
+        problems.add(
+            invalid("brand", "marka 1–128 karakter olmalı", "brand must be 1–128 characters")
+        )
     if not model or len(model) > 128:
-        raise invalid("model", "model 1–128 karakter olmalı", "model must be 1–128 characters")
+        problems.add(
+            invalid("model", "model 1–128 karakter olmalı", "model must be 1–128 characters")
+        )
     data = await read_upload(content, SCAN_MAX_BYTES)
-    require_type(data, (JPEG,))
+    problems.check(require_type, data, (JPEG,))
+    problems.raise_any()
     firm_id = actor.firm_id
     brand_key, model_key = brand_model_key(brand), brand_model_key(model)
     now = clock.now()
