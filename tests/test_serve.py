@@ -43,7 +43,8 @@ def serve_env(database_url: str, secret_key: str = "x" * 32, log_level: str = "W
     }
 
 
-def wait_for(condition, seconds: float = 30.0):
+def wait_for(condition, seconds: float = 180.0):
+    # A deadline for an event, not a timing: a loaded machine starts processes slowly.
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()
