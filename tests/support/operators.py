@@ -9,6 +9,7 @@ from models.accounts import AccessToken, MachineClient
 from models.imei import luhn_check_digit
 from models.registry import BlacklistReason, WhitelistSource, WhitelistStatus
 from models.roles import ClientKind
+from models.tac import TacModel
 from resolvers import registry_changes
 from resolvers.accounts.credentials import hash_token
 from resolvers.actor import Actor
@@ -24,7 +25,18 @@ query($imeis: [String!]!, $msisdn: String) {
 }"""
 
 
-def imei(serial: int, tac: str = "35693803") -> str:
+TEST_TAC = "35693803"  # the TAC of `imei()`: not in the demo registry unless registered
+
+
+async def register_tac(tac: str = TEST_TAC, brand: str = "APPLE", model: str = "A2403") -> None:
+    """Put a TAC in the registry: unregistered IMEIs of it may get a grace period."""
+    now = clock.now()
+    await TacModel.create(
+        tac=tac, brand=brand, model_code=model, imei_count=2, created_at=now, updated_at=now
+    )
+
+
+def imei(serial: int, tac: str = TEST_TAC) -> str:
     """A valid 15-digit IMEI: the TAC, a 6-digit serial and the Luhn check digit."""
     first14 = f"{tac}{serial:06d}"
     return first14 + luhn_check_digit(first14)
