@@ -233,7 +233,11 @@ async def set_client_quota(actor: Actor, client_id: int, per_minute: int | None)
                 "default": get_settings().check_quota_per_minute,
             },
         )
-    _leases.pop(client_id, None)  # this process at once; the others from their next minute
+    # This process applies it at once (its count kept), the others from their next minute.
+    async with _locks.setdefault(client_id, asyncio.Lock()):
+        lease = _leases.pop(client_id, None)
+        if lease is not None:
+            await _flush(client_id, lease)
     return client
 
 
