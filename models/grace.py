@@ -7,9 +7,12 @@ starts the clock: a check without `msisdn`, a staff check and the public query o
 the verdict would be. One row per IMEI (the earliest attach wins), recording which operator
 (machine client) reported it, when, and with which number.
 
-The grey list is the set of first attaches: `GreylistChange` is its gap-free feed (ADD when a
-clock starts, REMOVE when the retention job deletes a record whose grace has long ended), so
-an operator's EIR mirrors it as it mirrors the white and black lists.
+The grey list holds the IMEIs an operator lets on its network only for now: the first
+attaches (status GRACE_PERIOD: allowed until the grace ends, then blocked unless registered)
+and the open clone suspicions (status CLONE_SUSPECTED: registered IMEIs allowed until paired).
+`GreylistChange` is its gap-free feed (ADD when a clock starts or a suspicion opens, REMOVE
+when a first attach is deleted after its retention or a suspicion closes), so an operator's
+EIR mirrors it as it mirrors the white, black and pairing lists, keyed by (status, IMEI).
 """
 
 from __future__ import annotations
@@ -46,9 +49,12 @@ class GreylistChange(Model):
 
     id = fields.BigIntField(primary_key=True)
     op = fields.CharEnumField(ChangeOp, max_length=8)
+    # GRACE_PERIOD (a first attach) or CLONE_SUSPECTED (an open clone suspicion).
+    status = fields.CharField(max_length=16)
     imei = fields.CharField(max_length=15, db_index=True)
     operator_code = fields.CharField(max_length=16, default="")
-    attached_at = fields.DatetimeField()
+    # Since when it is on the list: the first attach, or when the suspicion was detected.
+    since = fields.DatetimeField()
     reason = fields.CharField(max_length=64, default="")
     at = fields.DatetimeField()
 

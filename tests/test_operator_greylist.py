@@ -41,7 +41,7 @@ OTHER_TOKEN = "operator-token-2"
 
 GREY_FEED = """query($after: String, $first: Int!) {
   greylistChanges(after: $after, first: $first) {
-    items { cursor op imei operator firstAttachAt graceEndsAt reason at }
+    items { cursor op status imei operator firstAttachAt graceEndsAt detectedAt reason at }
     pageInfo { endCursor hasNextPage }
   }
 }"""
@@ -161,12 +161,14 @@ async def test_the_grey_list_export_and_feed_give_the_same_list_at_its_cursor(cl
     assert response.status_code == 200
     cursor = response.headers["x-mcks-feed-cursor"]
     rows = list(csv.reader(io.StringIO(response.text)))
+    grace = ["GRACE_PERIOD", "2026-03-01 09:00:00+00:00", "2026-06-29 09:00:00+00:00"]
     assert rows == [
-        ["imei", "first_attach", "grace_ends_at", "operator"],
-        [imei(1), "2026-03-01 09:00:00+00:00", "2026-06-29 09:00:00+00:00", "DEMOGSM"],
-        [imei(2), "2026-03-01 09:00:00+00:00", "2026-06-29 09:00:00+00:00", "DEMOGSM"],
-        [imei(3), "2026-03-01 09:00:00+00:00", "2026-06-29 09:00:00+00:00", "DEMOGSM"],
-        [imei(4), "2026-03-01 11:00:00+00:00", "2026-06-29 11:00:00+00:00", "TGSM"],
+        ["imei", "status", "first_attach", "grace_ends_at", "operator", "detected_at"],
+        [imei(1), *grace, "DEMOGSM", ""],
+        [imei(2), *grace, "DEMOGSM", ""],
+        [imei(3), *grace, "DEMOGSM", ""],
+        [imei(4), "GRACE_PERIOD", "2026-03-01 11:00:00+00:00", "2026-06-29 11:00:00+00:00"]
+        + ["TGSM", ""],
     ]
     items, end = await grey_feed(client, first=3)  # several pages, no gap, no repeat
     assert end == cursor and decode_cursor(cursor) == 4

@@ -11,9 +11,15 @@ KEEP_CLOCKS = (
     "SELECT imei, '', '', 'LEGACY', first_seen_at FROM imei_first_seen"
 )
 FEED_THEM = (
-    "INSERT INTO greylist_change (op, imei, operator_code, attached_at, reason, at) "
-    "SELECT 'ADD', imei, '', attached_at, 'LEGACY', attached_at FROM imei_first_attach "
-    "ORDER BY attached_at, imei"
+    "INSERT INTO greylist_change (op, status, imei, operator_code, since, reason, at) "
+    "SELECT 'ADD', 'GRACE_PERIOD', imei, '', attached_at, 'LEGACY', attached_at "
+    "FROM imei_first_attach ORDER BY attached_at, imei"
+)
+# Open clone suspicions are on the grey list too.
+FEED_SUSPICIONS = (
+    "INSERT INTO greylist_change (op, status, imei, operator_code, since, reason, at) "
+    "SELECT 'ADD', 'CLONE_SUSPECTED', imei, '', detected_at, '', detected_at "
+    "FROM clone_suspicion WHERE status = 'OPEN' ORDER BY detected_at, imei"
 )
 
 
@@ -54,9 +60,10 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', fields.BigIntField(generated=True, primary_key=True, unique=True, db_index=True)),
                 ('op', fields.CharEnumField(description='ADD: ADD\nREMOVE: REMOVE\nUPDATE: UPDATE', enum_type=ChangeOp, max_length=8)),
+                ('status', fields.CharField(max_length=16)),
                 ('imei', fields.CharField(db_index=True, max_length=15)),
                 ('operator_code', fields.CharField(default='', max_length=16)),
-                ('attached_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
+                ('since', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('reason', fields.CharField(default='', max_length=64)),
                 ('at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
@@ -70,5 +77,6 @@ class Migration(migrations.Migration):
         ),
         ops.RunSQL(KEEP_CLOCKS, reverse_sql="DELETE FROM imei_first_attach"),
         ops.RunSQL(FEED_THEM, reverse_sql="DELETE FROM greylist_change"),
+        ops.RunSQL(FEED_SUSPICIONS, reverse_sql="DELETE FROM greylist_change"),
         ops.DeleteModel(name='ImeiFirstSeen'),
     ]

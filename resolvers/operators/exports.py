@@ -28,6 +28,7 @@ from resolvers import bulk
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.operators.feed import FEED_READERS
+from resolvers.operators.greylist import CLONE, GRACE
 from resolvers.operators.lookup import as_datetime
 from resolvers.pagination import encode_cursor
 from resolvers.settings import get_settings
@@ -46,10 +47,12 @@ class ListExport:
 
 
 def _greylist_row(row: Sequence[Any]) -> Sequence[Any]:
-    imei, attached, operator = row
-    attached_at = as_datetime(attached)
-    ends_at = grace_ends_at(attached_at, get_settings().grace_period_days)
-    return (imei, attached_at, ends_at, operator)
+    imei, status, since, operator = row
+    since_at = as_datetime(since)
+    if status == GRACE.value:
+        ends_at = grace_ends_at(since_at, get_settings().grace_period_days)
+        return (imei, status, since_at, ends_at, operator, "")
+    return (imei, status, "", "", operator, since_at)
 
 
 WHITELIST = ListExport(
@@ -67,8 +70,12 @@ BLACKLIST = ListExport(
 GREYLIST = ListExport(
     name="greylist",
     feed_table="greylist_change",
-    header=("imei", "first_attach", "grace_ends_at", "operator"),
-    select="SELECT imei, attached_at, operator_code FROM imei_first_attach ORDER BY imei",
+    header=("imei", "status", "first_attach", "grace_ends_at", "operator", "detected_at"),
+    select=(
+        f"SELECT imei, '{GRACE.value}', attached_at, operator_code FROM imei_first_attach "
+        f"UNION ALL SELECT imei, '{CLONE.value}', detected_at, '' FROM clone_suspicion "
+        "WHERE status = 'OPEN' ORDER BY 1, 2"
+    ),
     shape=_greylist_row,
 )
 EXPORTS = {export.name: export for export in (WHITELIST, BLACKLIST, GREYLIST)}

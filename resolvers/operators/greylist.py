@@ -1,13 +1,16 @@
-"""The grey list: unregistered IMEIs in (or past) their grace period, from their first attach.
+"""The grey list (`models.grace`): first attaches of unregistered IMEIs (GRACE_PERIOD) and
+open clone suspicions (CLONE_SUSPECTED), each change an item of the `greylistChanges` feed.
 
 - `record_attaches` starts grace clocks: insert-or-ignore of `models.grace.FirstAttach` rows
   (the earliest attach wins, concurrent attaches of one IMEI do not conflict) and, for the
-  rows actually inserted, ADD items of the `greylistChanges` feed, in one transaction.
+  rows actually inserted, ADD items, in one transaction. `suspicions_opened` and
+  `suspicions_closed` are called where clone suspicions open and close (the detector,
+  pairing, removal from the whitelist, staff dismissing one).
   Gap-free as the list feeds (`resolvers.registry_changes`): a writer takes the grey feed's
   advisory lock before it allocates change ids.
 - `greylist_changes` is that feed; `GET /exports/greylist.csv` the snapshot
-  (`resolvers.operators.exports`). An EIR that replays it holds every first attach, and
-  with `grace_ends_at` it knows when each one's grace ends.
+  (`resolvers.operators.exports`). An EIR that replays it holds every first attach, with
+  `grace_ends_at` it knows when each one's grace ends, and it knows the open suspicions.
 - `grace_ending_soon`: an operator's own attaches whose grace ends within N days, to warn
   their subscribers before the block.
 - `purge_first_attaches`: a daily job deletes the records whose grace ended more than the
@@ -18,14 +21,16 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from models import clock
 from models.grace import grace_ends_at
+from models.imei_status import ImeiStatus
 from models.jobs import Job
 from models.registry import ChangeOp
 from models.roles import Role
@@ -47,7 +52,9 @@ PURGER = Actor.system("grace-retention")
 RETIRED = "RETENTION"  # the reason of a REMOVE item: the record outlived its retention
 MAX_SOON_PAGE = 10_000
 
-_CHANGE_COLUMNS = ("op", "imei", "operator_code", "attached_at", "reason", "at")
+GRACE = ImeiStatus.GRACE_PERIOD
+CLONE = ImeiStatus.CLONE_SUSPECTED
+_CHANGE_COLUMNS = ("op", "status", "imei", "operator_code", "since", "reason", "at")
 _PG_ATTACH = (
     "INSERT INTO imei_first_attach (imei, operator_code, client_id, msisdn, source, attached_at) "
     "SELECT unnest($1::varchar[]), $2, $3, $4, $5, $6 ON CONFLICT DO NOTHING RETURNING imei"
@@ -63,11 +70,13 @@ _SQLITE_ATTACH = (
 class GreylistFeedItem:
     cursor: str
     op: ChangeOp
+    status: ImeiStatus  # GRACE_PERIOD or CLONE_SUSPECTED
     imei: str
-    operator: str  # the operator code that attached it ('' for a clock from before)
-    first_attach_at: datetime
-    grace_ends_at: datetime
-    reason: str  # REMOVE: why it left the list (RETENTION)
+    operator: str  # GRACE_PERIOD: the operator code that attached it ('' for an old clock)
+    first_attach_at: datetime | None  # GRACE_PERIOD
+    grace_ends_at: datetime | None  # GRACE_PERIOD
+    detected_at: datetime | None  # CLONE_SUSPECTED
+    reason: str  # REMOVE: why it left the list (RETENTION, PAIRED, …)
     at: datetime
 
 
@@ -105,34 +114,79 @@ async def record_attaches(
             await bulk.insert_rows(
                 "greylist_change",
                 _CHANGE_COLUMNS,
-                ((ChangeOp.ADD.value, imei, operator, at, "", at) for imei in started),
+                ((ChangeOp.ADD.value, GRACE.value, imei, operator, at, "", at) for imei in started),
                 connection,
             )
             await events.notify(events.GREYLIST, connection)
     return started
 
 
+async def suspicions_opened(suspicions: Sequence[tuple[str, datetime]]) -> None:
+    """Clone suspicions (IMEI, detected at) just opened or reopened: ADD items. Inside the
+    caller's transaction, after the suspicions were written."""
+    await _suspicion_items(ChangeOp.ADD, suspicions, "")
+
+
+async def suspicions_closed(imeis: Collection[str], reason: str) -> None:
+    """Open clone suspicions of these IMEIs about to close (paired, removed from the
+    whitelist, dismissed): REMOVE items with the reason. Inside the caller's transaction,
+    before the suspicions are closed (IMEIs without an open one are skipped)."""
+    if not imeis:
+        return
+    open_ones = [
+        (str(imei), as_datetime(detected))
+        async for imei, detected in bulk.select_in(
+            "SELECT imei, detected_at FROM clone_suspicion "
+            "WHERE status = 'OPEN' AND imei IN ({in_})",
+            list(dict.fromkeys(imeis)),
+        )
+    ]
+    await _suspicion_items(ChangeOp.REMOVE, sorted(open_ones), reason)
+
+
+async def _suspicion_items(
+    op: ChangeOp, suspicions: Sequence[tuple[str, datetime]], reason: str
+) -> None:
+    if not suspicions:
+        return
+    connection = bulk.current()
+    if not isinstance(connection, TransactionalDBClient):
+        raise RuntimeError("grey-list changes must be written inside in_transaction()")
+    await registry_changes.lock_feed(connection, GREYLIST_FEED_LOCK)
+    now = clock.now()
+    await bulk.insert_rows(
+        "greylist_change",
+        _CHANGE_COLUMNS,
+        ((op.value, CLONE.value, imei, "", since, reason, now) for imei, since in suspicions),
+        connection,
+    )
+    await events.notify(events.GREYLIST, connection)
+
+
 async def greylist_changes(actor: Actor, after: str | None, first: int) -> Page[GreylistFeedItem]:
     """The grey feed: operators and staff, with the list feeds' paging rules."""
     after_id = _page_bounds(actor, after, first)
     rows = await _rows(
-        "SELECT id, op, imei, operator_code, attached_at, reason, at "
+        "SELECT id, op, status, imei, operator_code, since, reason, at "
         "FROM greylist_change WHERE id > ? ORDER BY id LIMIT ?",
         after_id,
         first,
     )
     days = _grace_days()
     items = []
-    for id_, op, imei, operator, attached, reason, at in rows[:first]:
-        attached_at = as_datetime(attached)
+    for id_, op, status, imei, operator, since, reason, at in rows[:first]:
+        since_at = as_datetime(since)
+        grace = str(status) == GRACE.value
         items.append(
             GreylistFeedItem(
                 cursor=encode_cursor(int(id_)),  # type: ignore[call-overload]
                 op=ChangeOp(str(op)),
+                status=ImeiStatus(str(status)),
                 imei=str(imei),
                 operator=str(operator),
-                first_attach_at=attached_at,
-                grace_ends_at=grace_ends_at(attached_at, days),
+                first_attach_at=since_at if grace else None,
+                grace_ends_at=grace_ends_at(since_at, days) if grace else None,
+                detected_at=None if grace else since_at,
                 reason=str(reason),
                 at=as_datetime(at),
             )
@@ -267,7 +321,10 @@ async def purge_first_attaches() -> int:
             await bulk.insert_rows(
                 "greylist_change",
                 _CHANGE_COLUMNS,
-                ((ChangeOp.REMOVE.value, i, op, at, RETIRED, now) for i, op, at in old),
+                (
+                    (ChangeOp.REMOVE.value, GRACE.value, i, op, at, RETIRED, now)
+                    for i, op, at in old
+                ),
                 connection,
             )
             await events.notify(events.GREYLIST, connection)

@@ -220,19 +220,28 @@ class ObservationsPayload:
 
 @strawberry.type(
     name="GreylistChange",
-    description="One entry of the grey-list feed: ADD when an unregistered IMEI's grace "
-    "clock starts at its first attach, REMOVE when the record is deleted after retention.",
+    description="One entry of the grey-list feed, keyed by (status, imei). GRACE_PERIOD: ADD "
+    "when an unregistered IMEI's grace clock starts at its first attach, REMOVE when the "
+    "record is deleted after its retention. CLONE_SUSPECTED: ADD when a clone suspicion "
+    "opens, REMOVE when it closes.",
 )
 class GreylistChangeType:
     cursor: str
     op: ChangeOpType  # type: ignore[valid-type]
+    status: ImeiStatusType  # type: ignore[valid-type]
     imei: str
-    operator: str = strawberry.field(description="The operator code that attached it first.")
-    first_attach_at: datetime
-    grace_ends_at: datetime = strawberry.field(
-        description="From then on the IMEI is BLOCK NOT_REGISTERED unless registered."
+    operator: str = strawberry.field(
+        description="GRACE_PERIOD: the operator code that attached it first."
     )
-    reason: str = strawberry.field(description="REMOVE: why (RETENTION).")
+    first_attach_at: datetime | None = strawberry.field(description="GRACE_PERIOD only.")
+    grace_ends_at: datetime | None = strawberry.field(
+        description="GRACE_PERIOD only: from then on the IMEI is BLOCK NOT_REGISTERED unless "
+        "registered."
+    )
+    detected_at: datetime | None = strawberry.field(description="CLONE_SUSPECTED only.")
+    reason: str = strawberry.field(
+        description="REMOVE: why (RETENTION, PAIRED, REMOVED_FROM_WHITELIST, …)."
+    )
     at: datetime
 
 
