@@ -19,6 +19,8 @@ from tests.support.operators import (
     CHECK,
     OPERATOR_TOKEN,
     blacklist,
+    brief,
+    check,
     imei,
     register_tac,
     unlist,
@@ -34,16 +36,6 @@ async def operator(db):
     await load_demo()
     await register_tac()
     PUBLIC_QUERIES.clear()
-
-
-async def check(client, imeis, msisdn=None, token=OPERATOR_TOKEN):
-    body = await gql(client, CHECK, {"imeis": imeis, "msisdn": msisdn}, token=token)
-    assert "errors" not in body, body
-    return body["data"]["checkImeis"]
-
-
-def brief(answer):
-    return answer["verdict"], answer["status"], answer["reason"]
 
 
 async def test_registered_and_provisional_imeis_are_allowed_with_brand_and_model(client):

@@ -256,10 +256,7 @@ async def grace_ending_soon(
         params += [last_at, last_at, last_imei]
     sql += "ORDER BY a.attached_at, a.imei LIMIT ?"
     params.append(first + 1)
-    if bulk.is_postgres(connection):
-        parts = sql.split("?")
-        sql = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
-    _, rows = await connection.execute_query(sql, params)
+    _, rows = await connection.execute_query(bulk.for_connection(sql, connection), params)
     items = [
         GraceEnding(
             imei=str(imei),
@@ -306,8 +303,7 @@ async def purge_first_attaches() -> int:
                 "SELECT imei, operator_code, attached_at FROM imei_first_attach "
                 "WHERE attached_at < ? ORDER BY attached_at, imei LIMIT ?"
             )
-            if bulk.is_postgres(connection):
-                sql = sql.replace("?", "$1", 1).replace("?", "$2", 1)
+            sql = bulk.for_connection(sql, connection)
             _, rows = await connection.execute_query(sql, [cutoff, PURGE_CHUNK])
             if not rows:
                 break

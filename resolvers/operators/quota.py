@@ -89,14 +89,6 @@ def reset() -> None:
     _locks.clear()
 
 
-def _sql(sql: str) -> str:
-    connection = bulk.current()
-    if not bulk.is_postgres(connection):
-        return sql
-    parts = sql.split("?")
-    return parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
-
-
 def _day_of(minute: int) -> str:
     zone = ZoneInfo(get_settings().time_zone)
     return datetime.fromtimestamp(minute * 60, UTC).astimezone(zone).date().isoformat()
@@ -163,7 +155,7 @@ async def _reserve(client_id: int, lease: _Lease, amount: int) -> int:
     # Checks spent from the lease meanwhile (no lock on that path) stay unflushed.
     sent = lease.unflushed
     params = [client_id, lease.minute, _day_of(lease.minute), amount, sent, lease.quota]
-    _, rows = await bulk.current().execute_query(_sql(_RESERVE), params)
+    _, rows = await bulk.current().execute_query(bulk.for_connection(_RESERVE), params)
     if not rows:
         return 0
     lease.left += amount
@@ -176,7 +168,7 @@ async def _flush(client_id: int, lease: _Lease) -> None:
         return
     sent = lease.unflushed
     params = [client_id, lease.minute, _day_of(lease.minute), sent]
-    await bulk.current().execute_query(_sql(_FLUSH), params)
+    await bulk.current().execute_query(bulk.for_connection(_FLUSH), params)
     lease.unflushed -= sent
 
 
@@ -263,7 +255,7 @@ async def daily_usage(
     params: list[object] = [first_day.isoformat(), last_day.isoformat()]
     if client_id is not None:
         params.append(client_id)
-    _, rows = await bulk.current().execute_query(_sql(sql), params)
+    _, rows = await bulk.current().execute_query(bulk.for_connection(sql), params)
     clients = {c.id: c for c in await MachineClient.all()}
     default = get_settings().check_quota_per_minute
     usage = []

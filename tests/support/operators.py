@@ -13,6 +13,7 @@ from models.tac import TacModel
 from resolvers import registry_changes
 from resolvers.accounts.credentials import hash_token
 from resolvers.actor import Actor
+from tests.support.api import gql
 
 OPERATOR_TOKEN = "mcks_demo_operator_token"
 STAFF = Actor.system("test-staff")
@@ -90,3 +91,14 @@ async def make_operator(name: str, code: str, token: str) -> MachineClient:
         expires_at=now.replace(year=now.year + 1),
     )
     return client
+
+
+async def check(client, imeis, msisdn=None, token=OPERATOR_TOKEN):  # type: ignore[no-untyped-def]
+    """`checkImeis` as an operator sends it; the answers (the request must succeed)."""
+    body = await gql(client, CHECK, {"imeis": imeis, "msisdn": msisdn}, token=token)
+    assert "errors" not in body, body
+    return body["data"]["checkImeis"]
+
+
+def brief(answer: dict) -> tuple:
+    return answer["verdict"], answer["status"], answer["reason"]
