@@ -34,7 +34,8 @@ def quota_scenario(database_url: str, secret_key: str) -> None:
         serve_command(port), cwd=ROOT, env=serve_env(database_url, secret_key)
     )
     try:
-        wait_for(lambda: len(server_processes(supervisor.pid)) == 2 and healthy(port))
+        # Generous: starting two processes on a loaded machine takes a while.
+        wait_for(lambda: len(server_processes(supervisor.pid)) == 2 and healthy(port), 120)
         for _ in range(3):
             # A burst takes a second or two: start it where it fits in one quota window.
             wait_for(lambda: 60 - time.time() % 60 > 15, 60)

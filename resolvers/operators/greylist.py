@@ -103,13 +103,14 @@ async def record_attaches(
     async with in_transaction() as connection:
         await registry_changes.lock_feed(connection, GREYLIST_FEED_LOCK)
         operator = actor.operator_code
+        # execute_query_dict: tortoise's asyncpg client drops an INSERT's RETURNING rows.
         if bulk.is_postgres(connection):
             params: list[object] = [list(imeis), operator, actor.id, msisdn, source, at]
-            _, rows = await connection.execute_query(_PG_ATTACH, params)
+            rows = await connection.execute_query_dict(_PG_ATTACH, params)
         else:
             params = [json.dumps(list(imeis)), operator, actor.id, msisdn, source, at]
-            _, rows = await connection.execute_query(_SQLITE_ATTACH, params)
-        started = sorted(str(row[0]) for row in rows)
+            rows = await connection.execute_query_dict(_SQLITE_ATTACH, params)
+        started = sorted(str(row["imei"]) for row in rows)
         if started:
             await bulk.insert_rows(
                 "greylist_change",

@@ -155,7 +155,8 @@ async def _reserve(client_id: int, lease: _Lease, amount: int) -> int:
     # Checks spent from the lease meanwhile (no lock on that path) stay unflushed.
     sent = lease.unflushed
     params = [client_id, lease.minute, _day_of(lease.minute), amount, sent, lease.quota]
-    _, rows = await bulk.current().execute_query(bulk.for_connection(_RESERVE), params)
+    # execute_query_dict: tortoise's asyncpg client drops an INSERT's RETURNING rows.
+    rows = await bulk.current().execute_query_dict(bulk.for_connection(_RESERVE), params)
     if not rows:
         return 0
     lease.left += amount
