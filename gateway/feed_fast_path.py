@@ -85,7 +85,13 @@ class FeedFastPath:
             self.fields[name] = (field_def, guard, follow, page_type.fields)  # type: ignore[union-attr]
         names = schema.config.name_converter
         self.attributes: dict[str, dict[str, str]] = {}
-        for type_name in ("WhitelistChange", "BlacklistChange", "PairingChange", "PageInfo"):
+        for type_name in (
+            "WhitelistChange",
+            "BlacklistChange",
+            "PairingChange",
+            "GreylistChange",
+            "PageInfo",
+        ):
             definition = schema.get_type_by_name(type_name)
             self.attributes[type_name] = {
                 names.get_graphql_name(f): f.python_name

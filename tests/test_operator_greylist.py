@@ -24,6 +24,7 @@ from resolvers.operators import greylist
 from resolvers.pagination import decode_cursor
 from resolvers.settings import updated
 from tests.support.api import error_codes, gql, login, make_world
+from tests.support.individuals import serve_gateway
 from tests.support.operators import (
     CHECK,
     OPERATOR_TOKEN,
@@ -36,6 +37,7 @@ from tests.support.operators import (
     unlist,
     whitelist,
 )
+from tests.support.push import feed_items, listening, session, subscribe
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 NUMBER = "905331112233"
@@ -258,3 +260,27 @@ async def test_an_attach_of_a_listed_or_removed_imei_starts_no_clock(client):
         ("BLOCK", "NOT_REGISTERED", "Sahte belge"),
     ]
     assert not await FirstAttach.exists()
+
+
+GREY_SUBSCRIPTION = """subscription($after: String) {
+  greylistChanges(after: $after, first: 100) {
+    items { cursor op status imei operator graceEndsAt } pageInfo { endCursor }
+  }
+}"""
+
+
+async def test_an_eir_follows_the_grey_list_live_from_its_cursor(app, client):
+    await check(client, [imei(1)], msisdn=NUMBER)
+    _, cursor = await grey_feed(client)
+    async with listening(), serve_gateway(app) as http:
+        url = f"ws://127.0.0.1:{http.base_url.port}/graphql"
+        socket = await session(url, OPERATOR_TOKEN)
+        await subscribe(socket, GREY_SUBSCRIPTION, {"after": cursor})
+        await check(http, [imei(2), imei(3)], msisdn=NUMBER)  # committed after the cursor
+        items, _ = await feed_items(socket, "greylistChanges", 2)
+        assert [(i["op"], i["status"], i["imei"], i["operator"]) for i in items] == [
+            ("ADD", "GRACE_PERIOD", imei(2), "DEMOGSM"),
+            ("ADD", "GRACE_PERIOD", imei(3), "DEMOGSM"),
+        ]
+        assert items[0]["graceEndsAt"] == "2026-06-29T09:00:00+00:00"
+        await socket.close()
