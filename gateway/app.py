@@ -17,7 +17,7 @@ from gateway.db import close_db, init_db, ping
 from gateway.demo import start_demo_authorities
 from gateway.downloads import application_devices_xlsx, device_list_template
 from gateway.explorer import explorer_asset
-from gateway.exports import blacklist_csv, whitelist_csv
+from gateway.exports import blacklist_csv, greylist_csv, whitelist_csv
 from gateway.graphql_view import graphql_app
 from gateway.metrics import metrics_endpoint
 from gateway.middleware import GatewayMiddleware
@@ -26,6 +26,7 @@ from gateway.push import push_channel
 from gateway.routes import download_file, healthz, readyz
 from gateway.worker import run_forever
 from resolvers.documents import shutdown_renderer
+from resolvers.operators import quota
 from resolvers.settings import Settings, configure, get_settings
 from schema import build_schema
 
@@ -59,6 +60,9 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
                     run_forever(stop, settings.worker_poll_seconds, settings.job_lease_seconds)
                 )
             )
+        if manage_db:
+            # Operators' quota counts checked since the last reservation reach the database.
+            tasks.append(asyncio.create_task(quota.flush_forever(stop)))
         if manage_db and readiness.BEAT is not None:
             tasks.append(
                 asyncio.create_task(
@@ -96,6 +100,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             Route("/applications/{application_id}/ek3.txt", application_ek3),
             Route("/exports/whitelist.csv", whitelist_csv),
             Route("/exports/blacklist.csv", blacklist_csv),
+            Route("/exports/greylist.csv", greylist_csv),
             WebSocketRoute("/graphql", graphql),
         ],
         # Outermost first: the access log and metrics see the whole request.

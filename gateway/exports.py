@@ -1,4 +1,5 @@
-"""Full list exports for operators' EIRs: `GET /exports/whitelist.csv`, `/exports/blacklist.csv`.
+"""Full list exports for operators' EIRs: `GET /exports/whitelist.csv`, `/exports/blacklist.csv`,
+`/exports/greylist.csv`.
 
 Authenticated (operators and staff), streamed in constant memory, outside GraphQL. The feed
 position the file corresponds to is in the `X-MCKS-Feed-Cursor` header (and the file name):
@@ -43,3 +44,7 @@ async def whitelist_csv(request: Request) -> StreamingResponse | JSONResponse:
 
 async def blacklist_csv(request: Request) -> StreamingResponse | JSONResponse:
     return await _export(request, "blacklist")
+
+
+async def greylist_csv(request: Request) -> StreamingResponse | JSONResponse:
+    return await _export(request, "greylist")

@@ -5,7 +5,8 @@ are ten million items. Through the general executor each subscriber's copy of ea
 completed field by field (~40–90k items/s per core); here a document is planned once
 (bounded cache), as `gateway.check_fast_path` does for `checkImeis`: parsed and validated
 with the view's rules and limits, and accepted only when it is one subscription whose single
-root field is a feed (`whitelistChanges`, `blacklistChanges`, `pairingChanges`) selecting
+root field is a feed (`whitelistChanges`, `blacklistChanges`, `pairingChanges`,
+`greylistChanges`) selecting
 leaf fields of `items` and `pageInfo`, without fragments or directives. Each page a
 subscriber receives is then serialised once per plan — subscribers at one cursor share the
 page (resolvers.push) and so the text — and only the message's id differs per socket.
@@ -49,6 +50,7 @@ FEEDS: dict[str, tuple[Follow, str]] = {
     "whitelistChanges": (push.whitelist, "whitelist_changes"),
     "blacklistChanges": (push.blacklist, "blacklist_changes"),
     "pairingChanges": (push.pairings, "pairing_changes"),
+    "greylistChanges": (push.greylist_changes, "greylist_changes"),
 }
 MAX_PLANNED_QUERY = 2000
 MAX_PLANS = 256
@@ -83,7 +85,13 @@ class FeedFastPath:
             self.fields[name] = (field_def, guard, follow, page_type.fields)  # type: ignore[union-attr]
         names = schema.config.name_converter
         self.attributes: dict[str, dict[str, str]] = {}
-        for type_name in ("WhitelistChange", "BlacklistChange", "PairingChange", "PageInfo"):
+        for type_name in (
+            "WhitelistChange",
+            "BlacklistChange",
+            "PairingChange",
+            "GreylistChange",
+            "PageInfo",
+        ):
             definition = schema.get_type_by_name(type_name)
             self.attributes[type_name] = {
                 names.get_graphql_name(f): f.python_name

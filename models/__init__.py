@@ -21,4 +21,6 @@ MODEL_MODULES: list[str] = [
     "models.individuals",
     "models.after",
     "models.events",
+    "models.grace",
+    "models.quotas",
 ]

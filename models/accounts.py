@@ -58,6 +58,9 @@ class MachineClient(Model):
     allowed_ips: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
     is_active = fields.BooleanField(default=True)
     created_at = fields.DatetimeField()
+    # IMEIs this client may check per minute (`checkImeis`, every alias counted); None: the
+    # default in settings (`check_quota_per_minute`).
+    checks_per_minute = fields.IntField(null=True)
 
     class Meta:
         table = "machine_client"

@@ -28,6 +28,7 @@ __all__ = [
     "ImeiTextProblem",
     "clean_imei",
     "clean_imei_text",
+    "is_reserved_imei",
     "is_valid_imei",
     "luhn_check_digit",
     "normalise_network_imei",
@@ -221,3 +222,15 @@ def tac_of(imei: str) -> str:
     if len(tac) != TAC_LENGTH or not _is_ascii_digits(tac):
         raise ValueError(f"an IMEI starts with {TAC_LENGTH} digits, got {imei!r}")
     return tac
+
+
+# GSMA TS.06: reporting body identifier 00 (the TAC's first two digits) is for test IMEIs.
+_TEST_REPORTING_BODY: Final = "00"
+
+
+def is_reserved_imei(imei: str) -> bool:
+    """A valid IMEI that no real device carries: a test-range TAC (reporting body 00), or
+    one digit repeated over the whole TAC and serial (000000000000000 and the like, what a
+    handset reports when its IMEI was wiped or never written)."""
+    payload = imei[:_PAYLOAD_LENGTH]
+    return payload.startswith(_TEST_REPORTING_BODY) or payload == payload[0] * _PAYLOAD_LENGTH

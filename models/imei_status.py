@@ -14,9 +14,14 @@ IMEI. The first matching line wins:
    registration still awaiting the authorities' verification).
 6. `NOT_REGISTERED` (BLOCK) — removed from the whitelist (non-compliant, replaced,
    corrected): a removed IMEI gets no new grace period; `reason` is the removal reason.
-7. `GRACE_PERIOD` (ALLOW) — never registered, first checked or observed less than the grace
-   period ago (the rule for visitors' phones); `grace_ends_at` says until when.
-8. `NOT_REGISTERED` (BLOCK) — never registered and the grace period is over (or is 0).
+7. `NOT_REGISTERED` (BLOCK) — an IMEI that can have no grace period: `reason` is
+   `RESERVED_IMEI` (all-zero or test values), `TAC_NOT_FOUND` (no active registry model has
+   its TAC) or `HELD_REPLACEMENT` (a mainboard/swap IMEI held until its importer reports
+   which registered IMEI it replaces, Tebliğ art. 11(2)).
+8. `GRACE_PERIOD` (ALLOW) — never registered, first attached to a network less than the
+   grace period ago (the rule for visitors' phones); `grace_ends_at` says until when. An
+   IMEI not attached yet is answered as if it attached now (what its first attach would get).
+9. `NOT_REGISTERED` (BLOCK) — never registered and the grace period is over (or is 0).
 """
 
 from __future__ import annotations
@@ -47,6 +52,10 @@ class ImeiStatus(StrEnum):
 # Machine-readable `reason`s of a PAIRED block (operators switch on them).
 MSISDN_REQUIRED = "MSISDN_REQUIRED"
 MSISDN_MISMATCH = "MSISDN_MISMATCH"
+# Machine-readable `reason`s of an IMEI that gets no grace period (line 7).
+RESERVED_IMEI = "RESERVED_IMEI"
+TAC_NOT_FOUND = "TAC_NOT_FOUND"
+HELD_REPLACEMENT = "HELD_REPLACEMENT"
 
 register(Verdict, {"ALLOW": ("İzin ver", "Allow"), "BLOCK": ("Engelle", "Block")})
 register(
@@ -110,12 +119,14 @@ def decide(
     first_seen_at: datetime | None,
     now: datetime,
     grace: timedelta,
+    no_grace_reason: str | None = None,
 ) -> Decision:
     """The decision for one valid IMEI (invalid input is `INVALID` without asking).
 
     `msisdn` and `paired_msisdn` are already normalised (`normalise_msisdn`);
     `removal_reason` is given only for an IMEI that was removed from the whitelist and is
-    not on it now (it may be "" when none was recorded); `first_seen_at` None means "now".
+    not on it now (it may be "" when none was recorded); `first_seen_at` is the first attach
+    (None: not attached yet, answered as "now"); `no_grace_reason` is line 7's reason.
     """
     if blacklist_reason is not None:
         return Decision(Verdict.BLOCK, ImeiStatus.BLACKLISTED, blacklist_reason)
@@ -131,6 +142,8 @@ def decide(
         return _PROVISIONAL if whitelist_status == ImeiStatus.PROVISIONAL else _REGISTERED
     if removal_reason is not None:
         return Decision(Verdict.BLOCK, ImeiStatus.NOT_REGISTERED, removal_reason or None)
+    if no_grace_reason is not None:
+        return Decision(Verdict.BLOCK, ImeiStatus.NOT_REGISTERED, no_grace_reason)
     if grace <= timedelta(0):
         return _NOT_REGISTERED
     ends_at = (first_seen_at or now) + grace

@@ -1,7 +1,7 @@
-"""What operators' networks tell us: first sightings, observations, pairings, clone suspicions.
+"""What operators' networks tell us: observations, pairings, clone suspicions.
 
-`ImeiFirstSeen` starts the grace period of an unregistered IMEI (written in bulk by checks and
-observations, insert-or-ignore). Observations arrive in batches, idempotent by the
+(First attaches, which start an unregistered IMEI's grace period, are `models.grace`.)
+Observations arrive in batches, idempotent by the
 operator's own batch key; the clone detector scans the batches not yet scanned.
 `clone_in_window` is the pure rule it applies.
 """
@@ -16,16 +16,6 @@ from tortoise import fields
 from tortoise.models import Model
 
 from models.labels import register
-
-
-class ImeiFirstSeen(Model):
-    """The first time an IMEI not on the whitelist was checked or observed."""
-
-    imei = fields.CharField(max_length=15, primary_key=True)
-    first_seen_at = fields.DatetimeField()
-
-    class Meta:
-        table = "imei_first_seen"
 
 
 class ObservationBatch(Model):

@@ -89,6 +89,11 @@ async def execute_many(
         await conn.execute_many(sql, list(rows[start : start + INSERT_CHUNK]))
 
 
+def for_connection(sql: str, connection: BaseDBAsyncClient | None = None) -> str:
+    """A statement written with `?` placeholders, as the connection's dialect wants it."""
+    return _numbered(sql) if is_postgres(current(connection)) else sql
+
+
 def _numbered(sql: str) -> str:
     parts = sql.split("?")
     out = [parts[0]]

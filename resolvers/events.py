@@ -34,12 +34,12 @@ from resolvers import bulk
 
 CHANNEL = "mcks_events"  # the one PostgreSQL channel; the payload names the topic
 
-# The list feeds' topics (their change logs are the tables). Issue 14's grey list adds
-# GREYLIST here and a `notify(GREYLIST)` next to its change-log writes.
+# The list feeds' topics (their change logs are the tables).
 WHITELIST = "WHITELIST"
 BLACKLIST = "BLACKLIST"
 PAIRING = "PAIRING"
-TOPICS = frozenset({WHITELIST, BLACKLIST, PAIRING, *(t.value for t in EventTopic)})
+GREYLIST = "GREYLIST"
+TOPICS = frozenset({WHITELIST, BLACKLIST, PAIRING, GREYLIST, *(t.value for t in EventTopic)})
 
 # Advisory lock keys of the event log's topics (fixed forever, like the feeds' keys).
 _EVENT_LOCKS = {

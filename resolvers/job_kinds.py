@@ -10,6 +10,8 @@ HANDLER_MODULES: tuple[str, ...] = (
     "resolvers.workflow.notifications",
     "resolvers.operators.clones",
     "resolvers.operators.retention",
+    "resolvers.operators.greylist",
+    "resolvers.operators.quota",
     "resolvers.file_sweep",
     "resolvers.individuals.verification",
     "resolvers.accounts.throttle",

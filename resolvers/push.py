@@ -30,7 +30,7 @@ from resolvers.after import pairing_changes
 from resolvers.applications.access import get_application
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.individuals.access import SUBMITTERS
-from resolvers.operators import feed
+from resolvers.operators import feed, greylist
 from resolvers.operators.lookup import as_datetime
 from resolvers.pagination import Page, decode_cursor, encode_cursor
 from resolvers.settings import get_settings
@@ -152,6 +152,14 @@ def pairings(
 ) -> AsyncIterator[Page[pairing_changes.PairingFeedItem]]:
     return _follow_feed(
         events.PAIRING, pairing_changes.pairing_changes, actor, after, first, on_overflow
+    )
+
+
+def greylist_changes(
+    actor: Actor, after: str | None, first: int, on_overflow: Callable[[], Awaitable[None]]
+) -> AsyncIterator[Page[greylist.GreylistFeedItem]]:
+    return _follow_feed(
+        events.GREYLIST, greylist.greylist_changes, actor, after, first, on_overflow
     )
 
 

@@ -50,6 +50,16 @@ def _list(name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
+def _days_list(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    def parse(raw: str) -> tuple[int, ...]:
+        days = tuple(int(part) for part in raw.split(",") if part.strip())
+        if not days or min(days) < 1:
+            raise ValueError(raw)
+        return days
+
+    return _parsed(name, default, parse, "comma-separated whole numbers of days, each 1 or more")
+
+
 class SettingsError(RuntimeError):
     """The environment asks for something the gateway cannot run with."""
 
@@ -151,9 +161,20 @@ class Settings:
     # An xlsx is a zip: its parts' declared unpacked size is capped before parsing (a
     # million-row sheet is ~210 MB of XML; the reader needs about twice that in memory).
     max_device_file_unpacked_bytes: int = 400 * 1024 * 1024
-    # Operators: an unregistered IMEI is allowed this long after it is first checked or
-    # observed (the visitors' rule; 0 = no grace period).
+    # Operators: an unregistered IMEI is allowed this long after its first attach (an
+    # operator's check with the subscriber's msisdn, or an observation; the visitors' rule;
+    # 0 = no grace period). Operators warn their subscribers these many days before the end
+    # (`graceEndingSoon`); a first attach is deleted this many days after its grace ended
+    # (personal data; 0 = kept), after which a new attach starts a new clock.
     grace_period_days: int = 120
+    grace_warning_days: tuple[int, ...] = (15, 1)
+    first_attach_retention_days: int = 365
+    # Operators' quota: IMEIs a machine client may check per minute (`checkImeis`, every
+    # alias counted), counted across processes in the database; staff set it per client
+    # (`setClientCheckQuota`), this is the default (0 = unlimited). Per-minute usage rows are
+    # kept this many days for the staff's daily figures.
+    check_quota_per_minute: int = 600_000
+    check_usage_retention_days: int = 400
     # Clone detection: several IMSIs for one IMEI inside this window make a suspect; the
     # detector runs once per scan interval.
     clone_window_hours: int = 24
@@ -328,6 +349,16 @@ class Settings:
                 "MCKS_MAX_DEVICE_FILE_UNPACKED_BYTES", cls.max_device_file_unpacked_bytes
             ),
             grace_period_days=_int("MCKS_GRACE_PERIOD_DAYS", cls.grace_period_days),
+            grace_warning_days=_days_list("MCKS_GRACE_WARNING_DAYS", cls.grace_warning_days),
+            first_attach_retention_days=_int(
+                "MCKS_FIRST_ATTACH_RETENTION_DAYS", cls.first_attach_retention_days
+            ),
+            check_quota_per_minute=max(
+                0, _int("MCKS_CHECK_QUOTA_PER_MINUTE", cls.check_quota_per_minute)
+            ),
+            check_usage_retention_days=_int(
+                "MCKS_CHECK_USAGE_RETENTION_DAYS", cls.check_usage_retention_days
+            ),
             clone_window_hours=_int("MCKS_CLONE_WINDOW_HOURS", cls.clone_window_hours),
             clone_scan_minutes=_int("MCKS_CLONE_SCAN_MINUTES", cls.clone_scan_minutes),
             observation_retention_days=_int(

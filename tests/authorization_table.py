@@ -116,6 +116,12 @@ QUERIES: Final[dict[str, frozenset[str]]] = {
     "imeiPairings": FIRM | STAFF,
     "pairingFlags": FIRM | STAFF,
     "pairingChanges": STAFF | {OPERATOR},
+    # The grey list (grace clocks) is mirrored like the other lists; an operator lists the
+    # grace ends of the IMEIs it attached, to warn its own subscribers.
+    "greylistChanges": STAFF | {OPERATOR},
+    "graceEndingSoon": only(OPERATOR),
+    # Operators' quotas: staff watch each client's daily usage.
+    "clientCheckUsage": STAFF,
     # Labels of the enums, for portals: nothing secret.
     "enumLabels": PUBLIC,
 }
@@ -180,6 +186,8 @@ MUTATIONS: Final[dict[str, frozenset[str]]] = {
     "addToBlacklist": only(REVIEWER, ADMIN, OPERATOR),
     "removeFromBlacklist": only(REVIEWER, ADMIN, OPERATOR),
     "submitObservations": only(OPERATOR),
+    # Staff admins set each machine client's quota (as they create the clients).
+    "setClientCheckQuota": only(ADMIN),
     "submitAkmRegistration": only(OPERATOR),
     "submitEdevletDeclaration": only(EDEVLET),
     # Art. 5(4): staff take a non-compliant IMEI off the whitelist (and put it back).

@@ -17,6 +17,7 @@ from tortoise.contrib.test import truncate_all_models
 
 from gateway.db import close_db, init_db, migrate
 from models import clock
+from resolvers.operators import quota
 from resolvers.settings import Settings, configure, normalise_database_url
 
 PG_URL = normalise_database_url(os.environ.get("DATABASE_URL", ""))
@@ -72,6 +73,7 @@ async def db(migrated_template: str, tmp_path: Path, settings: Settings) -> Asyn
     finally:
         await close_db()
         clock.reset()
+        quota.reset()
 
 
 @pytest.fixture

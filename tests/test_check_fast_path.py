@@ -21,7 +21,15 @@ from resolvers.operators import lookup
 from resolvers.operators.checks import MAX_IMEIS_PER_CHECK
 from schema import GatewaySchema, build_schema
 from tests.support.api import error_codes, gql, login, make_world
-from tests.support.operators import CHECK, OPERATOR_TOKEN, blacklist, imei, unlist, whitelist
+from tests.support.operators import (
+    CHECK,
+    OPERATOR_TOKEN,
+    blacklist,
+    imei,
+    register_tac,
+    unlist,
+    whitelist,
+)
 
 START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -36,6 +44,7 @@ fragment answer on ImeiCheck { imei verdict status reason brand model graceEndsA
 async def operator(db):
     clock.freeze(START)
     await load_demo()
+    await register_tac()
 
 
 @pytest.fixture
@@ -72,8 +81,9 @@ async def test_every_status_and_verdict_is_answered_the_same_on_both_paths(clien
     await CloneSuspicion.create(imei=imei(5), imsi_count=2, detected_at=clock.now())
     await ImeiPairing.create(imei=imei(6), msisdn="905331112233", paired_at=clock.now())
     inputs = [imei(n) for n in range(1, 8)] + ["abc", imei(1)[:14], imei(1)[:14] + "07", imei(1)]
-    # imei(7) is seen for the first time by the fast path: its grace began then, and the
-    # general path must report the same end.
+    inputs += [imei(8, tac="35999999"), "000000000000000"]  # no grace: unknown TAC, reserved
+    # imei(7) attaches for the first time through the fast path (with the msisdn): its grace
+    # began then, and the general path must report the same end.
     for msisdn in (None, "+90 533 111 22 33", "905559998877"):
         quick, general = await both(client, {"imeis": inputs, "msisdn": msisdn}, executions)
         assert quick == general
@@ -90,7 +100,10 @@ async def test_every_status_and_verdict_is_answered_the_same_on_both_paths(clien
         "REGISTERED",
         "REGISTERED",
         "REGISTERED",
+        "NOT_REGISTERED",
+        "NOT_REGISTERED",
     ]
+    assert [a["reason"] for a in answers[-2:]] == ["TAC_NOT_FOUND", "RESERVED_IMEI"]
     assert answers[2]["reason"] == "Nüfus kaydı doğrulanamadı"
     assert answers[5]["reason"] == "MSISDN_MISMATCH"
     assert answers[6]["graceEndsAt"] == "2026-06-29T09:00:00+00:00"

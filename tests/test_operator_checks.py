@@ -8,7 +8,8 @@ import pytest
 
 from gateway.demo import load_demo
 from models import clock
-from models.network import CloneSuspicion, ImeiFirstSeen, ImeiPairing
+from models.grace import FirstAttach
+from models.network import CloneSuspicion, ImeiPairing
 from models.registry import WhitelistStatus
 from resolvers.operators.checks import MAX_IMEIS_PER_CHECK
 from resolvers.operators.rate_limit import PUBLIC_QUERIES
@@ -18,7 +19,10 @@ from tests.support.operators import (
     CHECK,
     OPERATOR_TOKEN,
     blacklist,
+    brief,
+    check,
     imei,
+    register_tac,
     unlist,
     whitelist,
 )
@@ -30,17 +34,8 @@ START = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 async def operator(db):
     clock.freeze(START)
     await load_demo()
+    await register_tac()
     PUBLIC_QUERIES.clear()
-
-
-async def check(client, imeis, msisdn=None, token=OPERATOR_TOKEN):
-    body = await gql(client, CHECK, {"imeis": imeis, "msisdn": msisdn}, token=token)
-    assert "errors" not in body, body
-    return body["data"]["checkImeis"]
-
-
-def brief(answer):
-    return answer["verdict"], answer["status"], answer["reason"]
 
 
 async def test_registered_and_provisional_imeis_are_allowed_with_brand_and_model(client):
@@ -59,21 +54,27 @@ async def test_registered_and_provisional_imeis_are_allowed_with_brand_and_model
     assert brief(provisional) == ("ALLOW", "PROVISIONAL", None)
 
 
-async def test_an_unregistered_imei_has_a_grace_period_from_its_first_check(client):
-    [first] = await check(client, [imei(7)])
+async def test_an_unregistered_imei_has_a_grace_period_from_its_first_attach(client):
+    [first] = await check(client, [imei(7)], msisdn="+90 533 111 22 33")
     assert brief(first) == ("ALLOW", "GRACE_PERIOD", None)
     ends = START + timedelta(days=120)
     assert datetime.fromisoformat(first["graceEndsAt"]) == ends
 
     clock.advance(timedelta(days=119, hours=23))
-    [later] = await check(client, [imei(7)])  # a later check does not restart the clock
+    [later] = await check(client, [imei(7)], msisdn="905331112233")  # no new clock
     assert brief(later) == ("ALLOW", "GRACE_PERIOD", None)
     assert datetime.fromisoformat(later["graceEndsAt"]) == ends
 
     clock.advance(timedelta(hours=1))
     [over] = await check(client, [imei(7)])
     assert brief(over) == ("BLOCK", "NOT_REGISTERED", None) and over["graceEndsAt"] is None
-    assert await ImeiFirstSeen.filter(imei=imei(7)).count() == 1
+    [attach] = await FirstAttach.filter(imei=imei(7))
+    assert (attach.operator_code, attach.msisdn, attach.source) == (
+        "DEMOGSM",
+        "905331112233",
+        "CHECK",
+    )
+    assert attach.attached_at == START
 
 
 async def test_no_grace_period_when_it_is_configured_as_zero(client):
@@ -153,15 +154,15 @@ async def test_answers_follow_the_input_order_with_duplicates_and_normalisation(
     ]
 
 
-async def test_a_big_batch_costs_one_first_sighting_per_new_imei(client):
+async def test_a_big_batch_costs_one_first_attach_per_new_imei(client):
     await whitelist(*[imei(n) for n in range(0, 3000, 2)])
     batch = [imei(n) for n in range(3000)] * 3  # 9,000 answers, 3,000 distinct IMEIs
-    answers = await check(client, batch)
+    answers = await check(client, batch, msisdn="905331112233")
     assert len(answers) == 9000
     assert {a["status"] for a in answers[:3000:2]} == {"REGISTERED"}
     assert {a["status"] for a in answers[1:3000:2]} == {"GRACE_PERIOD"}
     assert answers[3000:6000] == answers[:3000]
-    assert await ImeiFirstSeen.all().count() == 1500
+    assert await FirstAttach.all().count() == 1500
 
 
 async def test_more_than_ten_thousand_imeis_are_refused(client):
@@ -182,9 +183,14 @@ async def test_only_operators_and_staff_check(client):
     assert error_codes(body) == ["FORBIDDEN"]
     assert error_codes(await gql(client, CHECK, {"imeis": [imei(1)]})) == ["UNAUTHENTICATED"]
     staff = await gql(
-        client, CHECK, {"imeis": [imei(1)]}, token=await login(client, "staff.reviewer")
+        client,
+        CHECK,
+        {"imeis": [imei(1)], "msisdn": "905331112233"},
+        token=await login(client, "staff.reviewer"),
     )
     assert staff["data"]["checkImeis"][0]["status"] == "GRACE_PERIOD"
+    # What the verdict would be; staff attach nothing to a network.
+    assert not await FirstAttach.exists()
 
 
 PUBLIC = "query($imei: String!) { imeiStatus(imei: $imei) { imei registered status brand model } }"
@@ -210,7 +216,7 @@ async def test_anyone_can_ask_whether_an_imei_is_registered_without_personal_dat
     assert [a["status"] for a in answers[2:]] == ["BLACKLISTED", "NOT_REGISTERED", "INVALID"]
     assert "5331112233" not in str(answers)
     # An anonymous question starts no grace period.
-    assert not await ImeiFirstSeen.filter(imei=imei(23)).exists()
+    assert not await FirstAttach.filter(imei=imei(23)).exists()
 
 
 async def test_the_public_query_is_rate_limited_per_client_address(make_client):

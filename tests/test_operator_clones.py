@@ -10,11 +10,11 @@ import pytest
 from gateway.demo import load_demo
 from models import clock
 from models.audit import AuditEvent
+from models.grace import FirstAttach
 from models.jobs import Job
 from models.network import (
     CloneStatus,
     CloneSuspicion,
-    ImeiFirstSeen,
     ImeiPairing,
     NetworkObservation,
     ObservationBatch,
@@ -25,7 +25,7 @@ from resolvers.job_kinds import load_handlers
 from resolvers.operators import clones, schedule_periodic
 from resolvers.settings import updated
 from tests.support.api import error_codes, gql, login, make_world
-from tests.support.operators import CHECK, OPERATOR_TOKEN, imei, whitelist
+from tests.support.operators import CHECK, OPERATOR_TOKEN, imei, register_tac, whitelist
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 SUBMIT = """
@@ -55,6 +55,7 @@ async def submit(client, key, observations, token=OPERATOR_TOKEN):
 
 
 async def test_a_batch_is_stored_once_whatever_the_retries(client):
+    await register_tac()
     observations = [
         seen(imei(1)[:14], "286010000000001", 30),  # networks send 14 digits
         seen("123", "286010000000001", 30),
@@ -83,8 +84,9 @@ async def test_a_batch_is_stored_once_whatever_the_retries(client):
         imei(1),
         imei(4),
     ]
-    # Observed unregistered IMEIs start their grace period.
-    assert await ImeiFirstSeen.filter(imei=imei(1)).exists()
+    # Observed unregistered IMEIs (of a registry TAC) start their grace period.
+    [attach] = await FirstAttach.filter(imei=imei(1))
+    assert (attach.operator_code, attach.source) == ("DEMOGSM", "OBSERVATION")
 
 
 async def test_a_bad_batch_key_or_a_firm_is_refused(client):

@@ -41,6 +41,7 @@ from resolvers.errors import (
     invalid,
     not_found,
 )
+from resolvers.operators import greylist
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
 
@@ -145,6 +146,7 @@ async def pair_imei(actor: Actor, imei: str, msisdn: str) -> ImeiPairing:
         pairing = await pairing_changes.pair(actor, imei, number, firm_id, why)
         now = clock.now()
         if suspicion is not None:
+            await greylist.suspicions_closed([imei], "PAIRED")
             suspicion.status = CloneStatus.CLOSED
             suspicion.closed_at = now
             await suspicion.save(update_fields=["status", "closed_at"])
@@ -234,6 +236,7 @@ async def release_removed(actor: Actor, imeis: Sequence[str], reason: str) -> li
     ]
     now = clock.now()
     if suspicion_ids:
+        await greylist.suspicions_closed(distinct, "REMOVED_FROM_WHITELIST")
         await CloneSuspicion.filter(id__in=suspicion_ids).update(
             status=CloneStatus.CLOSED, closed_at=now
         )

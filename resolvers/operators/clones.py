@@ -24,6 +24,7 @@ from models.network import CloneStatus, CloneSuspicion, ObservationBatch, clone_
 from resolvers import audit, bulk, jobs
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode
+from resolvers.operators import greylist
 from resolvers.operators.lookup import as_datetime
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
@@ -130,6 +131,7 @@ async def _scan(batch_ids: list[int]) -> list[CloneSuspicion]:
                 firm_id=firm_id,
             )
             opened.append(suspicion)
+        await greylist.suspicions_opened([(s.imei, s.detected_at) for s in opened])
         await ObservationBatch.filter(id__in=batch_ids).update(scanned_at=now)
     return opened
 

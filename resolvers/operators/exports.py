@@ -1,4 +1,4 @@
-"""Full exports of the whitelist and the blacklist as CSV, streamed in constant memory.
+"""Full exports of the white, black and grey lists as CSV, streamed in constant memory.
 
 An export is one consistent snapshot: the rows and the feed position it corresponds to (the
 last change id it includes) are read in one read-only transaction, so a client that loads
@@ -15,19 +15,23 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
+from models.grace import grace_ends_at
 from models.names import spreadsheet_safe
 from resolvers import bulk
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.operators.feed import FEED_READERS
+from resolvers.operators.greylist import CLONE, GRACE
+from resolvers.operators.lookup import as_datetime
 from resolvers.pagination import encode_cursor
+from resolvers.settings import get_settings
 
 FETCH_ROWS = 2000  # rows per round trip and per CSV chunk
 
@@ -38,6 +42,17 @@ class ListExport:
     feed_table: str
     header: Sequence[str]
     select: str  # ordered by imei, so the file is stable and diffable
+    # Turns a selected row into the file's row, when they differ.
+    shape: Callable[[Sequence[Any]], Sequence[Any]] | None = None
+
+
+def _greylist_row(row: Sequence[Any]) -> Sequence[Any]:
+    imei, status, since, operator = row
+    since_at = as_datetime(since)
+    if status == GRACE.value:
+        ends_at = grace_ends_at(since_at, get_settings().grace_period_days)
+        return (imei, status, since_at, ends_at, operator, "")
+    return (imei, status, "", "", operator, since_at)
 
 
 WHITELIST = ListExport(
@@ -52,7 +67,18 @@ BLACKLIST = ListExport(
     header=("imei", "reason", "listed_at"),
     select="SELECT imei, reason, created_at FROM blacklist_entry ORDER BY imei",
 )
-EXPORTS = {export.name: export for export in (WHITELIST, BLACKLIST)}
+GREYLIST = ListExport(
+    name="greylist",
+    feed_table="greylist_change",
+    header=("imei", "status", "first_attach", "grace_ends_at", "operator", "detected_at"),
+    select=(
+        f"SELECT imei, '{GRACE.value}', attached_at, operator_code FROM imei_first_attach "
+        f"UNION ALL SELECT imei, '{CLONE.value}', detected_at, '' FROM clone_suspicion "
+        "WHERE status = 'OPEN' ORDER BY 1, 2"
+    ),
+    shape=_greylist_row,
+)
+EXPORTS = {export.name: export for export in (WHITELIST, BLACKLIST, GREYLIST)}
 
 
 class Snapshot:
@@ -72,9 +98,10 @@ class Snapshot:
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerow(self.export.header)
+            shape = self.export.shape
             count = 0
             async for row in self._rows:
-                writer.writerow(_cells(row))
+                writer.writerow(_cells(shape(row) if shape else row))
                 count += 1
                 if count % FETCH_ROWS == 0:
                     yield buffer.getvalue().encode()

@@ -1,7 +1,7 @@
 """The facts about a set of IMEIs that decide their status, in one query per chunk.
 
 The hot path of operator checks: one `UNION ALL` over the whitelist, the blacklist, the
-pairings, open clone suspicions, first sightings and whitelist removals, with the IMEIs as
+pairings, open clone suspicions, first attaches and whitelist removals, with the IMEIs as
 ONE parameter (PostgreSQL `= ANY($1)` with an array, SQLite `json_each(?1)` with a JSON
 array), so a 10,000-IMEI batch costs a couple of round trips and no per-IMEI work in SQL
 text. Rows are plain tuples: no ORM objects on this path.
@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
-
+from models.imei import TAC_LENGTH, is_reserved_imei
+from models.imei_status import HELD_REPLACEMENT, RESERVED_IMEI, TAC_NOT_FOUND
 from resolvers import bulk
+from resolvers.tac.registry import LEGACY_TAC_LENGTH
 
 # PostgreSQL plans `= ANY($1)` once for any array length; SQLite's json_each has no
 # bound-variable limit either — chunks only keep single statements short.
@@ -30,7 +31,7 @@ _BRANCHES = (
     "SELECT 'P', imei, msisdn, NULL, NULL, {no_time} FROM imei_pairing WHERE imei {in_}",
     "SELECT 'C', imei, NULL, NULL, NULL, {no_time} FROM clone_suspicion "
     "WHERE status = 'OPEN' AND imei {in_}",
-    "SELECT 'F', imei, NULL, NULL, NULL, first_seen_at FROM imei_first_seen WHERE imei {in_}",
+    "SELECT 'F', imei, NULL, NULL, NULL, attached_at FROM imei_first_attach WHERE imei {in_}",
     "SELECT 'R', imei, reason, NULL, NULL, at FROM whitelist_change "
     "WHERE op = 'REMOVE' AND imei {in_}",
 )
@@ -54,15 +55,6 @@ def _statement(postgres: bool, with_history: bool, one: bool) -> str:
 # (postgres, with history, one IMEI) -> the statement.
 _SQL = {key: _statement(*key) for key in itertools.product((True, False), repeat=3)}
 
-_PG_FIRST_SEEN = (
-    "INSERT INTO imei_first_seen (imei, first_seen_at) "
-    "SELECT unnest($1::varchar[]), $2 ON CONFLICT DO NOTHING"
-)
-_SQLITE_FIRST_SEEN = (
-    "INSERT OR IGNORE INTO imei_first_seen (imei, first_seen_at) "
-    "SELECT value, ?2 FROM json_each(?1)"
-)
-
 
 @dataclass(slots=True)
 class Facts:
@@ -72,7 +64,7 @@ class Facts:
     blacklist: dict[str, str] = field(default_factory=dict)  # reason
     pairing: dict[str, str] = field(default_factory=dict)  # msisdn
     clone: set[str] = field(default_factory=set)
-    first_seen: dict[str, datetime] = field(default_factory=dict)
+    first_seen: dict[str, datetime] = field(default_factory=dict)  # first attach
     # Latest removal from the whitelist: (at, reason).
     removal: dict[str, tuple[datetime, str]] = field(default_factory=dict)
 
@@ -122,15 +114,32 @@ def _collect(facts: Facts, rows: Iterable[Any]) -> None:
                 facts.removal[key] = (removed_at, str(text or ""))
 
 
-async def record_first_seen(
-    imeis: Collection[str], at: datetime, connection: BaseDBAsyncClient | None = None
-) -> None:
-    """Start the grace clock of IMEIs seen for the first time: insert-or-ignore, so the
-    earliest sighting wins and concurrent checks of the same IMEI do not conflict."""
-    connection = bulk.current(connection)
-    postgres = bulk.is_postgres(connection)
-    for chunk in _chunks(imeis):
-        if postgres:
-            await connection.execute_query(_PG_FIRST_SEEN, [chunk, at])
-        else:
-            await connection.execute_query(_SQLITE_FIRST_SEEN, [json.dumps(chunk), at])
+async def grace_refusals(imeis: Collection[str]) -> dict[str, str]:
+    """Why IMEIs on no list can get no grace period (`models.imei_status` line 7); IMEIs
+    that can are absent. Asked only for IMEIs not attached yet, so a check of a registered or
+    attached IMEI costs nothing more."""
+    refusals = {imei: RESERVED_IMEI for imei in imeis if is_reserved_imei(imei)}
+    rest = [imei for imei in imeis if imei not in refusals]
+    if not rest:
+        return refusals
+    held = {
+        str(row[0])
+        async for row in bulk.select_in("SELECT imei FROM held_imei WHERE imei IN ({in_})", rest)
+    }
+    # An 8-digit registry TAC, or the legacy 6-digit one it starts with (as the analysis
+    # matches them: resolvers.tac.registry.models_for_tacs).
+    tacs = {imei[:TAC_LENGTH] for imei in rest if imei not in held}
+    wanted = tacs | {tac[:LEGACY_TAC_LENGTH] for tac in tacs}
+    known = {
+        str(row[0])
+        async for row in bulk.select_in(
+            "SELECT tac FROM tac_model WHERE is_active AND tac IN ({in_})", sorted(wanted)
+        )
+    }
+    for imei in rest:
+        tac = imei[:TAC_LENGTH]
+        if imei in held:
+            refusals[imei] = HELD_REPLACEMENT
+        elif tac not in known and tac[:LEGACY_TAC_LENGTH] not in known:
+            refusals[imei] = TAC_NOT_FOUND
+    return refusals

@@ -2,8 +2,8 @@
 
 A batch is stored whole or not at all; rows that are not usable (a bad IMEI, IMSI or time)
 are reported by position and skipped. The same key again (a retry) stores nothing and
-answers with the first upload's counts. Observed IMEIs that are not on the whitelist start
-their grace period here too.
+answers with the first upload's counts. An observation is a network attach: observed IMEIs
+that a check with the subscriber's number would answer GRACE_PERIOD start their clock here.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from models.roles import Role
 from resolvers import audit, bulk
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, invalid
-from resolvers.operators.lookup import record_first_seen
+from resolvers.operators.checks import attach_observed
 
 MAX_OBSERVATIONS_PER_BATCH = 10_000
 BATCH_KEY_RE = re.compile(r"^[A-Za-z0-9._:/-]{1,128}$")
@@ -123,14 +123,7 @@ async def submit(
                 ("batch_id", "operator_code", "imei", "imsi", "msisdn", "seen_at"),
                 ((batch.id, operator, *row) for row in rows),
             )
-            observed = {row[0] for row in rows}
-            registered = {
-                str(r[0])
-                async for r in bulk.select_in(
-                    "SELECT imei FROM whitelist_entry WHERE imei IN ({in_})", observed
-                )
-            }
-            await record_first_seen(observed - registered, now)
+            await attach_observed(actor, {row[0] for row in rows}, now)
             await audit.record(
                 actor,
                 "observations.received",

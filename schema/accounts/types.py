@@ -79,6 +79,11 @@ class MachineClientType:
     allowed_ips: list[str]
     is_active: bool
     created_at: datetime
+    checks_per_minute: int | None = strawberry.field(
+        default=None,
+        description="Its own quota of IMEIs checked per minute; null: the default in settings "
+        "(`setClientCheckQuota`).",
+    )
 
     @staticmethod
     def of(client: MachineClient) -> MachineClientType:
@@ -90,6 +95,7 @@ class MachineClientType:
             allowed_ips=list(client.allowed_ips),
             is_active=client.is_active,
             created_at=client.created_at,
+            checks_per_minute=client.checks_per_minute,
         )
 
 

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from models.roles import Role
-from resolvers.operators import blacklist
+from resolvers.operators import blacklist, quota
 from resolvers.operators import observations as uploads
 from schema.context import actor_of
 from schema.errors import mutate
@@ -16,6 +16,7 @@ from schema.operators.types import (
     BlacklistEntryType,
     BlacklistPayload,
     BlacklistReasonType,
+    ClientCheckQuotaPayload,
     ObservationReceiptType,
     ObservationsPayload,
 )
@@ -82,4 +83,26 @@ class OperatorMutations:
             uploads.submit(actor_of(info), batch_key, items),
             lambda receipt: ObservationsPayload(receipt=ObservationReceiptType.of(receipt)),
             lambda errors: ObservationsPayload(errors=errors),
+        )
+
+    @strawberry.mutation(
+        extensions=requires(Role.STAFF_ADMIN),
+        description="Set a machine client's quota of IMEIs checked per minute (`checkImeis`, "
+        "every alias counted, across all gateway processes); null: back to the default "
+        "(MCKS_CHECK_QUOTA_PER_MINUTE); 0: unlimited. Audited; in force within a minute.",
+    )
+    async def set_client_check_quota(
+        self, info: Info, client_id: int, checks_per_minute: int | None = None
+    ) -> ClientCheckQuotaPayload:
+        async def action() -> tuple[int, int | None, int]:
+            client = await quota.set_client_quota(actor_of(info), client_id, checks_per_minute)
+            return client.id, client.checks_per_minute, await quota.effective_quota(client.id)
+
+        return await mutate(
+            info,
+            action(),
+            lambda done: ClientCheckQuotaPayload(
+                client_id=done[0], checks_per_minute=done[1], effective_checks_per_minute=done[2]
+            ),
+            lambda errors: ClientCheckQuotaPayload(errors=errors),
         )

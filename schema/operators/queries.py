@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from typing import cast
+from datetime import date
+from typing import Annotated, cast
 
 import strawberry
 from strawberry.types import Info
 
 from models.roles import Role
-from resolvers.operators import checks, clones, feed
+from resolvers.operators import checks, clones, feed, greylist, quota
 from schema.common import PageInfo
 from schema.context import actor_of
 from schema.operators.types import (
     BlacklistChangeConnection,
     BlacklistChangeType,
+    ClientCheckUsageType,
     CloneStatusType,
     CloneSuspicionConnection,
     CloneSuspicionType,
+    GraceEndingConnection,
+    GraceEndingType,
+    GreylistChangeConnection,
+    GreylistChangeType,
     ImeiCheckType,
     PublicImeiStatusType,
     WhitelistChangeConnection,
@@ -101,3 +107,50 @@ class OperatorQueries:
             page_info=PageInfo.of(page),
             total_count=page.total_count or 0,
         )
+
+    @strawberry.field(
+        extensions=OPERATOR_OR_STAFF,
+        description="Every grey-list change after the cursor, in order and without gaps: "
+        "the grace clocks started by first attaches. Replaying from the start gives "
+        "`/exports/greylist.csv`.",
+    )
+    async def greylist_changes(
+        self, info: Info, after: str | None = None, first: int = 1000
+    ) -> GreylistChangeConnection:
+        page = await greylist.greylist_changes(actor_of(info), after, first)
+        return GreylistChangeConnection(
+            items=cast(list[GreylistChangeType], page.items), page_info=PageInfo.of(page)
+        )
+
+    @strawberry.field(
+        extensions=requires(Role.OPERATOR),
+        description="The unregistered IMEIs this operator attached first whose grace period "
+        "ends within `withinDays` (default: the longest notice period, MCKS_GRACE_WARNING_DAYS),"
+        " soonest first: warn the subscribers before the block. Up to 10,000 a page.",
+    )
+    async def grace_ending_soon(
+        self,
+        info: Info,
+        within_days: int | None = None,
+        first: int = 1000,
+        after: str | None = None,
+    ) -> GraceEndingConnection:
+        page = await greylist.grace_ending_soon(actor_of(info), within_days, first, after)
+        return GraceEndingConnection(
+            items=cast(list[GraceEndingType], page.items), page_info=PageInfo.of(page)
+        )
+
+    @strawberry.field(
+        extensions=requires(*STAFF),
+        description="IMEIs each machine client checked per day (the regulator's calendar), "
+        "with its quota; oldest day first, up to 366 days.",
+    )
+    async def client_check_usage(
+        self,
+        info: Info,
+        from_: Annotated[date, strawberry.argument(name="from")],
+        to: date | None = None,
+        client_id: int | None = None,
+    ) -> list[ClientCheckUsageType]:
+        usage = await quota.daily_usage(actor_of(info), from_, to or from_, client_id)
+        return [ClientCheckUsageType.of(u) for u in usage]

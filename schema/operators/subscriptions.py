@@ -15,6 +15,8 @@ from schema.operators.queries import OPERATOR_OR_STAFF
 from schema.operators.types import (
     BlacklistChangeConnection,
     BlacklistChangeType,
+    GreylistChangeConnection,
+    GreylistChangeType,
     WhitelistChangeConnection,
     WhitelistChangeType,
 )
@@ -49,4 +51,15 @@ class OperatorSubscriptions:
         ):
             yield BlacklistChangeConnection(
                 items=cast(list[BlacklistChangeType], page.items), page_info=PageInfo.of(page)
+            )
+
+    @strawberry.subscription(extensions=OPERATOR_OR_STAFF, description=FEED_DESCRIPTION)
+    async def greylist_changes(
+        self, info: Info, after: str | None = None, first: int = 1000
+    ) -> AsyncGenerator[GreylistChangeConnection, None]:
+        async for page in guarded(
+            info, push.greylist_changes(actor_of(info), after, first, overflow_of(info))
+        ):
+            yield GreylistChangeConnection(
+                items=cast(list[GreylistChangeType], page.items), page_info=PageInfo.of(page)
             )

@@ -6,7 +6,7 @@ extensions), filled from `resolvers.operators.checks.ImeiCheck` objects as they 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 
@@ -21,6 +21,7 @@ from models.registry import (
 )
 from resolvers.operators.checks import PublicStatus
 from resolvers.operators.observations import ObservationReceipt, RejectedObservation
+from resolvers.operators.quota import DailyUsage
 from schema.common import PageInfo
 from schema.errors import UserError
 
@@ -211,4 +212,92 @@ class BlacklistPayload:
 @strawberry.type
 class ObservationsPayload:
     receipt: ObservationReceiptType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+# --- the grey list and quotas ------------------------------------------------------------
+
+
+@strawberry.type(
+    name="GreylistChange",
+    description="One entry of the grey-list feed, keyed by (status, imei). GRACE_PERIOD: ADD "
+    "when an unregistered IMEI's grace clock starts at its first attach, REMOVE when the "
+    "record is deleted after its retention. CLONE_SUSPECTED: ADD when a clone suspicion "
+    "opens, REMOVE when it closes.",
+)
+class GreylistChangeType:
+    cursor: str
+    op: ChangeOpType  # type: ignore[valid-type]
+    status: ImeiStatusType  # type: ignore[valid-type]
+    imei: str
+    operator: str = strawberry.field(
+        description="GRACE_PERIOD: the operator code that attached it first."
+    )
+    first_attach_at: datetime | None = strawberry.field(description="GRACE_PERIOD only.")
+    grace_ends_at: datetime | None = strawberry.field(
+        description="GRACE_PERIOD only: from then on the IMEI is BLOCK NOT_REGISTERED unless "
+        "registered."
+    )
+    detected_at: datetime | None = strawberry.field(description="CLONE_SUSPECTED only.")
+    reason: str = strawberry.field(
+        description="REMOVE: why (RETENTION, PAIRED, REMOVED_FROM_WHITELIST, …)."
+    )
+    at: datetime
+
+
+@strawberry.type
+class GreylistChangeConnection:
+    items: list[GreylistChangeType]
+    page_info: PageInfo
+
+
+@strawberry.type(name="GraceEnding", description="An IMEI this operator attached, grace ending.")
+class GraceEndingType:
+    imei: str
+    first_attach_at: datetime
+    grace_ends_at: datetime
+    msisdn: str = strawberry.field(
+        description="The subscriber number this operator sent with the first attach ('' "
+        "when it came from an observation)."
+    )
+
+
+@strawberry.type
+class GraceEndingConnection:
+    items: list[GraceEndingType]
+    page_info: PageInfo
+
+
+@strawberry.type(name="ClientCheckUsage", description="IMEIs one machine client checked in a day.")
+class ClientCheckUsageType:
+    client_id: int
+    client_name: str
+    operator_code: str | None
+    day: date = strawberry.field(description="In the regulator's time zone.")
+    imeis_checked: int
+    checks_per_minute: int = strawberry.field(
+        description="The client's quota in force now (0: unlimited)."
+    )
+
+    @staticmethod
+    def of(usage: DailyUsage) -> ClientCheckUsageType:
+        return ClientCheckUsageType(
+            client_id=usage.client_id,
+            client_name=usage.client_name,
+            operator_code=usage.operator_code,
+            day=usage.day,
+            imeis_checked=usage.imeis_checked,
+            checks_per_minute=usage.checks_per_minute,
+        )
+
+
+@strawberry.type
+class ClientCheckQuotaPayload:
+    client_id: int | None = None
+    checks_per_minute: int | None = strawberry.field(
+        default=None, description="The client's own quota; null: the default in settings."
+    )
+    effective_checks_per_minute: int | None = strawberry.field(
+        default=None, description="What applies (0: unlimited)."
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -9,9 +9,11 @@ from models.accounts import AccessToken, MachineClient
 from models.imei import luhn_check_digit
 from models.registry import BlacklistReason, WhitelistSource, WhitelistStatus
 from models.roles import ClientKind
+from models.tac import TacModel
 from resolvers import registry_changes
 from resolvers.accounts.credentials import hash_token
 from resolvers.actor import Actor
+from tests.support.api import gql
 
 OPERATOR_TOKEN = "mcks_demo_operator_token"
 STAFF = Actor.system("test-staff")
@@ -24,7 +26,18 @@ query($imeis: [String!]!, $msisdn: String) {
 }"""
 
 
-def imei(serial: int, tac: str = "35693803") -> str:
+TEST_TAC = "35693803"  # the TAC of `imei()`: not in the demo registry unless registered
+
+
+async def register_tac(tac: str = TEST_TAC, brand: str = "APPLE", model: str = "A2403") -> None:
+    """Put a TAC in the registry: unregistered IMEIs of it may get a grace period."""
+    now = clock.now()
+    await TacModel.create(
+        tac=tac, brand=brand, model_code=model, imei_count=2, created_at=now, updated_at=now
+    )
+
+
+def imei(serial: int, tac: str = TEST_TAC) -> str:
     """A valid 15-digit IMEI: the TAC, a 6-digit serial and the Luhn check digit."""
     first14 = f"{tac}{serial:06d}"
     return first14 + luhn_check_digit(first14)
@@ -78,3 +91,14 @@ async def make_operator(name: str, code: str, token: str) -> MachineClient:
         expires_at=now.replace(year=now.year + 1),
     )
     return client
+
+
+async def check(client, imeis, msisdn=None, token=OPERATOR_TOKEN):  # type: ignore[no-untyped-def]
+    """`checkImeis` as an operator sends it; the answers (the request must succeed)."""
+    body = await gql(client, CHECK, {"imeis": imeis, "msisdn": msisdn}, token=token)
+    assert "errors" not in body, body
+    return body["data"]["checkImeis"]
+
+
+def brief(answer: dict) -> tuple:
+    return answer["verdict"], answer["status"], answer["reason"]
