@@ -5,18 +5,20 @@ IMEI. The first matching line wins:
 
 1. `INVALID` (BLOCK) — not an IMEI (see `models.imei.normalise_network_imei`).
 2. `BLACKLISTED` (BLOCK) — lost, stolen or barred; `reason` is the blacklist reason.
-3. `PAIRED` — on the whitelist and paired with one MSISDN (Tebliğ art. 14): ALLOW only with
+3. `PROVISIONAL` (BLOCK, `reason` `VERIFICATION_OVERDUE`) — an individual's registration
+   whose verification is overdue (whitelist status `OVERDUE`), whatever number it comes with.
+4. `PAIRED` — on the whitelist and paired with one MSISDN (Tebliğ art. 14): ALLOW only with
    that MSISDN, BLOCK without one or with another (`reason` says which; the paired number
-   is never shown). A paired IMEI taken off the whitelist falls to line 6.
-4. `CLONE_SUSPECTED` (ALLOW) — a registered IMEI seen with several subscribers; allowed
+   is never shown). A paired IMEI taken off the whitelist falls to line 7.
+5. `CLONE_SUSPECTED` (ALLOW) — a registered IMEI seen with several subscribers; allowed
    until it is paired, so the legitimate owner is not cut off before the firm acts.
-5. `REGISTERED` / `PROVISIONAL` (ALLOW) — on the whitelist (provisional: an individual's
+6. `REGISTERED` / `PROVISIONAL` (ALLOW) — on the whitelist (provisional: an individual's
    registration still awaiting the authorities' verification).
-6. `NOT_REGISTERED` (BLOCK) — removed from the whitelist (non-compliant, replaced,
+7. `NOT_REGISTERED` (BLOCK) — removed from the whitelist (non-compliant, replaced,
    corrected): a removed IMEI gets no new grace period; `reason` is the removal reason.
-7. `GRACE_PERIOD` (ALLOW) — never registered, first checked or observed less than the grace
+8. `GRACE_PERIOD` (ALLOW) — never registered, first checked or observed less than the grace
    period ago (the rule for visitors' phones); `grace_ends_at` says until when.
-8. `NOT_REGISTERED` (BLOCK) — never registered and the grace period is over (or is 0).
+9. `NOT_REGISTERED` (BLOCK) — never registered and the grace period is over (or is 0).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from models.labels import register
+from models.registry import WhitelistStatus
 
 
 class Verdict(StrEnum):
@@ -47,6 +50,8 @@ class ImeiStatus(StrEnum):
 # Machine-readable `reason`s of a PAIRED block (operators switch on them).
 MSISDN_REQUIRED = "MSISDN_REQUIRED"
 MSISDN_MISMATCH = "MSISDN_MISMATCH"
+# The `reason` of a provisional registration blocked because its verification is overdue.
+VERIFICATION_OVERDUE = "VERIFICATION_OVERDUE"
 
 register(Verdict, {"ALLOW": ("İzin ver", "Allow"), "BLOCK": ("Engelle", "Block")})
 register(
@@ -80,6 +85,7 @@ _PAIRED_OK = Decision(Verdict.ALLOW, ImeiStatus.PAIRED)
 _PAIRED_NO_MSISDN = Decision(Verdict.BLOCK, ImeiStatus.PAIRED, MSISDN_REQUIRED)
 _PAIRED_OTHER = Decision(Verdict.BLOCK, ImeiStatus.PAIRED, MSISDN_MISMATCH)
 _NOT_REGISTERED = Decision(Verdict.BLOCK, ImeiStatus.NOT_REGISTERED)
+_OVERDUE = Decision(Verdict.BLOCK, ImeiStatus.PROVISIONAL, VERIFICATION_OVERDUE)
 
 
 def normalise_msisdn(raw: str | None) -> str | None:
@@ -119,6 +125,8 @@ def decide(
     """
     if blacklist_reason is not None:
         return Decision(Verdict.BLOCK, ImeiStatus.BLACKLISTED, blacklist_reason)
+    if whitelist_status == WhitelistStatus.OVERDUE:
+        return _OVERDUE
     # A pairing governs a registered IMEI only: once the IMEI leaves the whitelist (rejected,
     # removed by staff, replaced, corrected) it is blocked whatever number it comes with.
     if paired_msisdn is not None and whitelist_status is not None:

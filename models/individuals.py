@@ -215,6 +215,8 @@ class VerificationBatch(Model):
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
     answered_at = fields.DatetimeField(null=True)
+    # When it was last given up (its job died): staff list it from that moment.
+    failed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "verification_batch"

@@ -16,6 +16,10 @@ class WhitelistStatus(StrEnum):
     REGISTERED = "REGISTERED"
     # An individual registration still awaiting the authorities' verification.
     PROVISIONAL = "PROVISIONAL"
+    # Provisional past its deadline with no answer from the authorities: operators block it
+    # (`VERIFICATION_OVERDUE`) until the answer turns it REGISTERED or removes it. Kept as a
+    # list status (not computed from dates) so a mirror of the feed blocks it too.
+    OVERDUE = "OVERDUE"
 
 
 class WhitelistSource(StrEnum):

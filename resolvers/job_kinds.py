@@ -12,6 +12,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "resolvers.operators.retention",
     "resolvers.file_sweep",
     "resolvers.individuals.verification",
+    "resolvers.individuals.deadline",
     "resolvers.accounts.throttle",
     "resolvers.event_retention",
 )

@@ -15,6 +15,7 @@ from datetime import datetime
 from tortoise.queryset import QuerySet
 
 from integrations.authorities import AuthorityKind
+from models import clock
 from models.checks import CheckCode
 from models.individuals import (
     Registration,
@@ -30,6 +31,7 @@ from models.registry import WhitelistEntry, WhitelistStatus
 from models.roles import STAFF_ROLES, Role
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, invalid, not_found
+from resolvers.individuals.deadline import overdue_cutoff
 from resolvers.individuals.whitelist import parse_imei
 from resolvers.pagination import Page, paginate
 
@@ -82,9 +84,18 @@ async def list_registrations(
     status: RegistrationStatus | None = None,
     channel: RegistrationChannel | None = None,
     imei: str | None = None,
+    verification_overdue: bool = False,
 ) -> Page[Registration]:
-    """Newest first; staff may filter by one IMEI to find who registered it."""
+    """Newest first; staff may filter by one IMEI to find who registered it, or list the
+    declarations whose verification is overdue (blocked on the networks)."""
     query = visible(actor)
+    if verification_overdue:
+        cutoff = overdue_cutoff(clock.now())
+        query = (
+            query.filter(status=RegistrationStatus.PENDING_VERIFICATION, created_at__lte=cutoff)
+            if cutoff is not None
+            else query.filter(id__in=[])  # no deadline: nothing is overdue
+        )
     if status is not None:
         query = query.filter(status=status)
     if channel is not None:

@@ -25,6 +25,7 @@ from models.labels import label
 from models.registry import WhitelistSource, WhitelistStatus
 from resolvers.actor import Actor
 from resolvers.individuals.access import ImeiView, RegistrationDetails, VerificationView
+from resolvers.individuals.deadline import due_at
 from schema.applications.types import CheckCodeType
 from schema.common import PageInfo
 from schema.errors import UserError
@@ -64,7 +65,8 @@ class RegistrationImeiType:
     passed: bool = strawberry.field(description="Passed the technical checks (and was listed).")
     reasons: list[RegistrationReasonType]
     whitelist_status: WhitelistStatusType | None = strawberry.field(  # type: ignore[valid-type]
-        description="On the whitelist now for this registration: REGISTERED or PROVISIONAL."
+        description="On the whitelist now for this registration: REGISTERED, PROVISIONAL or "
+        "OVERDUE (verification overdue: blocked until the authorities answer)."
     )
     removal_reason: str | None = strawberry.field(
         description="Why it left the whitelist (art. 5(4) rejection or staff), if it did."
@@ -136,6 +138,10 @@ class IndividualRegistrationType:
         description="Our verification by the authorities (art. 5(3)(b))."
     )
     verified_at: datetime | None
+    verification_due_at: datetime | None = strawberry.field(
+        description="Awaiting verification: when its IMEIs turn BLOCK (VERIFICATION_OVERDUE) "
+        "if the authorities have not answered by then."
+    )
     rejected_at: datetime | None
     rejected_by: AuthorityKindType | None  # type: ignore[valid-type]
     rejection_code: str | None
@@ -176,6 +182,7 @@ class IndividualRegistrationType:
             edevlet_verified_at=registration.edevlet_verified_at,
             verifications=[VerificationType.of(v, actor, lang) for v in details.verifications],
             verified_at=registration.verified_at,
+            verification_due_at=due_at(registration),
             rejected_at=registration.rejected_at,
             rejected_by=AuthorityKind(registration.rejected_by)
             if registration.rejected_by
@@ -222,6 +229,7 @@ class VerificationBatchType:
     created_at: datetime
     sent_at: datetime | None
     answered_at: datetime | None
+    failed_at: datetime | None = strawberry.field(description="When it was last given up.")
 
     @staticmethod
     def of(batch: VerificationBatch, lang: str) -> VerificationBatchType:
@@ -237,6 +245,7 @@ class VerificationBatchType:
             created_at=batch.created_at,
             sent_at=batch.sent_at,
             answered_at=batch.answered_at,
+            failed_at=batch.failed_at,
         )
 
 
