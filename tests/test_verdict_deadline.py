@@ -26,6 +26,7 @@ from resolvers.individuals import schedule_periodic, verification
 from resolvers.settings import updated
 from tests.support.api import gql, login, make_world
 from tests.support.individuals import (
+    APPLE_TAC,
     BY_ID,
     EDEVLET_TOKEN,
     OPERATOR_TOKEN,
@@ -143,14 +144,14 @@ def test_overdue_blocks_before_pairing_clone_and_registration():
 async def test_an_unverified_declaration_is_blocked_at_its_deadline_until_the_answer_comes(
     client,
 ):
-    phone = [imei(1), imei(2)]
+    phone = [imei(1, APPLE_TAC), imei(2, APPLE_TAC)]
     payload = await submit_edevlet(client, declaration("EDV-LATE", phone, national=national_id(1)))
     assert payload["errors"] == [], payload
     registration = payload["registration"]
     assert registration["status"] == "PENDING_VERIFICATION"
     # The operator mirrors the whitelist: the export now, the feed from then on.
     mirror, cursor, _ = await export_and_follow(client)
-    assert mirror[imei(1)] == "PROVISIONAL"
+    assert mirror[imei(1, APPLE_TAC)] == "PROVISIONAL"
 
     # No authority is configured: nothing answers. A minute before the deadline: allowed.
     clock.advance(timedelta(days=DEADLINE_DAYS) - timedelta(minutes=1))
@@ -179,7 +180,7 @@ async def test_an_unverified_declaration_is_blocked_at_its_deadline_until_the_an
         assert eir(mirror, number) == (answer["verdict"], answer["status"], answer["reason"])
     # A fresh export says so too.
     exported, _, _ = await export_and_follow(client)
-    assert exported[imei(1)] == exported[imei(2)] == "OVERDUE"
+    assert exported[imei(1, APPLE_TAC)] == exported[imei(2, APPLE_TAC)] == "OVERDUE"
 
     # Staff see it listed, with its deadline.
     listed = (await gql(client, OVERDUE_LIST, token=admin))["data"]["individualRegistrations"]
@@ -212,7 +213,7 @@ async def test_an_unverified_declaration_is_blocked_at_its_deadline_until_the_an
 
 async def test_no_deadline_blocks_nothing(client):
     updated(verification_deadline_days=0)
-    phone = [imei(3), imei(4)]
+    phone = [imei(3, APPLE_TAC), imei(4, APPLE_TAC)]
     payload = await submit_edevlet(client, declaration("EDV-NODL", phone, national=national_id(2)))
     assert payload["errors"] == []
     clock.advance(timedelta(days=400))
@@ -224,7 +225,10 @@ async def test_no_deadline_blocks_nothing(client):
 async def test_a_batch_whose_job_dies_is_listed_for_staff_at_once(client):
     async with authorities_on_loopback() as base_url:
         payload = await submit_edevlet(
-            client, declaration("EDV-DEAD", [imei(5), imei(6)], national=national_id(3))
+            client,
+            declaration(
+                "EDV-DEAD", [imei(5, APPLE_TAC), imei(6, APPLE_TAC)], national=national_id(3)
+            ),
         )
         assert payload["errors"] == []
         batches = await verification.dispatch()
@@ -250,7 +254,10 @@ async def test_a_batch_given_up_after_its_last_attempt_is_listed_that_day(client
     updated(verification_max_attempts=1)
     async with authorities_on_loopback():
         payload = await submit_edevlet(
-            client, declaration("EDV-BUG", [imei(7), imei(8)], national=national_id(4))
+            client,
+            declaration(
+                "EDV-BUG", [imei(7, APPLE_TAC), imei(8, APPLE_TAC)], national=national_id(4)
+            ),
         )
         assert payload["errors"] == []
         batches = await verification.dispatch()
@@ -266,5 +273,5 @@ async def test_a_batch_given_up_after_its_last_attempt_is_listed_that_day(client
     assert all("answers could not be stored" in b["lastError"] for b in failed["items"])
     assert all(b["failedAt"].startswith("2026-03-01") for b in failed["items"])
     # The IMEIs stay provisional (nothing was decided), and are still allowed.
-    answers = await both_paths(client, [imei(7)])
-    assert answers[imei(7)]["status"] == WhitelistStatus.PROVISIONAL.value
+    answers = await both_paths(client, [imei(7, APPLE_TAC)])
+    assert answers[imei(7, APPLE_TAC)]["status"] == WhitelistStatus.PROVISIONAL.value
