@@ -120,6 +120,9 @@ class ImeiView:
     whitelist_status: WhitelistStatus | None
     removal_reason: str | None
     removed_at: datetime | None
+    # What the TAC registry says the device is (None: the TAC is unknown).
+    registry_brand: str | None = None
+    registry_model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +168,8 @@ async def details(registrations: Sequence[Registration]) -> dict[int, Registrati
                 whitelist_status=entry.status if ours and entry else None,
                 removal_reason=None if ours else row.removal_reason,
                 removed_at=None if ours else row.removed_at,
+                registry_brand=row.tac_brand,
+                registry_model=row.tac_model,
             )
         )
     verifications: dict[int, list[VerificationView]] = defaultdict(list)

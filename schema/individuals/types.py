@@ -21,6 +21,7 @@ from models.individuals import (
     VerificationRequestStatus,
     WhitelistRemoval,
 )
+from models.checks import CheckCode
 from models.labels import label
 from models.registry import WhitelistSource, WhitelistStatus
 from resolvers.actor import Actor
@@ -72,17 +73,37 @@ class RegistrationImeiType:
         description="Why it left the whitelist (art. 5(4) rejection or staff), if it did."
     )
     removed_at: datetime | None
+    registry_brand: str | None = strawberry.field(
+        description="The brand the TAC registry gives this IMEI (null: TAC unknown)."
+    )
+    registry_model: str | None = strawberry.field(
+        description="The model code the TAC registry gives this IMEI: what a MODEL_MISMATCH "
+        "refers to."
+    )
 
     @staticmethod
     def of(view: ImeiView, lang: str) -> RegistrationImeiType:
         return RegistrationImeiType(
             imei=view.imei,
             passed=view.passed,
-            reasons=[RegistrationReasonType(code=c, label=label(c, lang)) for c in view.codes],
+            reasons=[
+                RegistrationReasonType(code=c, label=_reason(c, view, lang)) for c in view.codes
+            ],
             whitelist_status=view.whitelist_status,
             removal_reason=view.removal_reason,
             removed_at=view.removed_at,
+            registry_brand=view.registry_brand,
+            registry_model=view.registry_model,
         )
+
+
+def _reason(code: CheckCode, view: ImeiView, lang: str) -> str:
+    text = label(code, lang)
+    if code == CheckCode.MODEL_MISMATCH and view.registry_brand:
+        # The person declared something else: say what the registry has for this TAC.
+        where = "TAC kaydı" if lang == "tr" else "the TAC registry has"
+        return f"{text} ({where}: {view.registry_brand} {view.registry_model})"
+    return text
 
 
 @strawberry.type(name="Verification", description="One authority's verification.")

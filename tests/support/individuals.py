@@ -148,7 +148,8 @@ REGISTRATION_FIELDS = """
   applicant { identityKind nationalIdNumber passportNumber nationality fullName birthDate }
   brand model entryDate customsDeclarationNo purchaseCountry purchaseDate
   edevletVerificationReference edevletVerifiedAt
-  imeis { imei passed reasons { code label } whitelistStatus removalReason removedAt }
+  imeis { imei passed reasons { code label } whitelistStatus removalReason removedAt
+    registryBrand registryModel }
   verifications { authority status verified reasonCode reason authorityNote answeredAt }
   verifiedAt rejectedAt rejectedBy rejectionCode rejectionReason
 """
