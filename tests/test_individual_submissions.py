@@ -16,7 +16,7 @@ from gateway.demo import load_demo
 from models import clock
 from models.audit import AuditEvent
 from models.individuals import Registration, RegistrationImei, VerificationRequest
-from models.registry import BlacklistReason, WhitelistEntry
+from models.registry import WhitelistEntry
 from models.roles import ClientKind
 from resolvers import registry_changes
 from resolvers.actor import Actor

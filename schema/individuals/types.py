@@ -11,6 +11,7 @@ from datetime import date, datetime
 import strawberry
 
 from integrations.authorities import AuthorityKind
+from models.checks import CheckCode
 from models.individuals import (
     IdentityKind,
     Registration,
@@ -21,7 +22,6 @@ from models.individuals import (
     VerificationRequestStatus,
     WhitelistRemoval,
 )
-from models.checks import CheckCode
 from models.labels import label
 from models.registry import WhitelistSource, WhitelistStatus
 from resolvers.actor import Actor
