@@ -3,6 +3,8 @@ from tortoise.migrations import operations as ops
 
 # Issue 14 (verdicts, lost and stolen, clones, one IMEI's history):
 # - verification_batch.failed_at: when a batch was given up, so staff list it the day it dies.
+# - blacklist_entry.report_number (the registry's number, lets its holder lift the report)
+#   and note; reasons SMUGGLED and IDENTITY_ALTERED (a CharEnum: no schema change).
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0010_event_log')]
@@ -14,5 +16,15 @@ class Migration(migrations.Migration):
             model_name='VerificationBatch',
             name='failed_at',
             field=fields.DatetimeField(null=True),
+        ),
+        ops.AddField(
+            model_name='BlacklistEntry',
+            name='report_number',
+            field=fields.CharField(max_length=20, null=True, unique=True),
+        ),
+        ops.AddField(
+            model_name='BlacklistEntry',
+            name='note',
+            field=fields.TextField(default='', db_default=''),
         ),
     ]

@@ -10,7 +10,7 @@ from strawberry.types import Info
 from models.roles import Role
 from resolvers.operators import blacklist
 from resolvers.operators import observations as uploads
-from schema.context import actor_of
+from schema.context import actor_of, lang_of
 from schema.errors import mutate
 from schema.operators.types import (
     BlacklistEntryType,
@@ -43,25 +43,32 @@ class ObservationInput:
 @strawberry.type
 class OperatorMutations:
     @strawberry.mutation(
-        extensions=BLACKLIST_EDITORS, description="Blacklist a lost, stolen or barred IMEI."
+        extensions=BLACKLIST_EDITORS,
+        description="Report a lost, stolen, smuggled, altered or barred IMEI. The answer's "
+        "`entry.reportNumber` is the registry's number for the report: give it to the owner.",
     )
     async def add_to_blacklist(self, info: Info, input: AddToBlacklistInput) -> BlacklistPayload:
+        lang = lang_of(info)
         return await mutate(
             info,
             blacklist.add(actor_of(info), input.imei, input.reason, input.reference, input.note),
-            lambda entry: BlacklistPayload(entry=BlacklistEntryType.of(entry)),
+            lambda entry: BlacklistPayload(entry=BlacklistEntryType.of(entry, lang)),
             lambda errors: BlacklistPayload(errors=errors),
         )
 
     @strawberry.mutation(
         extensions=BLACKLIST_EDITORS,
-        description="Lift a blacklisting (device recovered). An operator lifts only its own.",
+        description="Lift a report (device recovered). Staff lift any; an operator its own "
+        "reports, or any report whose `reportNumber` the owner brings.",
     )
-    async def remove_from_blacklist(self, info: Info, imei: str, note: str) -> BlacklistPayload:
+    async def remove_from_blacklist(
+        self, info: Info, imei: str, note: str, report_number: str | None = None
+    ) -> BlacklistPayload:
+        lang = lang_of(info)
         return await mutate(
             info,
-            blacklist.remove(actor_of(info), imei, note),
-            lambda entry: BlacklistPayload(entry=BlacklistEntryType.of(entry)),
+            blacklist.remove(actor_of(info), imei, note, report_number),
+            lambda entry: BlacklistPayload(entry=BlacklistEntryType.of(entry, lang)),
             lambda errors: BlacklistPayload(errors=errors),
         )
 

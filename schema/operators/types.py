@@ -11,6 +11,7 @@ from datetime import datetime
 import strawberry
 
 from models.imei_status import ImeiStatus, Verdict
+from models.labels import label
 from models.network import CloneStatus, CloneSuspicion
 from models.registry import (
     BlacklistEntry,
@@ -112,17 +113,26 @@ class BlacklistChangeConnection:
 class BlacklistEntryType:
     imei: str
     reason: BlacklistReasonType  # type: ignore[valid-type]
-    reference: str
-    reported_by: str
-    created_at: datetime
+    reason_label: str = strawberry.field(description="In the caller's language.")
+    reference: str = strawberry.field(description="The report's reference (e.g. police file).")
+    report_number: str | None = strawberry.field(
+        description="Issued by the registry for this report (KL-…): give it to the owner; "
+        "any operator given it may lift the report (`removeFromBlacklist`)."
+    )
+    reported_by: str = strawberry.field(description="The operator's code, or the staff name.")
+    note: str
+    created_at: datetime = strawberry.field(description="When it was listed.")
 
     @staticmethod
-    def of(entry: BlacklistEntry) -> BlacklistEntryType:
+    def of(entry: BlacklistEntry, lang: str = "tr") -> BlacklistEntryType:
         return BlacklistEntryType(
             imei=entry.imei,
             reason=entry.reason,
+            reason_label=label(entry.reason, lang),
             reference=entry.reference,
+            report_number=entry.report_number,
             reported_by=entry.reported_by,
+            note=entry.note,
             created_at=entry.created_at,
         )
 
