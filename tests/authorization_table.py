@@ -180,6 +180,8 @@ MUTATIONS: Final[dict[str, frozenset[str]]] = {
     # staff keep paper, they do not bar devices).
     "addToBlacklist": only(REVIEWER, ADMIN, OPERATOR),
     "removeFromBlacklist": only(REVIEWER, ADMIN, OPERATOR),
+    "runCloneDetection": only(REVIEWER, ADMIN),
+    "dismissCloneSuspicion": only(REVIEWER, ADMIN),
     "submitObservations": only(OPERATOR),
     "submitAkmRegistration": only(OPERATOR),
     "submitEdevletDeclaration": only(EDEVLET),

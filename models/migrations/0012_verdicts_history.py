@@ -5,6 +5,7 @@ from tortoise.migrations import operations as ops
 # - verification_batch.failed_at: when a batch was given up, so staff list it the day it dies.
 # - blacklist_entry.report_number (the registry's number, lets its holder lift the report)
 #   and note; reasons SMUGGLED and IDENTITY_ALTERED (a CharEnum: no schema change).
+# - clone_suspicion.dismissed_at/_by/dismiss_reason: staff dismiss a suspicion with a reason.
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0010_event_log')]
@@ -26,5 +27,20 @@ class Migration(migrations.Migration):
             model_name='BlacklistEntry',
             name='note',
             field=fields.TextField(default='', db_default=''),
+        ),
+        ops.AddField(
+            model_name='CloneSuspicion',
+            name='dismissed_at',
+            field=fields.DatetimeField(null=True),
+        ),
+        ops.AddField(
+            model_name='CloneSuspicion',
+            name='dismissed_by',
+            field=fields.CharField(max_length=255, null=True),
+        ),
+        ops.AddField(
+            model_name='CloneSuspicion',
+            name='dismiss_reason',
+            field=fields.TextField(null=True),
         ),
     ]

@@ -225,16 +225,42 @@ SUPERVISOR_STATUSES = frozenset(
 
 
 async def recipients(firm: Firm, status: ApplicationStatus) -> list[str]:
+    return await firm_addresses(firm, supervisors=status in SUPERVISOR_STATUSES)
+
+
+async def firm_addresses(firm: Firm, supervisors: bool) -> list[str]:
+    """The firm's contact address, and its active supervisors' when they must act."""
     found = [firm.contact_email] if firm.contact_email else []
-    if status in SUPERVISOR_STATUSES:
-        supervisors = await User.filter(
+    if supervisors:
+        people = await User.filter(
             firm_id=firm.id, role=Role.FIRM_SUPERVISOR, is_active=True
         ).order_by("id")
-        found += [u.email for u in supervisors if u.email and "@" in u.email]
+        found += [u.email for u in people if u.email and "@" in u.email]
     unique: dict[str, str] = {}
     for address in found:
         unique.setdefault(address.strip().lower(), address.strip())
     return list(unique.values())
+
+
+async def queue_firm_mail(firm_id: int, event: str, subject: str, body: str) -> int:
+    """Queue one message to a firm (inside the caller's transaction: sent iff it commits),
+    to its contact address and its supervisors; how many rows were queued."""
+    firm = await Firm.get_or_none(id=firm_id)
+    if firm is None:
+        return 0
+    now = clock.now()
+    addresses = await firm_addresses(firm, supervisors=True)
+    for address in addresses:
+        await Notification.create(
+            firm_id=firm.id,
+            event=event,
+            recipient=address,
+            subject=subject[:255],
+            body=body,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    return len(addresses)
 
 
 async def status_changed(

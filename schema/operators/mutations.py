@@ -8,7 +8,7 @@ import strawberry
 from strawberry.types import Info
 
 from models.roles import Role
-from resolvers.operators import blacklist
+from resolvers.operators import blacklist, clones
 from resolvers.operators import observations as uploads
 from schema.context import actor_of, lang_of
 from schema.errors import mutate
@@ -16,12 +16,16 @@ from schema.operators.types import (
     BlacklistEntryType,
     BlacklistPayload,
     BlacklistReasonType,
+    CloneDetectionPayload,
+    CloneSuspicionPayload,
+    CloneSuspicionType,
     ObservationReceiptType,
     ObservationsPayload,
 )
 from schema.permissions import requires
 
 BLACKLIST_EDITORS = requires(Role.OPERATOR, Role.STAFF_REVIEWER, Role.STAFF_ADMIN)
+CLONE_STAFF = requires(Role.STAFF_REVIEWER, Role.STAFF_ADMIN)
 
 
 @strawberry.input
@@ -70,6 +74,33 @@ class OperatorMutations:
             blacklist.remove(actor_of(info), imei, note, report_number),
             lambda entry: BlacklistPayload(entry=BlacklistEntryType.of(entry, lang)),
             lambda errors: BlacklistPayload(errors=errors),
+        )
+
+    @strawberry.mutation(
+        extensions=CLONE_STAFF,
+        description="Run the clone detector now over the observations not scanned yet.",
+    )
+    async def run_clone_detection(self, info: Info) -> CloneDetectionPayload:
+        return await mutate(
+            info,
+            clones.run_now(actor_of(info)),
+            lambda opened: CloneDetectionPayload(opened=[CloneSuspicionType.of(s) for s in opened]),
+            lambda errors: CloneDetectionPayload(errors=errors),
+        )
+
+    @strawberry.mutation(
+        extensions=CLONE_STAFF,
+        description="Dismiss an open clone suspicion (not a clone) with the reason; only "
+        "sightings after this can open it again.",
+    )
+    async def dismiss_clone_suspicion(
+        self, info: Info, id: int, reason: str
+    ) -> CloneSuspicionPayload:
+        return await mutate(
+            info,
+            clones.dismiss(actor_of(info), id, reason),
+            lambda suspicion: CloneSuspicionPayload(suspicion=CloneSuspicionType.of(suspicion)),
+            lambda errors: CloneSuspicionPayload(errors=errors),
         )
 
     @strawberry.mutation(

@@ -186,6 +186,11 @@ class CloneSuspicionType:
     status: CloneStatusType  # type: ignore[valid-type]
     detected_at: datetime
     closed_at: datetime | None
+    dismissed_at: datetime | None = strawberry.field(
+        description="Staff dismissed it (not a clone); only later sightings reopen it."
+    )
+    dismissed_by: str | None
+    dismiss_reason: str | None
 
     @staticmethod
     def of(suspicion: CloneSuspicion) -> CloneSuspicionType:
@@ -199,6 +204,9 @@ class CloneSuspicionType:
             status=suspicion.status,
             detected_at=suspicion.detected_at,
             closed_at=suspicion.closed_at,
+            dismissed_at=suspicion.dismissed_at,
+            dismissed_by=suspicion.dismissed_by,
+            dismiss_reason=suspicion.dismiss_reason,
         )
 
 
@@ -215,6 +223,20 @@ class CloneSuspicionConnection:
 @strawberry.type
 class BlacklistPayload:
     entry: BlacklistEntryType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CloneDetectionPayload:
+    opened: list[CloneSuspicionType] = strawberry.field(
+        default_factory=list, description="The suspicions this run opened or reopened."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CloneSuspicionPayload:
+    suspicion: CloneSuspicionType | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
