@@ -98,6 +98,7 @@ QUERIES: Final[dict[str, frozenset[str]]] = {
     "whitelistChanges": STAFF | {OPERATOR},
     "blacklistChanges": STAFF | {OPERATOR},
     "blacklistEntry": STAFF,
+    "imeiHistory": STAFF,
     # A firm sees the suspicions on the IMEIs it registered: it must pair them (art. 14).
     "cloneSuspicions": FIRM | STAFF,
     # Individual registrations: the channel that submitted them (AKM operator, e-Devlet)

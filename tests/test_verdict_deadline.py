@@ -52,6 +52,8 @@ FEED = """query($after: String) { whitelistChanges(after: $after, first: 1000) {
   items { op imei status reason } pageInfo { endCursor } } }"""
 OVERDUE_LIST = """query { individualRegistrations(verificationOverdue: true) {
   totalCount items { id verificationDueAt imeis { imei whitelistStatus } } } }"""
+HISTORY = """query($imei: String!) { imeiHistory(imei: $imei) {
+  kind source sourceId actor detail reason } }"""
 FAILED_BATCHES = """query { verificationBatches(status: FAILED) {
   items { id status failedAt lastError jobId } } }"""
 
@@ -209,6 +211,18 @@ async def test_an_unverified_declaration_is_blocked_at_its_deadline_until_the_an
     assert listed["totalCount"] == 0
     body = await gql(client, BY_ID, {"id": registration["id"]}, token=EDEVLET_TOKEN)
     assert body["data"]["individualRegistration"]["status"] == "VERIFIED"
+
+    # Staff read the IMEI's history: the declaration, the block, the late answer.
+    history = await gql(client, HISTORY, {"imei": phone[0]}, token=admin)
+    events = [
+        (e["kind"], e["source"], e["sourceId"], e["actor"], e["detail"], e["reason"][:20])
+        for e in history["data"]["imeiHistory"]
+    ]
+    assert events[0][:4] == ("WHITELISTED", "REGISTRATION", registration["id"], "e-Devlet Kapısı")
+    assert events[1][:2] == ("STATUS_CHANGED", "REGISTRATION")
+    assert events[1][3:] == ("verification-deadline", "OVERDUE", VERIFICATION_OVERDUE)
+    assert events[2][:5] == ("STATUS_CHANGED", "REGISTRATION", None, "verification", "REGISTERED")
+    assert len(events) == 3
 
 
 async def test_no_deadline_blocks_nothing(client):
