@@ -52,6 +52,8 @@ MSISDN_REQUIRED = "MSISDN_REQUIRED"
 MSISDN_MISMATCH = "MSISDN_MISMATCH"
 # The `reason` of a provisional registration blocked because its verification is overdue.
 VERIFICATION_OVERDUE = "VERIFICATION_OVERDUE"
+# The whitelist status that blocks with it, as the plain text the lookup gives (a cheap compare).
+_OVERDUE_STATUS: str = WhitelistStatus.OVERDUE.value
 
 register(Verdict, {"ALLOW": ("İzin ver", "Allow"), "BLOCK": ("Engelle", "Block")})
 register(
@@ -125,7 +127,7 @@ def decide(
     """
     if blacklist_reason is not None:
         return Decision(Verdict.BLOCK, ImeiStatus.BLACKLISTED, blacklist_reason)
-    if whitelist_status == WhitelistStatus.OVERDUE:
+    if whitelist_status == _OVERDUE_STATUS:
         return _OVERDUE
     # A pairing governs a registered IMEI only: once the IMEI leaves the whitelist (rejected,
     # removed by staff, replaced, corrected) it is blocked whatever number it comes with.

@@ -4,23 +4,19 @@ and dismiss a suspicion with a reason; the firm that registered a suspect gets a
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from gateway.demo import load_demo
-from integrations.mail.simulator import serve_simulator
 from models import clock
 from models.audit import AuditEvent
 from models.network import CloneStatus, CloneSuspicion, clone_in_window
 from models.notifications import Notification
 from resolvers.operators import clones
-from resolvers.settings import configure
-from resolvers.workflow import notifications
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.operators import CHECK, OPERATOR_TOKEN, imei, whitelist
-from tests.support.workflow import deliver_mail
+from tests.support.workflow import deliver_mail, smtp_on_loopback
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 SUBMIT = """
@@ -135,29 +131,16 @@ async def test_the_registering_firm_gets_an_email(client, settings):
             seen(cloned, "286010000000022", 20, msisdn=OTHER_LINE),
         ],
     )
-    async with serve_simulator() as server:
-        configure(
-            replace(
-                settings,
-                smtp_host=server.host,
-                smtp_port=server.port,
-                smtp_starttls=False,
-                mail_from="MCKS <mcks@bthk.example>",
-            )
-        )
-        notifications.use_mailer(None)
-        try:
-            await clones.detect_clones()
-            queued = await Notification.filter(event=clones.CLONE_MAIL_EVENT)
-            assert {n.recipient for n in queued} == {"firma@example.com", "a.super@example.com"}
-            assert await deliver_mail() >= 1
-            [mail] = server.mailbox.to("firma@example.com")
-            assert mail.subject == f"MCKS klon şüphesi: IMEI {cloned}"
-            assert "SAMSUNG SM-G9359" in mail.text and "eşleştirmeniz" in mail.text
-            assert "pair the IMEI with a single phone number" in mail.text
-            assert server.mailbox.to("a.super@example.com")
-        finally:
-            notifications.use_mailer(None)
+    async with smtp_on_loopback(settings) as server:
+        await clones.detect_clones()
+        queued = await Notification.filter(event=clones.CLONE_MAIL_EVENT)
+        assert {n.recipient for n in queued} == {"firma@example.com", "a.super@example.com"}
+        assert await deliver_mail() >= 1
+        [mail] = server.mailbox.to("firma@example.com")
+        assert mail.subject == f"MCKS klon şüphesi: IMEI {cloned}"
+        assert "SAMSUNG SM-G9359" in mail.text and "eşleştirmeniz" in mail.text
+        assert "pair the IMEI with a single phone number" in mail.text
+        assert server.mailbox.to("a.super@example.com")
     # Another firm's suspect does not mail firm A.
     assert {n.firm_id for n in await Notification.filter(event=clones.CLONE_MAIL_EVENT)} == {
         world.firm_a.id

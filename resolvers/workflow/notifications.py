@@ -248,39 +248,25 @@ async def queue_firm_mail(firm_id: int, event: str, subject: str, body: str) -> 
     firm = await Firm.get_or_none(id=firm_id)
     if firm is None:
         return 0
-    now = clock.now()
     addresses = await firm_addresses(firm, supervisors=True)
-    for address in addresses:
-        await Notification.create(
-            firm_id=firm.id,
-            event=event,
-            recipient=address,
-            subject=subject[:255],
-            body=body,
-            next_attempt_at=now,
-            created_at=now,
-        )
-    return len(addresses)
+    return len(await _queue(firm, None, event, addresses, subject, body))
 
 
-async def status_changed(
-    application: Application, previous: ApplicationStatus, reason: str | None
+async def _queue(
+    firm: Firm,
+    application_id: int | None,
+    event: str,
+    addresses: list[str],
+    subject: str,
+    body: str,
 ) -> list[Notification]:
-    """Queue the e-mails for a status change (inside the change's transaction): one row
-    per recipient, so one refused address does not hold back the others."""
-    firm = await Firm.get_or_none(id=application.firm_id)
-    if firm is None:
-        return []
-    addresses = await recipients(firm, application.status)
-    if not addresses:
-        return []
-    subject, body = await compose(application, firm, previous, reason)
+    # One row per recipient, so one refused address does not hold back the others.
     now = clock.now()
     return [
         await Notification.create(
             firm_id=firm.id,
-            application_id=application.id,
-            event=EVENT_STATUS,
+            application_id=application_id,
+            event=event,
             recipient=address,
             subject=subject[:255],
             body=body,
@@ -289,6 +275,20 @@ async def status_changed(
         )
         for address in addresses
     ]
+
+
+async def status_changed(
+    application: Application, previous: ApplicationStatus, reason: str | None
+) -> list[Notification]:
+    """Queue the e-mails for a status change (inside the change's transaction)."""
+    firm = await Firm.get_or_none(id=application.firm_id)
+    if firm is None:
+        return []
+    addresses = await recipients(firm, application.status)
+    if not addresses:
+        return []
+    subject, body = await compose(application, firm, previous, reason)
+    return await _queue(firm, application.id, EVENT_STATUS, addresses, subject, body)
 
 
 # --- sending -----------------------------------------------------------------------------
