@@ -180,6 +180,11 @@ async def test_an_unverified_declaration_is_blocked_at_its_deadline_until_the_an
     for number in phone:
         answer = answers[number]
         assert eir(mirror, number) == (answer["verdict"], answer["status"], answer["reason"])
+    # The public query does not call it registered any more.
+    public = await gql(
+        client, "query($i: String!) { imeiStatus(imei: $i) { registered status } }", {"i": phone[0]}
+    )
+    assert public["data"]["imeiStatus"] == {"registered": False, "status": "PROVISIONAL"}
     # A fresh export says so too.
     exported, _, _ = await export_and_follow(client)
     assert exported[imei(1, APPLE_TAC)] == exported[imei(2, APPLE_TAC)] == "OVERDUE"

@@ -29,7 +29,13 @@ VerdictType = strawberry.enum(Verdict, name="Verdict")
 ImeiStatusType = strawberry.enum(ImeiStatus, name="ImeiStatus")
 ChangeOpType = strawberry.enum(ChangeOp, name="ChangeOp")
 BlacklistReasonType = strawberry.enum(BlacklistReason, name="BlacklistReason")
-WhitelistStatusType = strawberry.enum(WhitelistStatus, name="WhitelistStatus")
+WhitelistStatusType = strawberry.enum(
+    WhitelistStatus,
+    name="WhitelistStatus",
+    description="REGISTERED and PROVISIONAL are allowed; OVERDUE (a provisional registration "
+    "past its verification deadline) is blocked with VERIFICATION_OVERDUE until an UPDATE "
+    "to REGISTERED or a REMOVE.",
+)
 WhitelistSourceType = strawberry.enum(WhitelistSource, name="WhitelistSource")
 CloneStatusType = strawberry.enum(CloneStatus, name="CloneStatus")
 
@@ -42,8 +48,9 @@ class ImeiCheckType:
     verdict: VerdictType  # type: ignore[valid-type]
     status: ImeiStatusType  # type: ignore[valid-type]
     reason: str | None = strawberry.field(
-        description="Blacklist reason, removal reason, or why a paired IMEI is blocked "
-        "(MSISDN_REQUIRED, MSISDN_MISMATCH)."
+        description="Blacklist reason, removal reason, why a paired IMEI is blocked "
+        "(MSISDN_REQUIRED, MSISDN_MISMATCH), or VERIFICATION_OVERDUE for a PROVISIONAL "
+        "registration past its verification deadline."
     )
     brand: str | None
     model: str | None
