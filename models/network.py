@@ -128,7 +128,9 @@ def clone_in_window(sightings: Iterable[Sighting], window: timedelta) -> int:
     a new IMSI on the same number does not. IMSIs without an MSISDN count one each.
     """
     ordered = sorted(sightings)
-    best = 1 if ordered else 0
+    if len({s[1] for s in ordered}) <= 1 and len({s[2] for s in ordered if s[2]}) <= 1:
+        return 1 if ordered else 0  # one SIM, one number: the usual case, at a glance
+    best = 1
     start = 0
     for end in range(len(ordered)):
         while ordered[end][0] - ordered[start][0] > window:

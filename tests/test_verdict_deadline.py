@@ -21,8 +21,11 @@ from models.imei_status import (
 )
 from models.jobs import Job, JobStatus
 from models.registry import WhitelistStatus
+from models.roles import Role
 from resolvers import jobs
+from resolvers.actor import Actor
 from resolvers.individuals import schedule_periodic, verification
+from resolvers.individuals import whitelist as staff_whitelist
 from resolvers.settings import updated
 from tests.support.api import gql, login, make_world
 from tests.support.individuals import (
@@ -294,3 +297,17 @@ async def test_a_batch_given_up_after_its_last_attempt_is_listed_that_day(client
     # The IMEIs stay provisional (nothing was decided), and are still allowed.
     answers = await both_paths(client, [imei(7, APPLE_TAC)])
     assert answers[imei(7, APPLE_TAC)]["status"] == WhitelistStatus.PROVISIONAL.value
+
+
+async def test_an_overdue_imei_restored_by_staff_stays_blocked(client):
+    phone = [imei(9, APPLE_TAC), imei(10, APPLE_TAC)]
+    payload = await submit_edevlet(client, declaration("EDV-REST", phone, national=national_id(5)))
+    assert payload["errors"] == []
+    clock.advance(timedelta(days=DEADLINE_DAYS))
+    await tick()
+    staff = Actor(kind="USER", role=Role.STAFF_ADMIN, id=1, name="staff.admin")
+    await staff_whitelist.remove_whitelist_entry(staff, phone[0], "Yanlışlıkla girilmiş")
+    assert (await both_paths(client, phone[:1]))[phone[0]]["status"] == "NOT_REGISTERED"
+    await staff_whitelist.restore_whitelist_entry(staff, phone[0], "Kayıt doğru")
+    answer = (await both_paths(client, phone[:1]))[phone[0]]
+    assert (answer["verdict"], answer["reason"]) == ("BLOCK", VERIFICATION_OVERDUE)

@@ -3,6 +3,7 @@ from tortoise.migrations import operations as ops
 
 # Issue 14 (verdicts, lost and stolen, clones, one IMEI's history):
 # - verification_batch.failed_at: when a batch was given up, so staff list it the day it dies.
+# - individual_registration.overdue_at: when its verification deadline passed unanswered.
 # - blacklist_entry.report_number (the registry's number, lets its holder lift the report)
 #   and note; reasons SMUGGLED and IDENTITY_ALTERED (a CharEnum: no schema change).
 # - clone_suspicion.dismissed_at/_by/dismiss_reason: staff dismiss a suspicion with a reason.
@@ -13,6 +14,11 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.AddField(
+            model_name='Registration',
+            name='overdue_at',
+            field=fields.DatetimeField(null=True),
+        ),
         ops.AddField(
             model_name='VerificationBatch',
             name='failed_at',

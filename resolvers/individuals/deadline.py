@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from models import clock
 from models.imei_status import VERIFICATION_OVERDUE
-from models.individuals import Registration, RegistrationStatus
+from models.individuals import Registration, RegistrationImei, RegistrationStatus
 from models.jobs import Job
 from models.registry import WhitelistEntry, WhitelistStatus
 from resolvers import audit, jobs, registry_changes
@@ -82,11 +81,7 @@ async def mark_overdue() -> int:
                 await Registration.filter(
                     status=RegistrationStatus.PENDING_VERIFICATION,
                     created_at__lte=cutoff,
-                    id__in=Subquery(
-                        WhitelistEntry.filter(status=WhitelistStatus.PROVISIONAL).values(
-                            "registration_id"
-                        )
-                    ),
+                    overdue_at=None,
                 )
                 .order_by("id")
                 .limit(CHUNK)
@@ -95,15 +90,26 @@ async def mark_overdue() -> int:
             if not registrations:
                 return marked
             ids = [r.id for r in registrations]
-            entries = await WhitelistEntry.filter(
-                registration_id__in=ids, status=WhitelistStatus.PROVISIONAL
+            listed = await RegistrationImei.filter(
+                registration_id__in=ids, passed=True
             ).values_list("registration_id", "imei")
+            theirs = {str(imei): int(rid) for rid, imei in listed}  # type: ignore[call-overload]
+            entries = [
+                (entry.registration_id, entry.imei)
+                for entry in await WhitelistEntry.filter(
+                    imei__in=list(theirs), status=WhitelistStatus.PROVISIONAL
+                )
+                # Listed again by someone else meanwhile: not this declaration's to block.
+                if entry.registration_id == theirs[entry.imei]
+            ]
             await registry_changes.set_whitelist_status(
                 DEADLINE,
-                [str(imei) for _, imei in entries],
+                [imei for _, imei in entries],
                 WhitelistStatus.OVERDUE,
                 reason=overdue_reason(),
             )
+            now = clock.now()
+            await Registration.filter(id__in=ids).update(overdue_at=now, updated_at=now)
             for registration in registrations:
                 await audit.record(
                     DEADLINE,
@@ -112,7 +118,7 @@ async def mark_overdue() -> int:
                     registration.id,
                     {
                         "submittedAt": registration.created_at.isoformat(),
-                        "imeis": sorted(str(i) for rid, i in entries if rid == registration.id),
+                        "imeis": sorted(i for rid, i in entries if rid == registration.id),
                     },
                 )
             marked += len(registrations)
