@@ -54,7 +54,7 @@ GENERAL = (
 FEED = """query($after: String) { whitelistChanges(after: $after, first: 1000) {
   items { op imei status reason } pageInfo { endCursor } } }"""
 OVERDUE_LIST = """query { individualRegistrations(verificationOverdue: true) {
-  totalCount items { id verificationDueAt imeis { imei whitelistStatus } } } }"""
+  totalCount items { id verificationDueAt overdueAt imeis { imei whitelistStatus } } } }"""
 HISTORY = """query($imei: String!) { imeiHistory(imei: $imei) {
   kind source sourceId actor detail reason } }"""
 FAILED_BATCHES = """query { verificationBatches(status: FAILED) {
@@ -198,6 +198,7 @@ async def test_an_unverified_declaration_is_blocked_at_its_deadline_until_the_an
     item = listed["items"][0]
     assert item["id"] == registration["id"]
     assert item["verificationDueAt"].startswith("2026-03-11T09:00:00")
+    assert item["overdueAt"].startswith("2026-03-11T09:00:00")
     assert {i["whitelistStatus"] for i in item["imeis"]} == {"OVERDUE"}
     # Another tick changes nothing more (no repeated feed rows).
     await tick()

@@ -15,7 +15,6 @@ from datetime import datetime
 from tortoise.queryset import QuerySet
 
 from integrations.authorities import AuthorityKind
-from models import clock
 from models.checks import CheckCode
 from models.individuals import (
     Registration,
@@ -31,7 +30,6 @@ from models.registry import WhitelistEntry, WhitelistStatus
 from models.roles import STAFF_ROLES, Role
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, invalid, not_found
-from resolvers.individuals.deadline import overdue_cutoff
 from resolvers.individuals.whitelist import parse_imei
 from resolvers.pagination import Page, paginate
 
@@ -90,11 +88,9 @@ async def list_registrations(
     declarations whose verification is overdue (blocked on the networks)."""
     query = visible(actor)
     if verification_overdue:
-        cutoff = overdue_cutoff(clock.now())
-        query = (
-            query.filter(status=RegistrationStatus.PENDING_VERIFICATION, created_at__lte=cutoff)
-            if cutoff is not None
-            else query.filter(id__in=[])  # no deadline: nothing is overdue
+        # Blocked by the deadline (resolvers.individuals.deadline) and still unanswered.
+        query = query.filter(
+            status=RegistrationStatus.PENDING_VERIFICATION, overdue_at__isnull=False
         )
     if status is not None:
         query = query.filter(status=status)

@@ -6,7 +6,7 @@ registration's PROVISIONAL whitelist entries OVERDUE (op UPDATE in the feed, wit
 `VERIFICATION_OVERDUE`), so `checkImeis` (`models.imei_status.decide`) and an operator that
 mirrors the feed or the export give the same verdict. The answer, when it comes, turns the
 entries REGISTERED or removes them (`verification.apply_answers`), which lifts the block.
-Staff list the overdue declarations (`overdue_cutoff` is the one rule for both).
+Each registration is marked once (`overdue_at`), which is also what staff list.
 """
 
 from __future__ import annotations

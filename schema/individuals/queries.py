@@ -46,7 +46,8 @@ class IndividualQueries:
         extensions=REGISTRATION_READERS,
         description="Newest first. Staff see all; a client what it submitted. `imei` finds "
         "who registered an IMEI; `verificationOverdue` lists the declarations still unverified "
-        "past the deadline (blocked with VERIFICATION_OVERDUE until the authorities answer).",
+        "past the deadline (blocked with VERIFICATION_OVERDUE until the authorities answer; "
+        "`overdueAt` says since when).",
     )
     async def individual_registrations(
         self,

@@ -163,6 +163,9 @@ class IndividualRegistrationType:
         description="Awaiting verification: when its IMEIs turn BLOCK (VERIFICATION_OVERDUE) "
         "if the authorities have not answered by then."
     )
+    overdue_at: datetime | None = strawberry.field(
+        description="When its IMEIs were blocked for the overdue verification."
+    )
     rejected_at: datetime | None
     rejected_by: AuthorityKindType | None  # type: ignore[valid-type]
     rejection_code: str | None
@@ -204,6 +207,7 @@ class IndividualRegistrationType:
             verifications=[VerificationType.of(v, actor, lang) for v in details.verifications],
             verified_at=registration.verified_at,
             verification_due_at=due_at(registration),
+            overdue_at=registration.overdue_at,
             rejected_at=registration.rejected_at,
             rejected_by=AuthorityKind(registration.rejected_by)
             if registration.rejected_by
