@@ -5,20 +5,20 @@ IMEI. The first matching line wins:
 
 1. `INVALID` (BLOCK) — not an IMEI (see `models.imei.normalise_network_imei`).
 2. `BLACKLISTED` (BLOCK) — lost, stolen or barred; `reason` is the blacklist reason.
-3. `PROVISIONAL` (BLOCK, `reason` `VERIFICATION_OVERDUE`) — an individual's registration
+2a. `PROVISIONAL` (BLOCK, `reason` `VERIFICATION_OVERDUE`) — an individual's registration
    whose verification is overdue (whitelist status `OVERDUE`), whatever number it comes with.
-4. `PAIRED` — on the whitelist and paired with one MSISDN (Tebliğ art. 14): ALLOW only with
+3. `PAIRED` — on the whitelist and paired with one MSISDN (Tebliğ art. 14): ALLOW only with
    that MSISDN, BLOCK without one or with another (`reason` says which; the paired number
-   is never shown). A paired IMEI taken off the whitelist falls to line 7.
-5. `CLONE_SUSPECTED` (ALLOW) — a registered IMEI seen with several subscribers; allowed
+   is never shown). A paired IMEI taken off the whitelist falls to line 6.
+4. `CLONE_SUSPECTED` (ALLOW) — a registered IMEI seen with several subscribers; allowed
    until it is paired, so the legitimate owner is not cut off before the firm acts.
-6. `REGISTERED` / `PROVISIONAL` (ALLOW) — on the whitelist (provisional: an individual's
+5. `REGISTERED` / `PROVISIONAL` (ALLOW) — on the whitelist (provisional: an individual's
    registration still awaiting the authorities' verification).
-7. `NOT_REGISTERED` (BLOCK) — removed from the whitelist (non-compliant, replaced,
+6. `NOT_REGISTERED` (BLOCK) — removed from the whitelist (non-compliant, replaced,
    corrected): a removed IMEI gets no new grace period; `reason` is the removal reason.
-8. `GRACE_PERIOD` (ALLOW) — never registered, first checked or observed less than the grace
+7. `GRACE_PERIOD` (ALLOW) — never registered, first checked or observed less than the grace
    period ago (the rule for visitors' phones); `grace_ends_at` says until when.
-9. `NOT_REGISTERED` (BLOCK) — never registered and the grace period is over (or is 0).
+8. `NOT_REGISTERED` (BLOCK) — never registered and the grace period is over (or is 0).
 """
 
 from __future__ import annotations
