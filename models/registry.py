@@ -127,7 +127,7 @@ class BlacklistEntry(Model):
     # Issued by the registry (`new_report_number`), returned to the reporter only; never in
     # the feed or the export (it lets its holder lift the report).
     report_number = fields.CharField(max_length=20, null=True, unique=True)
-    note = fields.TextField(default="")
+    note = fields.TextField(default="", db_default="")
 
     class Meta:
         table = "blacklist_entry"
