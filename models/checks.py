@@ -17,6 +17,9 @@ class CheckCode(StrEnum):
     DUPLICATE_IN_LIST = "DUPLICATE_IN_LIST"
     PENDING_ELSEWHERE = "PENDING_ELSEWHERE"
     IMEI_MODEL_CONFLICT = "IMEI_MODEL_CONFLICT"
+    # An individual's device passes or fails as a whole: this IMEI is fine in itself, but
+    # another IMEI of the same device failed.
+    DEVICE_REFUSED = "DEVICE_REFUSED"
 
 
 # Codes that make a brand/model group red: the registry does not confirm what was declared.
@@ -49,6 +52,10 @@ register(
         "IMEI_MODEL_CONFLICT": (
             "Cihazın IMEI'leri farklı modellere ait",
             "The device's IMEIs belong to different models",
+        ),
+        "DEVICE_REFUSED": (
+            "Cihazın başka bir IMEI'si kontrollerden geçemedi",
+            "Another IMEI of the device failed the checks",
         ),
     },
 )

@@ -5,6 +5,8 @@ IMEI. The first matching line wins:
 
 1. `INVALID` (BLOCK) — not an IMEI (see `models.imei.normalise_network_imei`).
 2. `BLACKLISTED` (BLOCK) — lost, stolen or barred; `reason` is the blacklist reason.
+2a. `PROVISIONAL` (BLOCK, `reason` `VERIFICATION_OVERDUE`) — an individual's registration
+   whose verification is overdue (whitelist status `OVERDUE`), whatever number it comes with.
 3. `PAIRED` — on the whitelist and paired with one MSISDN (Tebliğ art. 14): ALLOW only with
    that MSISDN, BLOCK without one or with another (`reason` says which; the paired number
    is never shown). A paired IMEI taken off the whitelist falls to line 6.
@@ -31,6 +33,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from models.labels import register
+from models.registry import WhitelistStatus
 
 
 class Verdict(StrEnum):
@@ -56,6 +59,10 @@ MSISDN_MISMATCH = "MSISDN_MISMATCH"
 RESERVED_IMEI = "RESERVED_IMEI"
 TAC_NOT_FOUND = "TAC_NOT_FOUND"
 HELD_REPLACEMENT = "HELD_REPLACEMENT"
+# The `reason` of a provisional registration blocked because its verification is overdue.
+VERIFICATION_OVERDUE = "VERIFICATION_OVERDUE"
+# The whitelist status that blocks with it, as the plain text the lookup gives (a cheap compare).
+_OVERDUE_STATUS: str = WhitelistStatus.OVERDUE.value
 
 register(Verdict, {"ALLOW": ("İzin ver", "Allow"), "BLOCK": ("Engelle", "Block")})
 register(
@@ -89,6 +96,7 @@ _PAIRED_OK = Decision(Verdict.ALLOW, ImeiStatus.PAIRED)
 _PAIRED_NO_MSISDN = Decision(Verdict.BLOCK, ImeiStatus.PAIRED, MSISDN_REQUIRED)
 _PAIRED_OTHER = Decision(Verdict.BLOCK, ImeiStatus.PAIRED, MSISDN_MISMATCH)
 _NOT_REGISTERED = Decision(Verdict.BLOCK, ImeiStatus.NOT_REGISTERED)
+_OVERDUE = Decision(Verdict.BLOCK, ImeiStatus.PROVISIONAL, VERIFICATION_OVERDUE)
 
 
 def normalise_msisdn(raw: str | None) -> str | None:
@@ -130,6 +138,8 @@ def decide(
     """
     if blacklist_reason is not None:
         return Decision(Verdict.BLOCK, ImeiStatus.BLACKLISTED, blacklist_reason)
+    if whitelist_status == _OVERDUE_STATUS:
+        return _OVERDUE
     # A pairing governs a registered IMEI only: once the IMEI leaves the whitelist (rejected,
     # removed by staff, replaced, corrected) it is blocked whatever number it comes with.
     if paired_msisdn is not None and whitelist_status is not None:

@@ -158,6 +158,8 @@ class Registration(Model):
     passed_imei_count = fields.IntField(default=0)
     failed_imei_count = fields.IntField(default=0)
     verified_at = fields.DatetimeField(null=True)
+    # When its verification deadline passed unanswered and its IMEIs were blocked (OVERDUE).
+    overdue_at = fields.DatetimeField(null=True)
     # Art. 5(4): who refused and why (our wording in both languages, the authority's own note).
     rejected_at = fields.DatetimeField(null=True)
     rejected_by = fields.CharField(max_length=32, null=True)
@@ -215,6 +217,8 @@ class VerificationBatch(Model):
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
     answered_at = fields.DatetimeField(null=True)
+    # When it was last given up (its job died): staff list it from that moment.
+    failed_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "verification_batch"

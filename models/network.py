@@ -73,7 +73,7 @@ class ImeiPairing(Model):
 class CloneStatus(StrEnum):
     # Open: operators see CLONE_SUSPECTED; the firm that registered it is to pair it.
     OPEN = "OPEN"
-    # Closed by a pairing (or by staff): operators no longer see the suspicion.
+    # Closed by a pairing, or dismissed by staff: operators no longer see the suspicion.
     CLOSED = "CLOSED"
 
 
@@ -81,7 +81,8 @@ register(CloneStatus, {"OPEN": ("Açık", "Open"), "CLOSED": ("Kapandı", "Close
 
 
 class CloneSuspicion(Model):
-    """A registered IMEI seen with more than one IMSI inside the detection window."""
+    """An IMEI seen with more than one subscriber inside the detection window
+    (`clone_in_window`); registered or not (an unregistered one has no firm to pair it)."""
 
     id = fields.BigIntField(primary_key=True)
     imei = fields.CharField(max_length=15, unique=True)
@@ -92,29 +93,64 @@ class CloneSuspicion(Model):
     status = fields.CharEnumField(CloneStatus, max_length=8, default=CloneStatus.OPEN)
     detected_at = fields.DatetimeField()
     closed_at = fields.DatetimeField(null=True)
+    # Staff dismissed it (not a clone): only sightings after this can open it again.
+    dismissed_at = fields.DatetimeField(null=True)
+    dismissed_by = fields.CharField(max_length=255, null=True)
+    dismiss_reason = fields.TextField(null=True)
 
     class Meta:
         table = "clone_suspicion"
         indexes = (("status", "id"),)
 
 
-def clone_in_window(sightings: Iterable[tuple[datetime, str]], window: timedelta) -> int:
-    """The most distinct IMSIs one IMEI was seen with inside any `window`-long stretch.
+# One sighting as the detector reads it: when, the IMSI, the MSISDN ("" when not sent).
+Sighting = tuple[datetime, str, str]
+
+
+def clone_in_window(sightings: Iterable[Sighting], window: timedelta) -> int:
+    """The most subscribers one IMEI was seen with inside any `window`-long stretch.
 
     More than 1 means a clone suspect. Exact for a sliding window (not fixed time slots):
-    two sightings with different IMSIs count together when at most `window` apart.
+    sightings count together when at most `window` apart. Inside a stretch, subscribers are
+    the distinct MSISDNs, or the IMSIs — except that IMSIs sharing an MSISDN and never in use
+    at the same time (one's sightings all before the other's) are one subscriber who changed
+    SIM cards (a SIM swap). So several MSISDNs, or IMSIs whose use overlaps, raise suspicion;
+    a new IMSI on the same number does not. IMSIs without an MSISDN count one each.
     """
     ordered = sorted(sightings)
-    best = 1 if ordered else 0
-    in_window: dict[str, int] = {}
+    if len({s[1] for s in ordered}) <= 1 and len({s[2] for s in ordered if s[2]}) <= 1:
+        return 1 if ordered else 0  # one SIM, one number: the usual case, at a glance
+    best = 1
     start = 0
-    for seen_at, imsi in ordered:
-        in_window[imsi] = in_window.get(imsi, 0) + 1
-        while seen_at - ordered[start][0] > window:
-            old = ordered[start][1]
-            in_window[old] -= 1
-            if not in_window[old]:
-                del in_window[old]
+    for end in range(len(ordered)):
+        while ordered[end][0] - ordered[start][0] > window:
             start += 1
-        best = max(best, len(in_window))
+        best = max(best, _subscribers(ordered[start : end + 1]))
     return best
+
+
+def _subscribers(stretch: list[Sighting]) -> int:
+    spans: dict[str, list[datetime]] = {}  # IMSI -> [first, last]
+    numbers: dict[str, set[str]] = {}  # IMSI -> its MSISDNs
+    for seen_at, imsi, msisdn in stretch:
+        span = spans.setdefault(imsi, [seen_at, seen_at])
+        span[1] = seen_at
+        if msisdn:
+            numbers.setdefault(imsi, set()).add(msisdn)
+    msisdns = set().union(*numbers.values()) if numbers else set()
+    # Union the IMSIs that are one line's successive SIM cards.
+    group = {imsi: imsi for imsi in spans}
+
+    def root(imsi: str) -> str:
+        while group[imsi] != imsi:
+            imsi = group[imsi]
+        return imsi
+
+    imsis = sorted(spans, key=lambda i: spans[i][0])
+    for i, first in enumerate(imsis):
+        for second in imsis[i + 1 :]:
+            shared = numbers.get(first, set()) & numbers.get(second, set())
+            swapped = spans[first][1] < spans[second][0]  # `second` began after `first` ended
+            if shared and swapped:
+                group[root(second)] = root(first)
+    return max(len({root(imsi) for imsi in spans}), len(msisdns))

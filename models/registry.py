@@ -6,16 +6,23 @@ append-only, ordered by their id, and are both the history and the operators' sy
 
 from __future__ import annotations
 
+import secrets
 from enum import StrEnum
 
 from tortoise import fields
 from tortoise.models import Model
+
+from models.labels import register
 
 
 class WhitelistStatus(StrEnum):
     REGISTERED = "REGISTERED"
     # An individual registration still awaiting the authorities' verification.
     PROVISIONAL = "PROVISIONAL"
+    # Provisional past its deadline with no answer from the authorities: operators block it
+    # (`VERIFICATION_OVERDUE`) until the answer turns it REGISTERED or removes it. Kept as a
+    # list status (not computed from dates) so a mirror of the feed blocks it too.
+    OVERDUE = "OVERDUE"
 
 
 class WhitelistSource(StrEnum):
@@ -67,9 +74,47 @@ class WhitelistChange(Model):
 
 
 class BlacklistReason(StrEnum):
+    # The categories of the live Turkish list (kayıp, çalıntı, kaçak, kimliği değiştirilmiş,
+    # engellenmiş).
     LOST = "LOST"
     STOLEN = "STOLEN"
+    SMUGGLED = "SMUGGLED"
+    IDENTITY_ALTERED = "IDENTITY_ALTERED"
     BARRED = "BARRED"
+
+
+register(
+    BlacklistReason,
+    {
+        "LOST": ("Kayıp", "Lost"),
+        "STOLEN": ("Çalıntı", "Stolen"),
+        "SMUGGLED": ("Kaçak", "Smuggled"),
+        "IDENTITY_ALTERED": ("Kimliği (IMEI) değiştirilmiş", "Identity (IMEI) altered"),
+        "BARRED": ("Engellenmiş", "Barred"),
+    },
+)
+
+# A report number is a capability: whoever holds it (the owner, at any operator's shop) may
+# have the report lifted. 12 symbols of Crockford's base32 (no I, L, O, U): 60 random bits.
+_REPORT_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+REPORT_NUMBER_PREFIX = "KL"
+
+
+def new_report_number() -> str:
+    """`KL-XXXX-XXXX-XXXX`, random: not guessable from another report's number."""
+    symbols = "".join(secrets.choice(_REPORT_ALPHABET) for _ in range(12))
+    return f"{REPORT_NUMBER_PREFIX}-{symbols[:4]}-{symbols[4:8]}-{symbols[8:]}"
+
+
+def normalise_report_number(raw: str) -> str:
+    """As typed at a shop: case, spaces and dashes do not matter; O/I/L read as 0/1/1."""
+    text = "".join(ch for ch in raw.upper() if ch not in " -\t")
+    if text.startswith(REPORT_NUMBER_PREFIX):
+        text = text[len(REPORT_NUMBER_PREFIX) :]
+    text = text.translate(str.maketrans("OIL", "011"))
+    if len(text) != 12:
+        return ""
+    return f"{REPORT_NUMBER_PREFIX}-{text[:4]}-{text[4:8]}-{text[8:]}"
 
 
 class BlacklistEntry(Model):
@@ -79,6 +124,10 @@ class BlacklistEntry(Model):
     reference = fields.CharField(max_length=128, default="")
     reported_by = fields.CharField(max_length=255)
     created_at = fields.DatetimeField()
+    # Issued by the registry (`new_report_number`), returned to the reporter only; never in
+    # the feed or the export (it lets its holder lift the report).
+    report_number = fields.CharField(max_length=20, null=True, unique=True)
+    note = fields.TextField(default="", db_default="")
 
     class Meta:
         table = "blacklist_entry"

@@ -14,6 +14,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "resolvers.operators.quota",
     "resolvers.file_sweep",
     "resolvers.individuals.verification",
+    "resolvers.individuals.deadline",
     "resolvers.accounts.throttle",
     "resolvers.event_retention",
 )

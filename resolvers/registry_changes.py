@@ -58,6 +58,7 @@ class BlacklistAddition:
     reason: BlacklistReason
     reference: str = ""
     note: str = ""
+    report_number: str | None = None  # issued by the registry for a report (`blacklist.add`)
 
 
 def _transaction() -> BaseDBAsyncClient:
@@ -234,8 +235,11 @@ async def add_to_blacklist(actor: Actor, additions: Sequence[BlacklistAddition])
     reporter = actor.operator_code or actor.name
     await bulk.insert_rows(
         "blacklist_entry",
-        ("imei", "reason", "reference", "reported_by", "created_at"),
-        ((a.imei, a.reason.value, a.reference, reporter, now) for a in additions),
+        ("imei", "reason", "reference", "reported_by", "created_at", "report_number", "note"),
+        (
+            (a.imei, a.reason.value, a.reference, reporter, now, a.report_number, a.note)
+            for a in additions
+        ),
     )
     await _blacklist_changes(
         ChangeOp.ADD,

@@ -207,6 +207,9 @@ class Settings:
     # A declaration whose batch was given up goes into the next periodic batch, up to this
     # many batches in all; then it waits in its last batch for staff (`retryJob`).
     verification_max_batches: int = 5
+    # A declaration still unverified this many days after submission is blocked on the
+    # networks (`VERIFICATION_OVERDUE`) until the authorities answer (0 = no deadline).
+    verification_deadline_days: int = 30
     # Individual registrations: one person may register this many devices per period (the
     # rule for phones brought from abroad: one every three years), within so many days of
     # entering the country (0 = no limit).
@@ -397,6 +400,9 @@ class Settings:
             ),
             verification_max_batches=max(
                 1, _int("MCKS_VERIFICATION_MAX_BATCHES", cls.verification_max_batches)
+            ),
+            verification_deadline_days=_int(
+                "MCKS_VERIFICATION_DEADLINE_DAYS", cls.verification_deadline_days
             ),
             individual_device_limit=_int(
                 "MCKS_INDIVIDUAL_DEVICE_LIMIT", cls.individual_device_limit

@@ -97,6 +97,8 @@ QUERIES: Final[dict[str, frozenset[str]]] = {
     "imeiStatus": PUBLIC,
     "whitelistChanges": STAFF | {OPERATOR},
     "blacklistChanges": STAFF | {OPERATOR},
+    "blacklistEntry": STAFF,
+    "imeiHistory": STAFF,
     # A firm sees the suspicions on the IMEIs it registered: it must pair them (art. 14).
     "cloneSuspicions": FIRM | STAFF,
     # Individual registrations: the channel that submitted them (AKM operator, e-Devlet)
@@ -185,6 +187,8 @@ MUTATIONS: Final[dict[str, frozenset[str]]] = {
     # staff keep paper, they do not bar devices).
     "addToBlacklist": only(REVIEWER, ADMIN, OPERATOR),
     "removeFromBlacklist": only(REVIEWER, ADMIN, OPERATOR),
+    "runCloneDetection": only(REVIEWER, ADMIN),
+    "dismissCloneSuspicion": only(REVIEWER, ADMIN),
     "submitObservations": only(OPERATOR),
     # Staff admins set each machine client's quota (as they create the clients).
     "setClientCheckQuota": only(ADMIN),

@@ -14,6 +14,7 @@ from models.roles import ClientKind
 from resolvers.settings import updated
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.individuals import (
+    APPLE_TAC,
     BY_ID,
     BY_REFERENCE,
     EDEVLET_TOKEN,
@@ -126,14 +127,14 @@ async def test_operator_checks_and_the_feed_never_carry_personal_data(http):
 
 
 async def test_staff_look_registrations_up_by_id_and_by_imei(http):
-    registration = (await submit_akm(http, declaration("AKM-S1", [imei(4), imei(5)])))[
-        "registration"
-    ]
+    registration = (
+        await submit_akm(http, declaration("AKM-S1", [imei(4, APPLE_TAC), imei(5, APPLE_TAC)]))
+    )["registration"]
     staff = await login(http, "staff.reviewer")
     by_imei = await gql(
         http,
         "query($imei: String!) { individualRegistrations(imei: $imei) { items { id } } }",
-        {"imei": imei(5)},
+        {"imei": imei(5, APPLE_TAC)},
         token=staff,
     )
     assert by_imei["data"]["individualRegistrations"]["items"] == [{"id": registration["id"]}]

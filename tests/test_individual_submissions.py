@@ -16,13 +16,14 @@ from gateway.demo import load_demo
 from models import clock
 from models.audit import AuditEvent
 from models.individuals import Registration, RegistrationImei, VerificationRequest
-from models.registry import BlacklistReason, WhitelistEntry
+from models.registry import WhitelistEntry
 from models.roles import ClientKind
 from resolvers import registry_changes
 from resolvers.actor import Actor
 from resolvers.settings import updated
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.individuals import (
+    APPLE_TAC,
     EDEVLET_TOKEN,
     OTHER_OPERATOR_TOKEN,
     SAMSUNG_TAC,
@@ -66,13 +67,11 @@ def codes(registration):
 # --- AKM -----------------------------------------------------------------------------------
 
 
-async def test_an_akm_registration_lists_the_passing_imeis_at_once(http):
-    listed, stolen = imei(1), imei(2)
-    async with in_transaction():
-        await registry_changes.add_to_blacklist(
-            STAFF, [registry_changes.BlacklistAddition(stolen, BlacklistReason.STOLEN, "EGM-1")]
-        )
-    payload = await submit_akm(http, declaration("AKM-0001", [listed, stolen]))
+async def test_an_akm_registration_lists_the_device_at_once(http):
+    # A dual-SIM phone: both IMEIs, as the TAC's model has two (a stolen one would refuse
+    # the whole device: tests/test_individual_device_checks.py).
+    listed, second = imei(1, APPLE_TAC), imei(2, APPLE_TAC)
+    payload = await submit_akm(http, declaration("AKM-0001", [listed, second]))
 
     assert payload["errors"] == [] and payload["replayed"] is False
     registration = payload["registration"]
@@ -80,14 +79,14 @@ async def test_an_akm_registration_lists_the_passing_imeis_at_once(http):
     assert registration["status"] == "REGISTERED"
     assert registration["statusLabel"] == "Kayıt altına alındı"
     assert registration["reference"] == f"IND-{registration['id']}"
-    assert codes(registration) == {listed: [], stolen: ["BLACKLISTED"]}
-    assert [i["whitelistStatus"] for i in registration["imeis"]] == ["REGISTERED", None]
+    assert codes(registration) == {listed: [], second: []}
+    assert [i["whitelistStatus"] for i in registration["imeis"]] == ["REGISTERED", "REGISTERED"]
     assert registration["verifications"] == []  # the operator checked the documents
 
     # The operator's network lets the phone on; the entry names the registry's model.
-    answers = await check_imeis(http, [listed, stolen])
+    answers = await check_imeis(http, [listed, second])
     assert answers[listed]["status"] == "REGISTERED" and answers[listed]["verdict"] == "ALLOW"
-    assert answers[stolen]["status"] == "BLACKLISTED"
+    assert answers[second]["status"] == "REGISTERED"
     entry = await WhitelistEntry.get(imei=listed)
     assert (entry.brand, entry.model_code, entry.source) == ("APPLE", "A2403", "AKM")
     assert entry.registration_id == registration["id"]
@@ -168,7 +167,10 @@ async def test_a_declaration_verified_through_edevlet_is_registered_at_once(http
 
 async def test_an_unverified_declaration_is_provisional_until_the_authorities_answer(http):
     payload = await submit_edevlet(
-        http, declaration("EDV-2", [imei(11), imei(12)], customs="26341300IM000123")
+        http,
+        declaration(
+            "EDV-2", [imei(11, APPLE_TAC), imei(12, APPLE_TAC)], customs="26341300IM000123"
+        ),
     )
     registration = payload["registration"]
     assert registration["status"] == "PENDING_VERIFICATION"
@@ -179,8 +181,11 @@ async def test_an_unverified_declaration_is_provisional_until_the_authorities_an
         ("CUSTOMS", "PENDING"),
         ("POPULATION_REGISTRY", "PENDING"),
     ]
-    answers = await check_imeis(http, [imei(11)])
-    assert (answers[imei(11)]["verdict"], answers[imei(11)]["status"]) == ("ALLOW", "PROVISIONAL")
+    answers = await check_imeis(http, [imei(11, APPLE_TAC)])
+    assert (answers[imei(11, APPLE_TAC)]["verdict"], answers[imei(11, APPLE_TAC)]["status"]) == (
+        "ALLOW",
+        "PROVISIONAL",
+    )
 
     foreigner = await submit_edevlet(
         http, declaration("EDV-3", [imei(13)], passport=("X1234567", "GB"))
@@ -194,7 +199,7 @@ async def test_an_unverified_declaration_is_provisional_until_the_authorities_an
 
 
 async def test_a_sequential_retry_answers_the_stored_result_and_registers_nothing_twice(http):
-    data = declaration("AKM-RETRY-1", [imei(20), imei(21)])
+    data = declaration("AKM-RETRY-1", [imei(20, APPLE_TAC), imei(21, APPLE_TAC)])
     first = await submit_akm(http, data)
     clock.advance(timedelta(hours=1))
     again = await submit_akm(http, data)
@@ -204,7 +209,7 @@ async def test_a_sequential_retry_answers_the_stored_result_and_registers_nothin
     assert await Registration.all().count() == 1
     assert await RegistrationImei.all().count() == 2
     adds = [c for c in await feed(http) if c["op"] == "ADD"]
-    assert sorted(c["imei"] for c in adds) == [imei(20), imei(21)]
+    assert sorted(c["imei"] for c in adds) == [imei(20, APPLE_TAC), imei(21, APPLE_TAC)]
     assert await AuditEvent.filter(action="individual.submitted").count() == 1
 
 
@@ -235,17 +240,22 @@ async def test_the_same_reference_with_other_content_is_refused_not_answered_wit
 
 
 async def test_concurrent_retries_store_one_registration_and_one_set_of_entries(http):
-    data = declaration("EDV-CONCURRENT", [imei(30), imei(31)], customs="26341300IM000777")
+    data = declaration(
+        "EDV-CONCURRENT", [imei(30, APPLE_TAC), imei(31, APPLE_TAC)], customs="26341300IM000777"
+    )
     answers = await asyncio.gather(*(submit_edevlet(http, data) for _ in range(6)))
 
     assert all(a["errors"] == [] for a in answers)
     assert len({a["registration"]["id"] for a in answers}) == 1
     assert sorted(a["replayed"] for a in answers) == [False] + [True] * 5
     assert await Registration.all().count() == 1
-    assert await WhitelistEntry.filter(imei__in=[imei(30), imei(31)]).count() == 2
+    assert (
+        await WhitelistEntry.filter(imei__in=[imei(30, APPLE_TAC), imei(31, APPLE_TAC)]).count()
+        == 2
+    )
     assert await VerificationRequest.all().count() == 3
     adds = [c["imei"] for c in await feed(http) if c["op"] == "ADD"]
-    assert sorted(adds) == [imei(30), imei(31)]
+    assert sorted(adds) == [imei(30, APPLE_TAC), imei(31, APPLE_TAC)]
 
 
 async def test_two_clients_registering_one_phone_at_once_list_it_once(http):

@@ -32,6 +32,7 @@ from resolvers.individuals import schedule_periodic, verification
 from resolvers.settings import updated
 from tests.support.api import gql, login, make_world
 from tests.support.individuals import (
+    APPLE_TAC,
     BY_ID,
     EDEVLET_TOKEN,
     authorities_on_loopback,
@@ -108,7 +109,9 @@ async def run_all_jobs():
 async def test_the_periodic_batch_verifies_declarations_and_registers_their_imeis(
     http, authorities, sent
 ):
-    first = await declare(http, "EDV-1", [imei(1), imei(2)], n=1, customs="26341300IM000001")
+    first = await declare(
+        http, "EDV-1", [imei(1, APPLE_TAC), imei(2, APPLE_TAC)], n=1, customs="26341300IM000001"
+    )
     second = await declare(http, "EDV-2", [imei(3)], n=2)
     foreigner = (
         await submit_edevlet(
@@ -131,10 +134,15 @@ async def test_the_periodic_batch_verifies_declarations_and_registers_their_imei
         "BORDER_RECORDS": sorted(f"IND-{r['id']}" for r in (first, second, foreigner)),
         "POPULATION_REGISTRY": sorted(f"IND-{r['id']}" for r in (first, second)),
     }
-    answers = await check_imeis(http, [imei(1), imei(4)])
+    answers = await check_imeis(http, [imei(1, APPLE_TAC), imei(4)])
     assert {a["status"] for a in answers.values()} == {"REGISTERED"}
     updates = [c for c in await feed(http) if c["op"] == "UPDATE"]
-    assert sorted(c["imei"] for c in updates) == [imei(1), imei(2), imei(3), imei(4)]
+    assert sorted(c["imei"] for c in updates) == [
+        imei(1, APPLE_TAC),
+        imei(2, APPLE_TAC),
+        imei(3),
+        imei(4),
+    ]
     assert {c["status"] for c in updates} == {"REGISTERED"}
     assert await AuditEvent.filter(action="individual.verified").count() == 3
     assert set(await VerificationBatch.all().values_list("status", flat=True)) == {"ANSWERED"}
@@ -151,7 +159,9 @@ async def test_the_periodic_batch_verifies_declarations_and_registers_their_imei
 async def test_a_refusal_removes_the_imei_with_the_reason_for_operators_and_the_client(
     http, authorities
 ):
-    refused = await declare(http, "EDV-NO", [imei(10), imei(11)], name="Ayşe SIM-NO-ENTRY Yılmaz")
+    refused = await declare(
+        http, "EDV-NO", [imei(10, APPLE_TAC), imei(11, APPLE_TAC)], name="Ayşe SIM-NO-ENTRY Yılmaz"
+    )
     accepted = await declare(http, "EDV-OK", [imei(12)], n=2)
 
     await run_all_jobs()
@@ -179,20 +189,20 @@ async def test_a_refusal_removes_the_imei_with_the_reason_for_operators_and_the_
     )
 
     # Operators' checks block it and say why; the feed carries the removal with its reason.
-    answers = await check_imeis(http, [imei(10), imei(12)])
-    assert (answers[imei(10)]["verdict"], answers[imei(10)]["status"]) == (
+    answers = await check_imeis(http, [imei(10, APPLE_TAC), imei(12)])
+    assert (answers[imei(10, APPLE_TAC)]["verdict"], answers[imei(10, APPLE_TAC)]["status"]) == (
         "BLOCK",
         "NOT_REGISTERED",
     )
-    assert answers[imei(10)]["reason"].startswith("NO_ENTRY_RECORD: Başvuru sahibinin")
-    assert "Giriş-çıkış kayıtları" in answers[imei(10)]["reason"]
+    assert answers[imei(10, APPLE_TAC)]["reason"].startswith("NO_ENTRY_RECORD: Başvuru sahibinin")
+    assert "Giriş-çıkış kayıtları" in answers[imei(10, APPLE_TAC)]["reason"]
     assert answers[imei(12)]["status"] == "REGISTERED"
     removals = [c for c in await feed(http) if c["op"] == "REMOVE"]
-    assert sorted(c["imei"] for c in removals) == [imei(10), imei(11)]
+    assert sorted(c["imei"] for c in removals) == [imei(10, APPLE_TAC), imei(11, APPLE_TAC)]
     assert all("NO_ENTRY_RECORD" in c["reason"] for c in removals)
     [event] = await AuditEvent.filter(action="individual.rejected")
     assert event.subject_id == str(refused["id"])
-    assert event.details["removed"] == [imei(10), imei(11)]
+    assert event.details["removed"] == [imei(10, APPLE_TAC), imei(11, APPLE_TAC)]
     assert (await read(http, accepted["id"]))["status"] == "VERIFIED"
 
     # Staff also read the authority's own words.
@@ -344,7 +354,7 @@ async def test_an_authority_without_a_url_is_not_asked_and_its_requests_wait(htt
 async def test_a_worker_killed_after_the_answer_loses_nothing_and_decides_once(
     http, authorities, sent, monkeypatch
 ):
-    registration = await declare(http, "EDV-KILL", [imei(50), imei(51)])
+    registration = await declare(http, "EDV-KILL", [imei(50, APPLE_TAC), imei(51, APPLE_TAC)])
     await verification.dispatch()
     real_apply = verification.apply_answers
 
@@ -369,8 +379,10 @@ async def test_a_worker_killed_after_the_answer_loses_nothing_and_decides_once(
     assert sent[0] in sent[1:]
     now = await read(http, registration["id"])
     assert now["status"] == "VERIFIED"
-    changes = await WhitelistChange.filter(imei__in=[imei(50), imei(51)], op="UPDATE")
-    assert sorted(c.imei for c in changes) == [imei(50), imei(51)]
+    changes = await WhitelistChange.filter(
+        imei__in=[imei(50, APPLE_TAC), imei(51, APPLE_TAC)], op="UPDATE"
+    )
+    assert sorted(c.imei for c in changes) == [imei(50, APPLE_TAC), imei(51, APPLE_TAC)]
     assert await AuditEvent.filter(action="individual.verified").count() == 1
 
 

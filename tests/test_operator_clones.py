@@ -117,7 +117,7 @@ async def test_a_registered_imei_seen_with_two_subscribers_becomes_a_clone_suspe
         client,
         "b2",
         [
-            seen(cloned, "286010000000009", 20),  # another SIM within 24 hours
+            seen(cloned, "286010000000009", 20, msisdn="905559998877"),  # another line, 24 h
             seen(far_apart, "286010000000008", 10),  # … and now another SIM: outside 24 h
         ],
     )
@@ -166,7 +166,7 @@ async def test_a_closed_suspicion_is_reopened_when_seen_cloned_again(client):
         imei=imei(20), imsi_count=2, status=CloneStatus.CLOSED, detected_at=NOW, closed_at=NOW
     )
     await submit(client, "c1", [seen(imei(20), "286010000000001", 5)])
-    await submit(client, "c2", [seen(imei(20), "286010000000002", 1)])
+    await submit(client, "c2", [seen(imei(20), "286010000000002", 1, msisdn="905559998877")])
     [reopened] = await clones.detect_clones()
     assert reopened.status == CloneStatus.OPEN and reopened.closed_at is None
 
@@ -177,7 +177,10 @@ async def test_the_window_is_configurable(client):
     await submit(
         client,
         "w1",
-        [seen(imei(30), "286010000000001", 120), seen(imei(30), "286010000000002", 0)],
+        [
+            seen(imei(30), "286010000000001", 120),
+            seen(imei(30), "286010000000002", 0, msisdn="905559998877"),
+        ],
     )
     assert await clones.detect_clones() == []
 
@@ -186,7 +189,12 @@ async def test_the_detector_runs_as_a_periodic_job_once_per_slot(client):
     load_handlers()
     await whitelist(imei(40))
     await submit(
-        client, "p1", [seen(imei(40), "286010000000001", 5), seen(imei(40), "286010000000002", 4)]
+        client,
+        "p1",
+        [
+            seen(imei(40), "286010000000001", 5),
+            seen(imei(40), "286010000000002", 4, msisdn="905559998877"),
+        ],
     )
     await schedule_periodic()
     await schedule_periodic()  # the same slot: nothing more
@@ -204,14 +212,14 @@ def test_the_window_rule_is_a_sliding_window():
     t = NOW
     hour = timedelta(hours=1)
     assert clone_in_window([], hour) == 0
-    assert clone_in_window([(t, "A"), (t + 2 * hour, "A")], hour) == 1
-    assert clone_in_window([(t, "A"), (t + hour, "B")], hour) == 2  # at most a window apart
-    assert clone_in_window([(t, "A"), (t + hour + timedelta(seconds=1), "B")], hour) == 1
+    assert clone_in_window([(t, "A", ""), (t + 2 * hour, "A", "")], hour) == 1
+    assert clone_in_window([(t, "A", ""), (t + hour, "B", "")], hour) == 2  # at most a window apart
+    assert clone_in_window([(t, "A", ""), (t + hour + timedelta(seconds=1), "B", "")], hour) == 1
     # Unordered input; three subscribers, but never more than two within one hour.
     sightings = [
-        (t + 90 * timedelta(minutes=1), "C"),
-        (t, "A"),
-        (t + 50 * timedelta(minutes=1), "B"),
+        (t + 90 * timedelta(minutes=1), "C", ""),
+        (t, "A", ""),
+        (t + 50 * timedelta(minutes=1), "B", ""),
     ]
     assert clone_in_window(sightings, hour) == 2
     assert clone_in_window(sightings, 2 * hour) == 3

@@ -18,7 +18,7 @@ from resolvers.settings import configure
 from resolvers.workflow import notifications
 from tests.support.api import gql, login, make_world
 from tests.support.uploads import imei, upload, xlsx
-from tests.support.workflow import attach_documents, deliver_mail
+from tests.support.workflow import attach_documents, deliver_mail, smtp_on_loopback
 from tests.test_application_analysis import APPLE, SUBMIT, create_draft, seed_registry
 
 SUBJECT = "MCKS başvurunuz MCKS-2026-000001: İncelemede — ğüşıöç İĞÜŞÖÇ"
@@ -163,22 +163,9 @@ async def test_production_without_an_smtp_server_keeps_mail_queued(client, setti
 
 
 async def test_the_configured_smtp_server_gets_the_notifications(client, settings):
-    async with serve_simulator() as server:
-        configure(
-            replace(
-                settings,
-                smtp_host=server.host,
-                smtp_port=server.port,
-                smtp_starttls=False,
-                mail_from="MCKS <mcks@bthk.example>",
-            )
-        )
-        notifications.use_mailer(None)
-        try:
-            await submitted_application(client)
-            assert await deliver_mail() == 1  # one dispatcher run sent the queued messages
-            [mail] = server.mailbox.to("firma@example.com")
-            assert mail.subject.endswith(": Üst Kullanıcı Onayında")
-            assert mail.message["From"] == "MCKS <mcks@bthk.example>"
-        finally:
-            notifications.use_mailer(None)
+    async with smtp_on_loopback(settings) as server:
+        await submitted_application(client)
+        assert await deliver_mail() == 1  # one dispatcher run sent the queued messages
+        [mail] = server.mailbox.to("firma@example.com")
+        assert mail.subject.endswith(": Üst Kullanıcı Onayında")
+        assert mail.message["From"] == "MCKS <mcks@bthk.example>"

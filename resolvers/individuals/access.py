@@ -82,9 +82,16 @@ async def list_registrations(
     status: RegistrationStatus | None = None,
     channel: RegistrationChannel | None = None,
     imei: str | None = None,
+    verification_overdue: bool = False,
 ) -> Page[Registration]:
-    """Newest first; staff may filter by one IMEI to find who registered it."""
+    """Newest first; staff may filter by one IMEI to find who registered it, or list the
+    declarations whose verification is overdue (blocked on the networks)."""
     query = visible(actor)
+    if verification_overdue:
+        # Blocked by the deadline (resolvers.individuals.deadline) and still unanswered.
+        query = query.filter(
+            status=RegistrationStatus.PENDING_VERIFICATION, overdue_at__isnull=False
+        )
     if status is not None:
         query = query.filter(status=status)
     if channel is not None:
@@ -109,6 +116,9 @@ class ImeiView:
     whitelist_status: WhitelistStatus | None
     removal_reason: str | None
     removed_at: datetime | None
+    # What the TAC registry says the device is (None: the TAC is unknown).
+    registry_brand: str | None = None
+    registry_model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +164,8 @@ async def details(registrations: Sequence[Registration]) -> dict[int, Registrati
                 whitelist_status=entry.status if ours and entry else None,
                 removal_reason=None if ours else row.removal_reason,
                 removed_at=None if ours else row.removed_at,
+                registry_brand=row.tac_brand,
+                registry_model=row.tac_model,
             )
         )
     verifications: dict[int, list[VerificationView]] = defaultdict(list)

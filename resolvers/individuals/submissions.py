@@ -49,7 +49,7 @@ from models.roles import Role
 from resolvers import audit, bulk, registry_changes
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, DomainErrors, ErrorCode, invalid
-from resolvers.individuals.checks import ImeiResult, check_imeis
+from resolvers.individuals.checks import ImeiResult, check_device, whole_device
 from resolvers.individuals.declarations import declaration_of
 from resolvers.settings import get_settings
 
@@ -391,7 +391,7 @@ async def _submit(actor: Actor, clean: _Clean) -> SubmissionResult:
         return _replayed(previous, fingerprint)
     _check_entry_period(clean)
     # Reads only: done before the transaction, re-checked under the whitelist lock there.
-    results = await check_imeis(clean.imeis)
+    results = await check_device(clean.imeis, clean.brand, clean.model)
     try:
         async with in_transaction() as connection:
             await _lock_person(connection, clean.person_key)
@@ -478,12 +478,14 @@ async def _store(
             "SELECT imei FROM whitelist_entry WHERE imei IN ({in_})", candidates
         )
     }
-    results = [
-        ImeiResult(r.imei, (CheckCode.ALREADY_REGISTERED,), r.tac_brand, r.tac_model)
-        if r.imei in taken
-        else r
-        for r in results
-    ]
+    results = whole_device(
+        [
+            ImeiResult(r.imei, (CheckCode.ALREADY_REGISTERED,), r.tac_brand, r.tac_model)
+            if r.imei in taken
+            else r
+            for r in results
+        ]
+    )
     passing = [r for r in results if r.passed]
     owes_verification = (
         clean.channel == RegistrationChannel.E_DEVLET and clean.verification_reference is None

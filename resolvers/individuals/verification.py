@@ -62,6 +62,7 @@ from models.jobs import Job, JobStatus
 from models.registry import WhitelistEntry, WhitelistStatus
 from resolvers import audit, bulk, events, jobs, metrics, registry_changes
 from resolvers.actor import Actor
+from resolvers.errors import DomainError
 from resolvers.individuals.declarations import declaration_of
 from resolvers.individuals.whitelist import remove_entries
 from resolvers.settings import get_settings
@@ -72,6 +73,7 @@ DISPATCH_JOB = "verification.dispatch"
 BATCH_JOB = "verification.batch"
 VERIFIER = Actor.system("verification")
 MAX_BATCHES_PER_DISPATCH = 200  # per authority and run; the next run continues
+AWAITING_ANSWER = frozenset({WhitelistStatus.PROVISIONAL, WhitelistStatus.OVERDUE})
 
 
 # --- the authorities, from settings --------------------------------------------------------
@@ -178,7 +180,7 @@ async def return_given_up(kind: AuthorityKind) -> int:
         # A batch whose job died otherwise than by the authority's answer is given up too.
         await VerificationBatch.filter(
             id__in=list(batches), status=VerificationBatchStatus.SENDING
-        ).update(status=VerificationBatchStatus.FAILED)
+        ).update(status=VerificationBatchStatus.FAILED, failed_at=clock.now())
         if returned or kept:
             await audit.record(
                 VERIFIER,
@@ -242,9 +244,28 @@ async def _next_batch(kind: AuthorityKind, size: int) -> VerificationBatch | Non
 
 @jobs.handler(BATCH_JOB)
 async def batch_job(job: Job) -> None:
-    await send_batch(
-        int(job.payload["batchId"]), attempt=job.attempts, final=job.attempts >= job.max_attempts
-    )
+    batch_id = int(job.payload["batchId"])
+    final = job.attempts >= job.max_attempts
+    try:
+        await send_batch(batch_id, attempt=job.attempts, final=final)
+    except Exception as error:
+        # The job dies with this error (last attempt, or one not worth retrying: a
+        # misconfigured authority, a bug): the batch is given up now, so staff see it
+        # listed the day it dies rather than at some later dispatch.
+        if final or isinstance(error, jobs.GiveUp | DomainError):
+            await give_up_batch(batch_id, f"{type(error).__name__}: {error}")
+        raise
+
+
+async def give_up_batch(batch_id: int, error: str) -> bool:
+    """Mark a batch still being sent FAILED, now (staff list it); False if it was not."""
+    changed = await VerificationBatch.filter(
+        id=batch_id, status=VerificationBatchStatus.SENDING
+    ).update(status=VerificationBatchStatus.FAILED, failed_at=clock.now(), last_error=error)
+    if changed:
+        authority = await VerificationBatch.filter(id=batch_id).values_list("authority", flat=True)
+        await events.batch_failed(batch_id, str(authority[0]) if authority else "", error)
+    return bool(changed)
 
 
 async def send_batch(batch_id: int, attempt: int = 1, final: bool = False) -> None:
@@ -275,14 +296,10 @@ async def send_batch(batch_id: int, attempt: int = 1, final: bool = False) -> No
         except AuthorityError as error:
             gives_up = final or not error.retryable
             metrics.verification_batch(kind.value, "failed" if gives_up else "retry")
-            await VerificationBatch.filter(id=batch_id).update(
-                last_error=str(error),
-                status=VerificationBatchStatus.FAILED
-                if gives_up
-                else VerificationBatchStatus.SENDING,
-            )
             if gives_up:
-                await events.batch_failed(batch_id, kind.value, str(error))
+                await give_up_batch(batch_id, str(error))
+            else:
+                await VerificationBatch.filter(id=batch_id).update(last_error=str(error))
             if not error.retryable:
                 raise jobs.GiveUp(str(error)) from error
             backoff = jobs.backoff(attempt).total_seconds()
@@ -472,7 +489,8 @@ async def _verify(registrations: Sequence[Registration], now: datetime) -> None:
     entries = await _entries_of(registrations)
     await registry_changes.set_whitelist_status(
         VERIFIER,
-        [e.imei for e in entries if e.status == WhitelistStatus.PROVISIONAL],
+        # Overdue ones too: the answer that came late lifts their block.
+        [e.imei for e in entries if e.status in AWAITING_ANSWER],
         WhitelistStatus.REGISTERED,
         reason="İlgili merciler beyanı doğruladı (Tebliğ md. 5(3)(b))",
     )

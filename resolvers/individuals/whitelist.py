@@ -223,11 +223,11 @@ async def restore_whitelist_entry(actor: Actor, imei: str, reason: str) -> White
                 registration.updated_at = now
                 await registration.save(update_fields=["status", "status_reason", "updated_at"])
                 details["registrationReinstated"] = registration.id
-            status = (
-                WhitelistStatus.PROVISIONAL
-                if registration.status == RegistrationStatus.PENDING_VERIFICATION
-                else WhitelistStatus.REGISTERED
-            )
+            status = WhitelistStatus.REGISTERED
+            if registration.status == RegistrationStatus.PENDING_VERIFICATION:
+                # Past its verification deadline it stays blocked (resolvers.individuals.deadline).
+                overdue = registration.overdue_at is not None
+                status = WhitelistStatus.OVERDUE if overdue else WhitelistStatus.PROVISIONAL
             await RegistrationImei.filter(registration_id=registration.id, imei=imei).update(
                 removal_reason=None, removed_at=None
             )

@@ -1,15 +1,26 @@
-"""The blacklist: operators and staff add lost, stolen or barred IMEIs and remove recovered ones.
+"""The blacklist: operators and staff add lost, stolen, smuggled, altered or barred IMEIs and
+lift the reports of recovered ones.
 
-Each change is audited and goes to the blacklist feed in the same transaction. An operator
-removes only what it reported (its operator code); staff remove any entry.
+Each report gets a number issued by the registry (`models.registry.new_report_number`),
+returned to the reporter, who hands it to the owner. Staff lift any report; an operator lifts
+its own, or any report whose number it is given — a phone lost here and recovered abroad is
+brought to whichever operator's shop is at hand. Each change is audited and goes to the
+blacklist feed in the same transaction; the number never goes to the feed.
 """
 
 from __future__ import annotations
 
+import hmac
+
 from tortoise.transactions import in_transaction
 
 from models.imei import clean_imei, normalise_network_imei
-from models.registry import BlacklistEntry, BlacklistReason
+from models.registry import (
+    BlacklistEntry,
+    BlacklistReason,
+    new_report_number,
+    normalise_report_number,
+)
 from models.roles import Role
 from resolvers import audit, registry_changes
 from resolvers.actor import Actor
@@ -56,9 +67,10 @@ async def add(
     imei = parse_imei(imei)
     reference = _text(reference, "reference", MAX_REFERENCE, required=True)
     note = _text(note, "note", MAX_NOTE, required=False)
+    number = new_report_number()
     async with in_transaction():
         await registry_changes.add_to_blacklist(
-            actor, [registry_changes.BlacklistAddition(imei, reason, reference, note)]
+            actor, [registry_changes.BlacklistAddition(imei, reason, reference, note, number)]
         )
         entry = await BlacklistEntry.get(imei=imei)
         await audit.record(
@@ -66,22 +78,39 @@ async def add(
             "blacklist.added",
             "BlacklistEntry",
             imei,
-            {"reason": reason.value, "reference": reference, "note": note},
+            {
+                "reason": reason.value,
+                "reference": reference,
+                "note": note,
+                "reportNumber": number,
+            },
         )
     return entry
 
 
-async def remove(actor: Actor, imei: str, note: str) -> BlacklistEntry:
-    """Take a recovered IMEI off the blacklist; returns the entry as it was."""
+def _may_lift(actor: Actor, entry: BlacklistEntry, report_number: str | None) -> bool:
+    if actor.role != Role.OPERATOR:
+        return True  # staff (the editors' check let only staff editors through)
+    if entry.reported_by == actor.operator_code:
+        return True
+    given = normalise_report_number(report_number or "")
+    return bool(given and entry.report_number) and hmac.compare_digest(
+        given, entry.report_number or ""
+    )
+
+
+async def remove(
+    actor: Actor, imei: str, note: str, report_number: str | None = None
+) -> BlacklistEntry:
+    """Lift the report of a recovered IMEI; returns the entry as it was."""
     _require_editor(actor)
     imei = parse_imei(imei)
     note = _text(note, "note", MAX_NOTE, required=True)
     async with in_transaction():
         entry = await BlacklistEntry.get_or_none(imei=imei).select_for_update()
-        # Another operator's report is not this operator's to lift: same answer as missing.
-        if entry is None or (
-            actor.role == Role.OPERATOR and entry.reported_by != actor.operator_code
-        ):
+        # Another operator's report without its number is not this operator's to lift: the
+        # same answer as missing (a wrong number tells nothing either).
+        if entry is None or not _may_lift(actor, entry, report_number):
             raise not_found("Kara listedeki IMEI", "Blacklisted IMEI", field="imei")
         await registry_changes.remove_from_blacklist(actor, [imei], note)
         await audit.record(
@@ -89,6 +118,24 @@ async def remove(actor: Actor, imei: str, note: str) -> BlacklistEntry:
             "blacklist.removed",
             "BlacklistEntry",
             imei,
-            {"reason": entry.reason.value, "reference": entry.reference, "note": note},
+            {
+                "reason": entry.reason.value,
+                "reference": entry.reference,
+                "reportNumber": entry.report_number,
+                "reportedBy": entry.reported_by,
+                "byReportNumber": actor.role == Role.OPERATOR
+                and entry.reported_by != actor.operator_code,
+                "note": note,
+            },
         )
+    return entry
+
+
+async def get_entry(actor: Actor, imei: str) -> BlacklistEntry:
+    """Staff look up one report: reason, reporter, reference, number, when."""
+    if not actor.is_staff:
+        raise DomainError(ErrorCode.FORBIDDEN)
+    entry = await BlacklistEntry.get_or_none(imei=parse_imei(imei))
+    if entry is None:
+        raise not_found("Kara listedeki IMEI", "Blacklisted IMEI", field="imei")
     return entry

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from models import clock
 from models.imei import normalise_network_imei
 from models.imei_status import INVALID, Decision, ImeiStatus, Verdict, decide, normalise_msisdn
+from models.registry import WhitelistStatus
 from models.roles import Role
 from resolvers import metrics
 from resolvers.actor import Actor
@@ -194,7 +195,9 @@ async def public_status(actor: Actor, imei: str) -> PublicStatus:
     listed = facts.whitelist.get(normalised)
     if listed is None:
         return PublicStatus(imei=normalised, registered=False, status=ImeiStatus.NOT_REGISTERED)
-    status = ImeiStatus.PROVISIONAL if listed[0] == "PROVISIONAL" else ImeiStatus.REGISTERED
+    status = ImeiStatus.REGISTERED if listed[0] == "REGISTERED" else ImeiStatus.PROVISIONAL
+    # Overdue verification: still provisional, but not registered as far as the network goes.
+    registered = listed[0] != WhitelistStatus.OVERDUE
     return PublicStatus(
-        imei=normalised, registered=True, status=status, brand=listed[1], model=listed[2]
+        imei=normalised, registered=registered, status=status, brand=listed[1], model=listed[2]
     )

@@ -225,36 +225,48 @@ SUPERVISOR_STATUSES = frozenset(
 
 
 async def recipients(firm: Firm, status: ApplicationStatus) -> list[str]:
+    return await firm_addresses(firm, supervisors=status in SUPERVISOR_STATUSES)
+
+
+async def firm_addresses(firm: Firm, supervisors: bool) -> list[str]:
+    """The firm's contact address, and its active supervisors' when they must act."""
     found = [firm.contact_email] if firm.contact_email else []
-    if status in SUPERVISOR_STATUSES:
-        supervisors = await User.filter(
+    if supervisors:
+        people = await User.filter(
             firm_id=firm.id, role=Role.FIRM_SUPERVISOR, is_active=True
         ).order_by("id")
-        found += [u.email for u in supervisors if u.email and "@" in u.email]
+        found += [u.email for u in people if u.email and "@" in u.email]
     unique: dict[str, str] = {}
     for address in found:
         unique.setdefault(address.strip().lower(), address.strip())
     return list(unique.values())
 
 
-async def status_changed(
-    application: Application, previous: ApplicationStatus, reason: str | None
-) -> list[Notification]:
-    """Queue the e-mails for a status change (inside the change's transaction): one row
-    per recipient, so one refused address does not hold back the others."""
-    firm = await Firm.get_or_none(id=application.firm_id)
+async def queue_firm_mail(firm_id: int, event: str, subject: str, body: str) -> int:
+    """Queue one message to a firm (inside the caller's transaction: sent iff it commits),
+    to its contact address and its supervisors; how many rows were queued."""
+    firm = await Firm.get_or_none(id=firm_id)
     if firm is None:
-        return []
-    addresses = await recipients(firm, application.status)
-    if not addresses:
-        return []
-    subject, body = await compose(application, firm, previous, reason)
+        return 0
+    addresses = await firm_addresses(firm, supervisors=True)
+    return len(await _queue(firm, None, event, addresses, subject, body))
+
+
+async def _queue(
+    firm: Firm,
+    application_id: int | None,
+    event: str,
+    addresses: list[str],
+    subject: str,
+    body: str,
+) -> list[Notification]:
+    # One row per recipient, so one refused address does not hold back the others.
     now = clock.now()
     return [
         await Notification.create(
             firm_id=firm.id,
-            application_id=application.id,
-            event=EVENT_STATUS,
+            application_id=application_id,
+            event=event,
             recipient=address,
             subject=subject[:255],
             body=body,
@@ -263,6 +275,20 @@ async def status_changed(
         )
         for address in addresses
     ]
+
+
+async def status_changed(
+    application: Application, previous: ApplicationStatus, reason: str | None
+) -> list[Notification]:
+    """Queue the e-mails for a status change (inside the change's transaction)."""
+    firm = await Firm.get_or_none(id=application.firm_id)
+    if firm is None:
+        return []
+    addresses = await recipients(firm, application.status)
+    if not addresses:
+        return []
+    subject, body = await compose(application, firm, previous, reason)
+    return await _queue(firm, application.id, EVENT_STATUS, addresses, subject, body)
 
 
 # --- sending -----------------------------------------------------------------------------

@@ -7,10 +7,10 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from resolvers import audit
-from schema.audit.types import AuditEventConnection, AuditEventType
+from resolvers import audit, imei_history
+from schema.audit.types import AuditEventConnection, AuditEventType, ImeiHistoryEventType
 from schema.common import PageInfo
-from schema.context import actor_of
+from schema.context import actor_of, lang_of
 from schema.permissions import STAFF, requires
 
 
@@ -43,3 +43,14 @@ class AuditQueries:
             page_info=PageInfo.of(page),
             total_count=page.total_count or 0,
         )
+
+    @strawberry.field(
+        extensions=requires(*STAFF),
+        description="Every event about one IMEI, oldest first: whitelist entries (the "
+        "original one too), status changes, removals and restores, held replacements, "
+        "blacklist reports and their lifting, pairing, clone suspicions, first attach.",
+    )
+    async def imei_history(self, info: Info, imei: str) -> list[ImeiHistoryEventType]:
+        lang = lang_of(info)
+        events = await imei_history.imei_history(actor_of(info), imei)
+        return [ImeiHistoryEventType.of(event, lang) for event in events]

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from models.audit import AuditEvent
+from resolvers.imei_history import HistoryEvent, HistoryKind, HistorySource
 from schema.common import PageInfo
 
 
@@ -51,3 +52,40 @@ class AuditEventConnection:
     items: list[AuditEventType]
     page_info: PageInfo
     total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
+
+
+HistoryKindType = strawberry.enum(HistoryKind, name="ImeiHistoryKind")
+HistorySourceType = strawberry.enum(HistorySource, name="ImeiHistorySource")
+
+
+@strawberry.type(name="ImeiHistoryEvent", description="One event about an IMEI.")
+class ImeiHistoryEventType:
+    at: datetime
+    kind: HistoryKindType  # type: ignore[valid-type]
+    kind_label: str = strawberry.field(description="In the caller's language.")
+    actor: str = strawberry.field(description="Who did it ('' when the record does not say).")
+    source: HistorySourceType | None  # type: ignore[valid-type]
+    source_label: str | None
+    source_id: int | None = strawberry.field(
+        description="The application, registration, replacement report or correction "
+        "request id, when known."
+    )
+    reason: str
+    detail: str = strawberry.field(
+        description="What else the record says: whitelist status and model, the report's "
+        "reference and number, the paired number, the subscriber count, the operator."
+    )
+
+    @staticmethod
+    def of(event: HistoryEvent, lang: str) -> ImeiHistoryEventType:
+        return ImeiHistoryEventType(
+            at=event.at,
+            kind=event.kind,
+            kind_label=event.kind_label(lang),
+            actor=event.actor,
+            source=event.source,
+            source_label=event.source_label(lang),
+            source_id=event.source_id,
+            reason=event.reason,
+            detail=event.detail,
+        )

@@ -45,7 +45,9 @@ class IndividualQueries:
     @strawberry.field(
         extensions=REGISTRATION_READERS,
         description="Newest first. Staff see all; a client what it submitted. `imei` finds "
-        "who registered an IMEI.",
+        "who registered an IMEI; `verificationOverdue` lists the declarations still unverified "
+        "past the deadline (blocked with VERIFICATION_OVERDUE until the authorities answer; "
+        "`overdueAt` says since when).",
     )
     async def individual_registrations(
         self,
@@ -53,11 +55,14 @@ class IndividualQueries:
         status: RegistrationStatusType | None = None,  # type: ignore[valid-type]
         channel: RegistrationChannelType | None = None,  # type: ignore[valid-type]
         imei: str | None = None,
+        verification_overdue: bool = False,
         first: int = 50,
         after: str | None = None,
     ) -> IndividualRegistrationConnection:
         actor, lang = actor_of(info), lang_of(info)
-        page = await access.list_registrations(actor, first, after, status, channel, imei)
+        page = await access.list_registrations(
+            actor, first, after, status, channel, imei, verification_overdue
+        )
         details = await access.details(page.items)
         return IndividualRegistrationConnection(
             items=[
@@ -70,7 +75,8 @@ class IndividualQueries:
     @strawberry.field(
         extensions=requires(*STAFF),
         description="Batches of declarations sent to the authorities, newest first. FAILED: "
-        "given up; its job is DEAD (see `jobs`) and `retryJob` sends it again.",
+        "given up (listed from `failedAt`, the moment its job died); its job is DEAD (see "
+        "`jobs`) and `retryJob` sends it again.",
     )
     async def verification_batches(
         self,

@@ -11,6 +11,7 @@ from datetime import date, datetime
 import strawberry
 
 from integrations.authorities import AuthorityKind
+from models.checks import CheckCode
 from models.individuals import (
     IdentityKind,
     Registration,
@@ -25,6 +26,7 @@ from models.labels import label
 from models.registry import WhitelistSource, WhitelistStatus
 from resolvers.actor import Actor
 from resolvers.individuals.access import ImeiView, RegistrationDetails, VerificationView
+from resolvers.individuals.deadline import due_at
 from schema.applications.types import CheckCodeType
 from schema.common import PageInfo
 from schema.errors import UserError
@@ -64,23 +66,44 @@ class RegistrationImeiType:
     passed: bool = strawberry.field(description="Passed the technical checks (and was listed).")
     reasons: list[RegistrationReasonType]
     whitelist_status: WhitelistStatusType | None = strawberry.field(  # type: ignore[valid-type]
-        description="On the whitelist now for this registration: REGISTERED or PROVISIONAL."
+        description="On the whitelist now for this registration: REGISTERED, PROVISIONAL or "
+        "OVERDUE (verification overdue: blocked until the authorities answer)."
     )
     removal_reason: str | None = strawberry.field(
         description="Why it left the whitelist (art. 5(4) rejection or staff), if it did."
     )
     removed_at: datetime | None
+    registry_brand: str | None = strawberry.field(
+        description="The brand the TAC registry gives this IMEI (null: TAC unknown)."
+    )
+    registry_model: str | None = strawberry.field(
+        description="The model code the TAC registry gives this IMEI: what a MODEL_MISMATCH "
+        "refers to."
+    )
 
     @staticmethod
     def of(view: ImeiView, lang: str) -> RegistrationImeiType:
         return RegistrationImeiType(
             imei=view.imei,
             passed=view.passed,
-            reasons=[RegistrationReasonType(code=c, label=label(c, lang)) for c in view.codes],
+            reasons=[
+                RegistrationReasonType(code=c, label=_reason(c, view, lang)) for c in view.codes
+            ],
             whitelist_status=view.whitelist_status,
             removal_reason=view.removal_reason,
             removed_at=view.removed_at,
+            registry_brand=view.registry_brand,
+            registry_model=view.registry_model,
         )
+
+
+def _reason(code: CheckCode, view: ImeiView, lang: str) -> str:
+    text = label(code, lang)
+    if code == CheckCode.MODEL_MISMATCH and view.registry_brand:
+        # The person declared something else: say what the registry has for this TAC.
+        where = "TAC kaydı" if lang == "tr" else "the TAC registry has"
+        return f"{text} ({where}: {view.registry_brand} {view.registry_model})"
+    return text
 
 
 @strawberry.type(name="Verification", description="One authority's verification.")
@@ -136,6 +159,13 @@ class IndividualRegistrationType:
         description="Our verification by the authorities (art. 5(3)(b))."
     )
     verified_at: datetime | None
+    verification_due_at: datetime | None = strawberry.field(
+        description="Awaiting verification: when its IMEIs turn BLOCK (VERIFICATION_OVERDUE) "
+        "if the authorities have not answered by then."
+    )
+    overdue_at: datetime | None = strawberry.field(
+        description="When its IMEIs were blocked for the overdue verification."
+    )
     rejected_at: datetime | None
     rejected_by: AuthorityKindType | None  # type: ignore[valid-type]
     rejection_code: str | None
@@ -176,6 +206,8 @@ class IndividualRegistrationType:
             edevlet_verified_at=registration.edevlet_verified_at,
             verifications=[VerificationType.of(v, actor, lang) for v in details.verifications],
             verified_at=registration.verified_at,
+            verification_due_at=due_at(registration),
+            overdue_at=registration.overdue_at,
             rejected_at=registration.rejected_at,
             rejected_by=AuthorityKind(registration.rejected_by)
             if registration.rejected_by
@@ -222,6 +254,7 @@ class VerificationBatchType:
     created_at: datetime
     sent_at: datetime | None
     answered_at: datetime | None
+    failed_at: datetime | None = strawberry.field(description="When it was last given up.")
 
     @staticmethod
     def of(batch: VerificationBatch, lang: str) -> VerificationBatchType:
@@ -237,6 +270,7 @@ class VerificationBatchType:
             created_at=batch.created_at,
             sent_at=batch.sent_at,
             answered_at=batch.answered_at,
+            failed_at=batch.failed_at,
         )
 
 

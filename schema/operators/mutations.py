@@ -8,21 +8,25 @@ import strawberry
 from strawberry.types import Info
 
 from models.roles import Role
-from resolvers.operators import blacklist, quota
+from resolvers.operators import blacklist, clones, quota
 from resolvers.operators import observations as uploads
-from schema.context import actor_of
+from schema.context import actor_of, lang_of
 from schema.errors import mutate
 from schema.operators.types import (
     BlacklistEntryType,
     BlacklistPayload,
     BlacklistReasonType,
     ClientCheckQuotaPayload,
+    CloneDetectionPayload,
+    CloneSuspicionPayload,
+    CloneSuspicionType,
     ObservationReceiptType,
     ObservationsPayload,
 )
 from schema.permissions import requires
 
 BLACKLIST_EDITORS = requires(Role.OPERATOR, Role.STAFF_REVIEWER, Role.STAFF_ADMIN)
+CLONE_STAFF = requires(Role.STAFF_REVIEWER, Role.STAFF_ADMIN)
 
 
 @strawberry.input
@@ -44,26 +48,60 @@ class ObservationInput:
 @strawberry.type
 class OperatorMutations:
     @strawberry.mutation(
-        extensions=BLACKLIST_EDITORS, description="Blacklist a lost, stolen or barred IMEI."
+        extensions=BLACKLIST_EDITORS,
+        description="Report a lost, stolen, smuggled, altered or barred IMEI. The answer's "
+        "`entry.reportNumber` is the registry's number for the report: give it to the owner.",
     )
     async def add_to_blacklist(self, info: Info, input: AddToBlacklistInput) -> BlacklistPayload:
+        lang = lang_of(info)
         return await mutate(
             info,
             blacklist.add(actor_of(info), input.imei, input.reason, input.reference, input.note),
-            lambda entry: BlacklistPayload(entry=BlacklistEntryType.of(entry)),
+            lambda entry: BlacklistPayload(entry=BlacklistEntryType.of(entry, lang)),
             lambda errors: BlacklistPayload(errors=errors),
         )
 
     @strawberry.mutation(
         extensions=BLACKLIST_EDITORS,
-        description="Lift a blacklisting (device recovered). An operator lifts only its own.",
+        description="Lift a report (device recovered). Staff lift any; an operator its own "
+        "reports, or any report whose `reportNumber` the owner brings.",
     )
-    async def remove_from_blacklist(self, info: Info, imei: str, note: str) -> BlacklistPayload:
+    async def remove_from_blacklist(
+        self, info: Info, imei: str, note: str, report_number: str | None = None
+    ) -> BlacklistPayload:
+        lang = lang_of(info)
         return await mutate(
             info,
-            blacklist.remove(actor_of(info), imei, note),
-            lambda entry: BlacklistPayload(entry=BlacklistEntryType.of(entry)),
+            blacklist.remove(actor_of(info), imei, note, report_number),
+            lambda entry: BlacklistPayload(entry=BlacklistEntryType.of(entry, lang)),
             lambda errors: BlacklistPayload(errors=errors),
+        )
+
+    @strawberry.mutation(
+        extensions=CLONE_STAFF,
+        description="Run the clone detector now over the observations not scanned yet.",
+    )
+    async def run_clone_detection(self, info: Info) -> CloneDetectionPayload:
+        return await mutate(
+            info,
+            clones.run_now(actor_of(info)),
+            lambda opened: CloneDetectionPayload(opened=[CloneSuspicionType.of(s) for s in opened]),
+            lambda errors: CloneDetectionPayload(errors=errors),
+        )
+
+    @strawberry.mutation(
+        extensions=CLONE_STAFF,
+        description="Dismiss an open clone suspicion (not a clone) with the reason; only "
+        "sightings after this can open it again.",
+    )
+    async def dismiss_clone_suspicion(
+        self, info: Info, id: int, reason: str
+    ) -> CloneSuspicionPayload:
+        return await mutate(
+            info,
+            clones.dismiss(actor_of(info), id, reason),
+            lambda suspicion: CloneSuspicionPayload(suspicion=CloneSuspicionType.of(suspicion)),
+            lambda errors: CloneSuspicionPayload(errors=errors),
         )
 
     @strawberry.mutation(

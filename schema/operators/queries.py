@@ -9,13 +9,14 @@ import strawberry
 from strawberry.types import Info
 
 from models.roles import Role
-from resolvers.operators import checks, clones, feed, greylist, quota
+from resolvers.operators import blacklist, checks, clones, feed, greylist, quota
 from schema.common import PageInfo
-from schema.context import actor_of
+from schema.context import actor_of, lang_of
 from schema.operators.types import (
     BlacklistChangeConnection,
     BlacklistChangeType,
     ClientCheckUsageType,
+    BlacklistEntryType,
     CloneStatusType,
     CloneSuspicionConnection,
     CloneSuspicionType,
@@ -53,6 +54,13 @@ class OperatorQueries:
         # The use case's slotted objects carry exactly the type's attributes: no copy.
         answers = await checks.check_imeis(actor_of(info), imeis, msisdn or None)
         return cast(list[ImeiCheckType], answers)
+
+    @strawberry.field(
+        extensions=requires(*STAFF),
+        description="One blacklist report: reason, reporter, reference, report number, when.",
+    )
+    async def blacklist_entry(self, info: Info, imei: str) -> BlacklistEntryType:
+        return BlacklistEntryType.of(await blacklist.get_entry(actor_of(info), imei), lang_of(info))
 
     @strawberry.field(
         extensions=public(),

@@ -11,6 +11,7 @@ from datetime import date, datetime
 import strawberry
 
 from models.imei_status import ImeiStatus, Verdict
+from models.labels import label
 from models.network import CloneStatus, CloneSuspicion
 from models.registry import (
     BlacklistEntry,
@@ -29,7 +30,13 @@ VerdictType = strawberry.enum(Verdict, name="Verdict")
 ImeiStatusType = strawberry.enum(ImeiStatus, name="ImeiStatus")
 ChangeOpType = strawberry.enum(ChangeOp, name="ChangeOp")
 BlacklistReasonType = strawberry.enum(BlacklistReason, name="BlacklistReason")
-WhitelistStatusType = strawberry.enum(WhitelistStatus, name="WhitelistStatus")
+WhitelistStatusType = strawberry.enum(
+    WhitelistStatus,
+    name="WhitelistStatus",
+    description="REGISTERED and PROVISIONAL are allowed; OVERDUE (a provisional registration "
+    "past its verification deadline) is blocked with VERIFICATION_OVERDUE until an UPDATE "
+    "to REGISTERED or a REMOVE.",
+)
 WhitelistSourceType = strawberry.enum(WhitelistSource, name="WhitelistSource")
 CloneStatusType = strawberry.enum(CloneStatus, name="CloneStatus")
 
@@ -42,8 +49,9 @@ class ImeiCheckType:
     verdict: VerdictType  # type: ignore[valid-type]
     status: ImeiStatusType  # type: ignore[valid-type]
     reason: str | None = strawberry.field(
-        description="Blacklist reason, removal reason, or why a paired IMEI is blocked "
-        "(MSISDN_REQUIRED, MSISDN_MISMATCH)."
+        description="Blacklist reason, removal reason, why a paired IMEI is blocked "
+        "(MSISDN_REQUIRED, MSISDN_MISMATCH), or VERIFICATION_OVERDUE for a PROVISIONAL "
+        "registration past its verification deadline."
     )
     brand: str | None
     model: str | None
@@ -113,17 +121,26 @@ class BlacklistChangeConnection:
 class BlacklistEntryType:
     imei: str
     reason: BlacklistReasonType  # type: ignore[valid-type]
-    reference: str
-    reported_by: str
-    created_at: datetime
+    reason_label: str = strawberry.field(description="In the caller's language.")
+    reference: str = strawberry.field(description="The report's reference (e.g. police file).")
+    report_number: str | None = strawberry.field(
+        description="Issued by the registry for this report (KL-…): give it to the owner; "
+        "any operator given it may lift the report (`removeFromBlacklist`)."
+    )
+    reported_by: str = strawberry.field(description="The operator's code, or the staff name.")
+    note: str
+    created_at: datetime = strawberry.field(description="When it was listed.")
 
     @staticmethod
-    def of(entry: BlacklistEntry) -> BlacklistEntryType:
+    def of(entry: BlacklistEntry, lang: str = "tr") -> BlacklistEntryType:
         return BlacklistEntryType(
             imei=entry.imei,
             reason=entry.reason,
+            reason_label=label(entry.reason, lang),
             reference=entry.reference,
+            report_number=entry.report_number,
             reported_by=entry.reported_by,
+            note=entry.note,
             created_at=entry.created_at,
         )
 
@@ -177,6 +194,11 @@ class CloneSuspicionType:
     status: CloneStatusType  # type: ignore[valid-type]
     detected_at: datetime
     closed_at: datetime | None
+    dismissed_at: datetime | None = strawberry.field(
+        description="Staff dismissed it (not a clone); only later sightings reopen it."
+    )
+    dismissed_by: str | None
+    dismiss_reason: str | None
 
     @staticmethod
     def of(suspicion: CloneSuspicion) -> CloneSuspicionType:
@@ -190,6 +212,9 @@ class CloneSuspicionType:
             status=suspicion.status,
             detected_at=suspicion.detected_at,
             closed_at=suspicion.closed_at,
+            dismissed_at=suspicion.dismissed_at,
+            dismissed_by=suspicion.dismissed_by,
+            dismiss_reason=suspicion.dismiss_reason,
         )
 
 
@@ -206,6 +231,20 @@ class CloneSuspicionConnection:
 @strawberry.type
 class BlacklistPayload:
     entry: BlacklistEntryType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CloneDetectionPayload:
+    opened: list[CloneSuspicionType] = strawberry.field(
+        default_factory=list, description="The suspicions this run opened or reopened."
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class CloneSuspicionPayload:
+    suspicion: CloneSuspicionType | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 

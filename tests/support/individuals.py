@@ -27,12 +27,14 @@ EDEVLET_TOKEN = "mcks_demo_edevlet_token"
 OTHER_OPERATOR_TOKEN = "mcks_test_other_operator_token"
 AUTHORITY_KEY = "test-authority-key"
 
-APPLE_TAC = "35693803"  # APPLE A2403, two SIM slots
+APPLE_TAC = "35693803"  # APPLE A2403, two SIM slots: a device of two IMEIs
+# The same model's single-SIM variant: a device of one IMEI (the default in these tests).
+ONE_SIM_TAC = "35693811"
 SAMSUNG_TAC = "49015420"  # SAMSUNG SM-G9359
 UNKNOWN_TAC = "35000099"
 
 
-def imei(serial: int, tac: str = APPLE_TAC) -> str:
+def imei(serial: int, tac: str = ONE_SIM_TAC) -> str:
     first14 = f"{tac}{serial:06d}"
     return first14 + luhn_check_digit(first14)
 
@@ -49,6 +51,7 @@ async def seed_tacs() -> None:
     now = clock.now()
     for tac, brand, model, count in (
         (APPLE_TAC, "APPLE", "A2403", 2),
+        (ONE_SIM_TAC, "APPLE", "A2403", 1),
         (SAMSUNG_TAC, "SAMSUNG", "SM-G9359", 1),
     ):
         await TacModel.create(
@@ -145,7 +148,8 @@ REGISTRATION_FIELDS = """
   applicant { identityKind nationalIdNumber passportNumber nationality fullName birthDate }
   brand model entryDate customsDeclarationNo purchaseCountry purchaseDate
   edevletVerificationReference edevletVerifiedAt
-  imeis { imei passed reasons { code label } whitelistStatus removalReason removedAt }
+  imeis { imei passed reasons { code label } whitelistStatus removalReason removedAt
+    registryBrand registryModel }
   verifications { authority status verified reasonCode reason authorityNote answeredAt }
   verifiedAt rejectedAt rejectedBy rejectionCode rejectionReason
 """

@@ -3,17 +3,20 @@ reading PDFs back, and walking an application to a given step."""
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
 from pypdf import PdfReader
 
-from integrations.mail.simulator import Mailbox, SimulatedMailer
+from integrations.mail.simulator import Mailbox, SimulatedMailer, SmtpSimulator, serve_simulator
 from resolvers import jobs
 from resolvers.documents import shutdown_renderer
+from resolvers.settings import Settings, configure
 from resolvers.workflow import notifications
 from tests.support.api import gql
 from tests.support.uploads import upload
@@ -145,6 +148,26 @@ def mailbox() -> Iterator[Mailbox]:
     notifications.use_mailer(mailer)
     yield mailer.mailbox
     notifications.use_mailer(None)
+
+
+@contextlib.asynccontextmanager
+async def smtp_on_loopback(settings: Settings) -> AsyncIterator[SmtpSimulator]:
+    """The loopback SMTP simulator as the configured mail server (the real SMTP client)."""
+    async with serve_simulator() as server:
+        configure(
+            replace(
+                settings,
+                smtp_host=server.host,
+                smtp_port=server.port,
+                smtp_starttls=False,
+                mail_from="MCKS <mcks@bthk.example>",
+            )
+        )
+        notifications.use_mailer(None)
+        try:
+            yield server
+        finally:
+            notifications.use_mailer(None)
 
 
 async def deliver_mail() -> int:
