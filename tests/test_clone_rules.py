@@ -15,7 +15,7 @@ from models.network import CloneStatus, CloneSuspicion, clone_in_window
 from models.notifications import Notification
 from resolvers.operators import clones
 from tests.support.api import error_codes, gql, login, make_world
-from tests.support.operators import CHECK, OPERATOR_TOKEN, imei, whitelist
+from tests.support.operators import CHECK, OPERATOR_TOKEN, imei, register_tac, whitelist
 from tests.support.workflow import deliver_mail, smtp_on_loopback
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
@@ -102,6 +102,7 @@ async def test_a_sim_swap_raises_nothing_and_overlapping_sims_do(client):
 
 async def test_an_unregistered_imei_seen_with_two_subscribers_is_listed_for_staff(client):
     await make_world()
+    await register_tac()  # a valid IMEI of a registered TAC: its attaches start a grace clock
     stranger = imei(10)
     await observe(
         client,

@@ -93,7 +93,7 @@ async def test_one_imeis_whole_life_in_order(client):
     assert (
         summary
         == [
-            ("FIRST_ATTACH", "NETWORK", ""),
+            ("FIRST_ATTACH", "NETWORK", "DEMOGSM"),  # the operator that attached it
             ("WHITELISTED", "APPLICATION", "test-staff"),
             ("CLONE_SUSPECTED", "NETWORK", "clone-detector"),
             ("CLONE_DISMISSED", "STAFF", "staff.reviewer"),
