@@ -6,6 +6,8 @@ follows the four feeds from there, and answers an attach by the documented prece
 
 1. not an IMEI (14/15/16 digits, Luhn) → BLOCK INVALID;
 2. blacklisted → BLOCK BLACKLISTED (the blacklist reason);
+   whitelisted as OVERDUE (verification past its deadline) → BLOCK PROVISIONAL
+   VERIFICATION_OVERDUE;
 3. whitelisted and paired → ALLOW PAIRED with the paired number, else BLOCK PAIRED
    (MSISDN_REQUIRED / MSISDN_MISMATCH);
 4. whitelisted with an open clone suspicion (grey list, CLONE_SUSPECTED) → ALLOW CLONE_SUSPECTED;
@@ -32,7 +34,7 @@ from tortoise.transactions import in_transaction
 from gateway.demo import load_demo
 from models import clock
 from models.imei import normalise_network_imei
-from models.imei_status import ImeiStatus, normalise_msisdn
+from models.imei_status import VERIFICATION_OVERDUE, ImeiStatus, normalise_msisdn
 from models.progress import HeldImei
 from models.registry import WhitelistStatus
 from models.roles import Role
@@ -150,6 +152,8 @@ class Eir:
             return ("BLOCK", "INVALID", None)
         if imei in self.black:
             return ("BLOCK", "BLACKLISTED", self.black[imei])
+        if self.white.get(imei) == "OVERDUE":
+            return ("BLOCK", "PROVISIONAL", VERIFICATION_OVERDUE)
         if imei in self.white:
             if imei in self.paired:
                 number = normalise_msisdn(msisdn)
@@ -213,9 +217,11 @@ async def test_an_eir_fed_by_the_lists_answers_as_the_registry_for_every_status(
     removed_early, removed_late = imei(7), imei(8)
     attached, observed, never = imei(9), imei(10), imei(11)
     unknown_tac, reserved, held = imei(12, tac="35999999"), "000000000000000", imei(13)
+    overdue = imei(15)
     await whitelist(registered, suspect, paired, stolen_registered, removed_late, firm_id=firm.id)
     await whitelist(removed_early, firm_id=firm.id)
     await whitelist(provisional, status=WhitelistStatus.PROVISIONAL)
+    await whitelist(overdue, status=WhitelistStatus.OVERDUE)
     await blacklist(stolen, stolen_registered)
     await unlist(removed_early, reason="Sahte fatura")
     await HeldImei.create(
@@ -248,6 +254,7 @@ async def test_an_eir_fed_by_the_lists_answers_as_the_registry_for_every_status(
     imeis = [
         registered,
         provisional,
+        overdue,
         suspect,
         paired,
         stolen,
