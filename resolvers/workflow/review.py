@@ -127,6 +127,7 @@ async def approve(actor: Actor, application_id: int) -> Application:
                 "amountKurus": amount,
                 "baseYear": fee.base_year,
                 "rates": {str(y): str(rate) for y, rate in fee.rates},
+                "yearlyFeesKurus": {str(y): kurus for y, kurus in fee.steps},
             },
         )
     return application
