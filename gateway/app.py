@@ -22,6 +22,7 @@ from gateway.graphql_view import graphql_app
 from gateway.metrics import metrics_endpoint
 from gateway.middleware import GatewayMiddleware
 from gateway.observability import ObservabilityMiddleware
+from gateway.payment_callback import payment_callback
 from gateway.push import push_channel
 from gateway.routes import download_file, healthz, readyz
 from gateway.worker import run_forever
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             Route("/applications/{application_id}/ek3.txt", application_ek3),
             Route("/exports/whitelist.csv", whitelist_csv),
             Route("/exports/blacklist.csv", blacklist_csv),
+            Route("/payments/callback", payment_callback, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         # Outermost first: the access log and metrics see the whole request.

@@ -159,6 +159,13 @@ MUTATIONS: Final[dict[str, frozenset[str]]] = {
     "rejectApplication": only(REVIEWER, ADMIN),
     "returnApplicationIncomplete": only(REVIEWER, ADMIN),
     "recordPayment": only(ARCHIVE, ADMIN),
+    # The firm declares its bank receipt (staff for paper applications and at the counter);
+    # the archive checks it. The firm pays by card; the archive may start it at the counter.
+    "declareFeeReceipt": FIRM | STAFF,
+    "confirmFeeReceipt": only(ARCHIVE, ADMIN),
+    "refuseFeeReceipt": only(ARCHIVE, ADMIN),
+    "startOnlinePayment": FIRM | STAFF,
+    "refreshOnlinePayments": FIRM | STAFF,
     "uploadCustomsDocuments": FIRM,
     "uploadSignedCoverLetter": FIRM,
     "receiveCustomsDocuments": only(ARCHIVE, ADMIN),
