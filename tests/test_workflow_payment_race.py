@@ -79,7 +79,7 @@ async def test_an_imei_registered_elsewhere_before_the_payment_fails_that_device
     paid = await step(
         client,
         PAY,
-        {"input": {"applicationId": application_id, "method": "VIRTUAL_POS", "amount": "40"}},
+        {"input": {"applicationId": application_id, "method": "CARD_AT_OFFICE", "amount": "40"}},
         await login(client, "staff.archive"),
     )
     assert paid["application"]["status"] == "AWAITING_CUSTOMS_DOCUMENTS"

@@ -100,6 +100,7 @@ def _may_pay(actor: Actor, application: Application) -> None:
 
 async def start_online_payment(actor: Actor, application_id: int) -> OnlinePayment:
     """Open (or reuse) the order for what is still due; its `payment_url` is the card page."""
+    _may_pay(actor, await get_application(actor, application_id))
     payments_at = provider()
     try:
         async with in_transaction():
