@@ -226,9 +226,10 @@ def create_simulator_app(sim: PaymentSimulator) -> Starlette:
                 return HTMLResponse(f"<p>{html.escape(str(exc))}</p>", 400)
             return HTMLResponse(f"<h1>{payment.state.value}</h1>")
         amount = order.payment.amount_kurus
+        lira = f"{amount // 100:,}".replace(",", ".")  # Turkish grouping: 7.190,00 TL
         return HTMLResponse(
             '<!doctype html><html lang="tr"><meta charset="utf-8"><title>Sanal POS</title>'
-            f"<h1>Sanal POS (simülatör)</h1><p>Tutar: {amount // 100},{amount % 100:02d} TL</p>"
+            f"<h1>Sanal POS (simülatör)</h1><p>Tutar: {lira},{amount % 100:02d} TL</p>"
             '<form method="post"><label>Kart numarası <input name="cardNumber" '
             'value="4242424242424242"></label> <button>Öde</button></form></html>'
         )
