@@ -17,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from types import TracebackType
 from urllib.parse import quote
 
 import httpx
 
+from integrations.common_http import PooledClient, ResponseTooLarge, read_capped
 from integrations.payments.interface import (
     PaymentProviderBadAnswer,
     PaymentProviderError,
@@ -45,7 +45,7 @@ MAX_RESPONSE_BYTES = 64 * 1024
 _ERROR_BODY_SHOWN = 200
 
 
-class HttpPaymentProvider:
+class HttpPaymentProvider(PooledClient):
     def __init__(
         self,
         base_url: str,
@@ -63,8 +63,7 @@ class HttpPaymentProvider:
         self._base = base_url.rstrip("/") + PAYMENTS_PATH
         self._api_key = api_key
         self._timeout_seconds = timeout_seconds
-        self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(follow_redirects=False)
+        super().__init__(client)
 
     async def create_payment(self, request: PaymentRequest) -> ProviderPayment:
         payment = await self._call(
@@ -108,13 +107,17 @@ class HttpPaymentProvider:
                     headers=headers,
                     timeout=httpx.Timeout(self._timeout_seconds),
                 ) as response:
-                    raw = await _read_capped(response)
+                    raw = await read_capped(response, MAX_RESPONSE_BYTES)
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise PaymentProviderTimeout(f"no answer within {self._timeout_seconds:g} s") from exc
         except httpx.DecodingError as exc:
             raise PaymentProviderBadAnswer(f"undecodable body: {exc}") from exc
         except httpx.TransportError as exc:
             raise PaymentProviderUnavailable(f"{type(exc).__name__}: {exc}".rstrip(": ")) from exc
+        except ResponseTooLarge as exc:
+            raise PaymentProviderBadAnswer(
+                f"answer larger than {MAX_RESPONSE_BYTES} bytes"
+            ) from exc
         status = response.status_code
         if status not in (200, 201):
             snippet = " ".join(raw.decode("utf-8", "replace").split())[:_ERROR_BODY_SHOWN]
@@ -133,29 +136,3 @@ class HttpPaymentProvider:
         except (ValueError, RecursionError) as exc:  # WireError and JSON errors are ValueErrors
             what = str(exc) if isinstance(exc, WireError) else f"not JSON: {exc}"
             raise PaymentProviderBadAnswer(what) from exc
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> HttpPaymentProvider:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-
-async def _read_capped(response: httpx.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            raise PaymentProviderBadAnswer(f"answer larger than {MAX_RESPONSE_BYTES} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)

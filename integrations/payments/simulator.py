@@ -34,7 +34,7 @@ import logging
 import time
 import uuid
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Generator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -45,6 +45,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from integrations.common_http import serve_app
 from integrations.payments.interface import PaymentState, ProviderPayment
 from integrations.payments.wire import (
     PAYMENTS_PATH,
@@ -243,14 +244,6 @@ def create_simulator_app(sim: PaymentSimulator) -> Starlette:
     )
 
 
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn inside someone else's event loop: leave signal handling to the host process."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
 @contextlib.asynccontextmanager
 async def serve_simulator(
     port: int = 0,
@@ -261,38 +254,12 @@ async def serve_simulator(
 ) -> AsyncIterator[PaymentSimulator]:
     """Run the simulator on `host:port` (0: a free port) in this loop; yields its handle."""
     sim = PaymentSimulator(api_key=api_key, secret=secret)
-    config = uvicorn.Config(
-        create_simulator_app(sim),
-        host=host,
-        port=port,
-        lifespan="off",
-        # uvicorn's loggers are process-wide: leave them as the host process set them.
-        log_config=None,
-        log_level=None,
-        access_log=True,
-        timeout_graceful_shutdown=1,
-    )
-    server = _EmbeddedServer(config)
-
-    async def run() -> None:
+    async with serve_app(create_simulator_app(sim), host, port, "payment simulator") as url:
+        sim.base_url = url
         try:
-            await server.serve()
-        except SystemExit as exc:  # uvicorn exits the process when it cannot bind
-            raise RuntimeError(f"payment simulator could not start on {host}:{port}") from exc
-
-    task = asyncio.create_task(run())
-    try:
-        while not server.started:
-            if task.done():
-                await task
-                raise RuntimeError("payment simulator stopped before it started")
-            await asyncio.sleep(0.005)
-        sim.base_url = f"http://{host}:{server.servers[0].sockets[0].getsockname()[1]}"
-        yield sim
-    finally:
-        sim.released.set()  # held SLOW requests answer now: nothing holds the shutdown
-        server.should_exit = True
-        await task
+            yield sim
+        finally:
+            sim.released.set()  # held SLOW requests answer now: nothing holds the shutdown
 
 
 def main(argv: Sequence[str] | None = None) -> None:
