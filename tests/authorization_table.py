@@ -81,6 +81,7 @@ QUERIES: Final[dict[str, frozenset[str]]] = {
     "feeSchedule": PEOPLE,
     "customsDeadlines": FIRM | STAFF,
     "overdueApplications": STAFF,
+    "feeReceipts": STAFF,
     # The audit trail and the job queue: staff (DESIGN: staff read the audit trail; the
     # README lists jobs among the admins' tools, not as theirs alone).
     "auditEvents": STAFF,

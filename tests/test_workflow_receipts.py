@@ -63,6 +63,16 @@ async def test_the_firm_declares_its_receipt_and_the_archive_confirms_it(client)
     )
     assert workflow["feeBalance"]["pendingReceipts"] == 1 and not workflow["feeBalance"]["settled"]
     assert "1 dekont arşivin onayını bekliyor" in workflow["feeBalance"]["message"]
+    # It waits in the archive's queue; firms have no queue to read.
+    queue = "{ feeReceipts(status: DECLARED) { totalCount items { id applicationId receiptNo } } }"
+    waiting = (await gql(client, queue, token=archive))["data"]["feeReceipts"]
+    assert waiting == {
+        "totalCount": 1,
+        "items": [
+            {"id": given["id"], "applicationId": application_id, "receiptNo": "DK-2026-0001"}
+        ],
+    }
+    assert "FORBIDDEN" in str(await gql(client, queue, token=user))
     # The archive reads the scan the firm gave.
     scan = await download(client, archive, given["fileId"])
     assert scan.status_code == 200 and scan.content.startswith(b"%PDF")
@@ -82,6 +92,7 @@ async def test_the_firm_declares_its_receipt_and_the_archive_confirms_it(client)
     # Confirming again (a retried request) changes nothing.
     again = await step(client, CONFIRM, {"id": given["id"]}, archive)
     assert again["workflow"]["payment"]["amount"] == {"amount": "40.00"}
+    assert (await gql(client, queue, token=archive))["data"]["feeReceipts"]["totalCount"] == 0
     actions = [e.action async for e in AuditEvent.filter(subject_type="FeeReceipt")]
     assert actions == ["fee_receipt.declared", "fee_receipt.confirmed"]
 

@@ -35,6 +35,7 @@ from resolvers.errors import (
     invalid_state,
     not_found,
 )
+from resolvers.pagination import Page, paginate
 from resolvers.settings import get_settings
 from resolvers.workflow.common import Content, read_upload, turkish_today
 from resolvers.workflow.documents import JPEG, PDF, SCAN_MAX_BYTES, require_type
@@ -258,6 +259,12 @@ async def refuse_receipt(actor: Actor, receipt_id: int, reason: str) -> FeeRecei
     return receipt
 
 
-async def receipts_of(actor: Actor, application_id: int) -> list[FeeReceipt]:
-    application = await get_application(actor, application_id)
-    return await FeeReceipt.filter(application_id=application.id).order_by("id")
+async def list_receipts(
+    actor: Actor, status: ReceiptStatus | None, first: int, after: str | None
+) -> Page[FeeReceipt]:
+    """The archive's queue: receipts of every firm (e.g. DECLARED: still to check), oldest
+    first, so the receipt waiting longest comes first."""
+    if not actor.is_staff:
+        raise DomainError(ErrorCode.FORBIDDEN)
+    query = FeeReceipt.all() if status is None else FeeReceipt.filter(status=status)
+    return await paginate(query, first, after, newest_first=False, count=True)

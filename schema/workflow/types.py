@@ -190,6 +190,13 @@ class FeeReceiptType:
         )
 
 
+@strawberry.type
+class FeeReceiptConnection:
+    items: list[FeeReceiptType]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
+
+
 @strawberry.type(name="OnlinePayment", description="One attempt to pay by card (virtual POS).")
 class OnlinePaymentType:
     order_id: str
