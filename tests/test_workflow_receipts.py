@@ -10,6 +10,7 @@ import pytest
 
 from models.accounts import User
 from models.audit import AuditEvent
+from models.notifications import Notification
 from models.payments import FeeReceipt, ReceiptStatus
 from models.roles import Role
 from resolvers.actor import Actor
@@ -259,6 +260,11 @@ async def test_a_short_pre_paid_receipt_leaves_the_difference_due(client):
         headers={"Accept-Language": "en"},
     )
     assert "the difference of 15,00 TL is still due" in str(english)
+    # The firm's e-mail about the fee notice says the same.
+    mail = await Notification.filter(application_id=application_id, body__contains="mahsup").first()
+    assert mail is not None and "Başvuruyla ödenen 25,00 TL mahsup edildi; kalan 15,00 TL" in (
+        mail.body
+    )
     notice = pdf_text((await download(client, user, fees["feeNotice"]["fileId"])).content)
     assert "Başvuruyla birlikte ödenen (onaylı dekont): 25,00 TL" in notice
     assert "Kalan ödenecek tutar: 15,00 TL" in notice

@@ -46,8 +46,9 @@ from resolvers.actor import Actor
 from resolvers.applications.access import get_application
 from resolvers.errors import Bilingual, DomainError, ErrorCode, invalid_state
 from resolvers.settings import get_settings
+from resolvers.workflow.balance import balance_of
 from resolvers.workflow.common import reference
-from resolvers.workflow.payments import balance_of, reconcile
+from resolvers.workflow.payments import reconcile
 
 log = logging.getLogger("mcks.payments")
 

@@ -31,8 +31,6 @@ from models.fees import format_lira
 from models.payments import (
     FeeNotice,
     FeeReceipt,
-    OnlinePayment,
-    OnlinePaymentStatus,
     Payment,
     PaymentMethod,
     ReceiptStatus,
@@ -54,6 +52,8 @@ from resolvers.errors import (
 )
 from resolvers.settings import get_settings
 from resolvers.workflow import fees, pdfs
+from resolvers.workflow.balance import Balance, balance_of
+from resolvers.workflow.balance import credited as credited_of
 from resolvers.workflow.common import (
     add_months,
     passing_groups,
@@ -201,89 +201,9 @@ async def _fail_devices(
     await application.save(update_fields=["passed_device_count", "failed_device_count"])
 
 
-# --- what is owed and what came in ---------------------------------------------------------
-
-
 def receipt_key(receipt_no: str) -> str:
     """The receipt number as the uniqueness rule sees it: "dk 123" and "DK123" are one."""
     return "".join(receipt_no.split()).upper()
-
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    """An application's fee and what has come in toward it (art. 15, guide §4)."""
-
-    due_kurus: int | None  # the fee notice's amount; None: the fee is not set yet
-    paid_kurus: int  # confirmed receipts and card payments (the settled total once settled)
-    pending_receipts: int  # declared, not yet checked by the archive
-    settled: bool
-
-    @property
-    def outstanding_kurus(self) -> int | None:
-        return None if self.due_kurus is None else max(0, self.due_kurus - self.paid_kurus)
-
-    @property
-    def overpaid_kurus(self) -> int:
-        return 0 if self.due_kurus is None else max(0, self.paid_kurus - self.due_kurus)
-
-    def message(self, lang: str = "tr") -> str:
-        """What the firm is told about its fee, as one sentence."""
-        en = lang == "en"
-        paid, pending = format_lira(self.paid_kurus), self.pending_receipts
-        waiting_tr = f" {pending} dekont arşivin onayını bekliyor." if pending else ""
-        waiting_en = f" {pending} receipt(s) await the archive's check." if pending else ""
-        if self.settled:
-            return "The fee is paid." if en else "Kayıt ücreti ödendi."
-        if self.due_kurus is None:
-            if self.paid_kurus or pending:
-                return (
-                    f"Paid with the application: {paid}; reconciled when the fee is set."
-                    + waiting_en
-                    if en
-                    else f"Başvuruyla ödenen: {paid}; ücret belirlendiğinde mahsup edilecek."
-                    + waiting_tr
-                )
-            return (
-                "The fee is set when the application is approved."
-                if en
-                else ("Kayıt ücreti başvuru onaylandığında belirlenir.")
-            )
-        due, rest = format_lira(self.due_kurus), format_lira(self.outstanding_kurus or 0)
-        if self.paid_kurus:
-            return (
-                f"Paid {paid} of the fee of {due}: the difference of {rest} is still due."
-                + waiting_en
-                if en
-                else f"{due} tutarındaki ücretin {paid} kısmı ödendi: kalan {rest} farkın "
-                "ödenmesi gerekiyor." + waiting_tr
-            )
-        return (
-            f"The fee of {due} is due." + waiting_en
-            if en
-            else f"{due} tutarındaki kayıt ücretinin ödenmesi gerekiyor." + waiting_tr
-        )
-
-
-async def _credited(application_id: int) -> tuple[int, int]:
-    """(confirmed receipts and card payments in kuruş, receipts awaiting the archive)."""
-    receipts = await FeeReceipt.filter(
-        application_id=application_id, status__in=[ReceiptStatus.CONFIRMED, ReceiptStatus.DECLARED]
-    ).values_list("status", "amount_kurus")
-    confirmed = sum(int(a) for st, a in receipts if st == ReceiptStatus.CONFIRMED)
-    pending = sum(1 for st, _ in receipts if st == ReceiptStatus.DECLARED)
-    online = await OnlinePayment.filter(
-        application_id=application_id, status=OnlinePaymentStatus.SUCCEEDED
-    ).values_list("amount_kurus", flat=True)
-    return confirmed + sum(int(a) for a in online), pending
-
-
-async def balance_of(application_id: int) -> Balance:
-    notice = await FeeNotice.get_or_none(application_id=application_id)
-    payment = await Payment.get_or_none(application_id=application_id)
-    credited, pending = await _credited(application_id)
-    if payment is not None:
-        credited = max(credited, payment.amount_kurus)
-    return Balance(notice.amount_kurus if notice else None, credited, pending, payment is not None)
 
 
 async def reconcile(
@@ -486,7 +406,7 @@ async def record_payment(
         if existing is not None:
             # The payment holds the settled total; what staff typed is that less the rest
             # (a transfer's own receipt is among the confirmed ones).
-            credited, _ = await _credited(application.id)
+            credited, _ = await credited_of(application.id)
             others = credited - (amount_kurus if method == PaymentMethod.BANK_TRANSFER else 0)
             typed = existing.amount_kurus - others
             if (existing.method, existing.receipt_no, typed) == (method, receipt, amount_kurus):

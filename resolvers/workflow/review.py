@@ -21,6 +21,7 @@ from resolvers.applications import transitions
 from resolvers.applications.access import get_application
 from resolvers.errors import DomainError, ErrorCode, invalid, invalid_state
 from resolvers.workflow import payments, pdfs
+from resolvers.workflow.balance import balance_of
 from resolvers.workflow.common import passing_groups, progress_of, reference, turkish_today
 from resolvers.workflow.fees import quote_for
 
@@ -101,7 +102,7 @@ async def approve(actor: Actor, application_id: int) -> Application:
         number = f"{reference(application)}/ÜB"
         firm = await Firm.get(id=application.firm_id)
         now = clock.now()
-        prepaid = await payments.balance_of(application.id)
+        prepaid = await balance_of(application.id)
         html = pdfs.fee_notice_html(
             application,
             firm,

@@ -14,8 +14,8 @@ from models.progress import ApplicationProgress, SignatureMethod
 from models.workflow import ApplicationStatus
 from resolvers.actor import Actor
 from resolvers.applications.access import get_application
+from resolvers.workflow.balance import Balance, balance_of
 from resolvers.workflow.common import signature_path
-from resolvers.workflow.payments import Balance, balance_of
 from resolvers.workflow.requirements import CeRequirement, ce_requirements
 
 
