@@ -14,7 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from gateway import readiness
 from gateway.annex_exports import application_ek2, application_ek3
 from gateway.db import close_db, init_db, ping
-from gateway.demo import start_demo_authorities
+from gateway.demo import start_demo_authorities, start_demo_payments
 from gateway.downloads import application_devices_xlsx, device_list_template
 from gateway.explorer import explorer_asset
 from gateway.exports import blacklist_csv, greylist_csv, whitelist_csv
@@ -22,6 +22,7 @@ from gateway.graphql_view import graphql_app
 from gateway.metrics import metrics_endpoint
 from gateway.middleware import GatewayMiddleware
 from gateway.observability import ObservabilityMiddleware
+from gateway.payment_callback import payment_callback
 from gateway.push import push_channel
 from gateway.routes import download_file, healthz, readyz
 from gateway.worker import run_forever
@@ -52,6 +53,9 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
         # one with the in-process worker, else each `mcks worker` starts its own.
         if manage_db and settings.development and settings.in_process_worker:
             await start_demo_authorities(stack)
+        # The server opens card payments and takes their callbacks: the demo's virtual POS.
+        if manage_db and settings.development:
+            await start_demo_payments(stack)
         stop = asyncio.Event()
         tasks = []
         if manage_db and settings.in_process_worker:
@@ -101,6 +105,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             Route("/exports/whitelist.csv", whitelist_csv),
             Route("/exports/blacklist.csv", blacklist_csv),
             Route("/exports/greylist.csv", greylist_csv),
+            Route("/payments/callback", payment_callback, methods=["POST"]),
             WebSocketRoute("/graphql", graphql),
         ],
         # Outermost first: the access log and metrics see the whole request.

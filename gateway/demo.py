@@ -89,6 +89,27 @@ async def start_demo_authorities(stack: AsyncExitStack) -> str | None:
     return url
 
 
+async def start_demo_payments(stack: AsyncExitStack) -> str | None:
+    """In development with no payment provider configured, serve the virtual POS simulator
+    on loopback and point online payment at it, its callbacks at this server: the demo pays
+    by card end to end (card 4242 4242 4242 4242 is charged, 4000 0000 0000 0002 declined).
+    One server process only: the simulator keeps its orders in that process's memory."""
+    settings = get_settings()
+    if settings.payment_provider_url or settings.workers != 1:
+        return None
+    from integrations.payments.simulator import DEFAULT_API_KEY, DEFAULT_SECRET, serve_simulator
+
+    simulator = await stack.enter_async_context(serve_simulator(port=0))
+    updated(
+        payment_provider_url=simulator.base_url,
+        payment_provider_api_key=DEFAULT_API_KEY,
+        payment_callback_secret=DEFAULT_SECRET,
+        payment_callback_url=f"http://{settings.host}:{settings.port}/payments/callback",
+    )
+    log.info("demo: virtual POS simulated at %s", simulator.base_url)
+    return simulator.base_url
+
+
 async def load_demo() -> list[str]:
     """Create what is missing (idempotent); returns lines describing the credentials."""
     now = clock.now()

@@ -1,17 +1,21 @@
 """Registration fees (Tebliğ art. 15): the one place that does fee arithmetic.
 
 A fee is due for every registered IMEI. It is raised every year by the revaluation rate the
-Ministry announces, and fractions of a lira are rounded up ("kesirler tam liraya iblağ
+Ministry announces, and fractions of a lira are rounded up ("kesirler tama iblağ
 edilir"). Money is kept as whole kuruş (1 lira = 100 kuruş) in integers and rates as exact
 decimals — never a float, so 0.1 + 0.2 is never 0.30000000000000004 liras.
 
-A year's per-IMEI fee is either set by staff for that year, or derived from the latest
-earlier year that has a set fee (the base year):
+A year's per-IMEI fee is either set by staff for that year, or derived year by year from
+the latest earlier year that has a set fee (the base year):
 
-    fee(year) = ceil_to_whole_lira(fee(base_year) × Π (1 + rate_y) for base_year < y ≤ year)
+    fee(base_year) = the fee set for it
+    fee(y)         = ceil_to_whole_lira(fee(y - 1) × (1 + rate_y))    for base_year < y ≤ year
 
-where rate_y is the revaluation rate announced for year y. The product is computed exactly
-(as a fraction) and rounded once, at the end, so a chain of years does not pile up rounding.
+where rate_y is the revaluation rate announced for year y. Each year's fee is the fee that
+year was actually charged, fractions rounded up; the next year raises that rounded fee, not an
+unrounded product compounded from the base year (the fee is "raised every year", art. 15). So
+2027's 4.674,00 TL raised by 12,345 % is 5.251,0053 TL → 5.252,00 TL for 2028, not the
+5.251,00 TL a product rounded once would give. Each step is exact (Fraction of a Decimal).
 A fee set for a year is used as it is, and becomes the base for the years after it.
 """
 
@@ -63,6 +67,8 @@ class FeeQuote:
     base_year: int
     base_fee_kurus: int
     rates: tuple[tuple[int, Decimal], ...]
+    # Every year's rounded fee from the base year on: (year, per-IMEI kuruş), for audits.
+    steps: tuple[tuple[int, int], ...] = ()
 
 
 class FeeUnknown(Exception):
@@ -91,15 +97,21 @@ def quote(year: int, rules: Iterable[FeeRule]) -> FeeQuote:
     base_fee = by_year[base].fee_kurus
     assert base_fee is not None
     rates: list[tuple[int, Decimal]] = []
-    amount = Fraction(base_fee)
+    steps = [(base, base_fee)]
+    fee = base_fee
     for y in range(base + 1, year + 1):
         rule = by_year.get(y)
         if rule is None or rule.rate is None:
             raise FeeUnknown(year, y)
         rates.append((y, rule.rate))
-        amount *= 1 + Fraction(rule.rate)  # Fraction(Decimal) is exact
-    per_imei = base_fee if year == base else ceil_to_lira(amount)
-    return FeeQuote(year, per_imei, base, base_fee, tuple(rates))
+        fee = revalued(fee, rule.rate)
+        steps.append((y, fee))
+    return FeeQuote(year, fee, base, base_fee, tuple(rates), tuple(steps))
+
+
+def revalued(fee_kurus: int, rate: Decimal) -> int:
+    """One year's raise: last year's fee × (1 + the year's rate), fractions up to a lira."""
+    return ceil_to_lira(fee_kurus * (1 + Fraction(rate)))  # Fraction(Decimal) is exact
 
 
 def total_kurus(imei_count: int, per_imei_kurus: int) -> int:

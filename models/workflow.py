@@ -115,18 +115,20 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.APPROVE, frozenset({S.UNDER_REVIEW}), S.AWAITING_PAYMENT, REVIEWERS),
     Transition(Action.REJECT, frozenset({S.UNDER_REVIEW}), S.REJECTED, REVIEWERS),
     Transition(Action.RETURN_INCOMPLETE, frozenset({S.UNDER_REVIEW}), S.DRAFT, REVIEWERS),
+    # The archive records a payment or confirms a receipt; the system settles on the payment
+    # provider's callback (virtual POS) and when a pre-paid receipt covers the fee set.
     Transition(
         Action.RECORD_PAYMENT,
         frozenset({S.AWAITING_PAYMENT}),
         S.AWAITING_CUSTOMS_DOCUMENTS,
-        ARCHIVE,
+        ARCHIVE | SYSTEM,
     ),
     # Devices made here clear no customs (art. 8(3)): the payment completes the application.
     Transition(
         Action.RECORD_PAYMENT_WITHOUT_CUSTOMS,
         frozenset({S.AWAITING_PAYMENT}),
         S.COMPLETED,
-        ARCHIVE,
+        ARCHIVE | SYSTEM,
     ),
     # E-signature path: the firm uploads the e-signed cover letter; wet path: archive staff
     # receive the petition and the copies (guide §6.1, §6.2).

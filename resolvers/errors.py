@@ -55,6 +55,8 @@ class ErrorCode(StrEnum):
     REVIEW_TAKEN = "REVIEW_TAKEN"
     FEE_NOT_DEFINED = "FEE_NOT_DEFINED"
     PAYMENT_AMOUNT_MISMATCH = "PAYMENT_AMOUNT_MISMATCH"
+    RECEIPT_ALREADY_USED = "RECEIPT_ALREADY_USED"
+    PAYMENT_PROVIDER_UNAVAILABLE = "PAYMENT_PROVIDER_UNAVAILABLE"
     # Individual registrations
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     DEVICE_LIMIT_EXCEEDED = "DEVICE_LIMIT_EXCEEDED"
@@ -234,6 +236,18 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.PAYMENT_AMOUNT_MISMATCH: (
         "Ödenen tutar ({paid}) ücret bildirimindeki tutarla ({due}) aynı olmalı.",
         "The amount paid ({paid}) must equal the fee notice's amount ({due}).",
+    ),
+    ErrorCode.RECEIPT_ALREADY_USED: (
+        "{receipt} numaralı dekont {where} ödeme olarak kabul edildi; bir dekont yalnızca bir "
+        "başvurunun ücretini karşılar.",
+        "The receipt {receipt} was accepted as payment {where}; a receipt pays the fee of one "
+        "application only.",
+    ),
+    ErrorCode.PAYMENT_PROVIDER_UNAVAILABLE: (
+        "Sanal POS şu anda yanıt vermiyor ({reason}). Lütfen birkaç dakika sonra yeniden "
+        "deneyin; yeniden denemek ikinci bir ödeme açmaz, kartınızdan ücret bir kez çekilir.",
+        "The virtual POS is not answering right now ({reason}). Please try again in a few "
+        "minutes; trying again opens no second payment, your card is charged once.",
     ),
     ErrorCode.IMEI_NOT_REGISTERED: (
         "{imei} IMEI numarası beyaz listede kayıtlı değil.",

@@ -199,6 +199,14 @@ class Settings:
     authority_population_registry_url: str = ""
     authority_population_registry_api_key: str = ""
     authority_timeout_seconds: float = 10.0
+    # The payment provider (virtual POS, guide §4): unset URL = online payment is off. The
+    # callback secret signs its callbacks (HMAC); the callback URL is this gateway's
+    # `/payments/callback` as the provider reaches it.
+    payment_provider_url: str = ""
+    payment_provider_api_key: str = ""
+    payment_callback_secret: str = ""
+    payment_callback_url: str = ""
+    payment_provider_timeout_seconds: float = 10.0
     # Declarations are sent to each authority every interval, at most this many per request
     # (capped at the protocol's 500); a batch is given up after this many failed attempts.
     verification_interval_minutes: int = 60
@@ -388,6 +396,13 @@ class Settings:
             ),
             authority_timeout_seconds=_float(
                 "MCKS_AUTHORITY_TIMEOUT_SECONDS", cls.authority_timeout_seconds
+            ),
+            payment_provider_url=os.environ.get("MCKS_PAYMENT_PROVIDER_URL", "").strip(),
+            payment_provider_api_key=os.environ.get("MCKS_PAYMENT_PROVIDER_API_KEY", ""),
+            payment_callback_secret=os.environ.get("MCKS_PAYMENT_CALLBACK_SECRET", ""),
+            payment_callback_url=os.environ.get("MCKS_PAYMENT_CALLBACK_URL", "").strip(),
+            payment_provider_timeout_seconds=_float(
+                "MCKS_PAYMENT_PROVIDER_TIMEOUT_SECONDS", cls.payment_provider_timeout_seconds
             ),
             verification_interval_minutes=_int(
                 "MCKS_VERIFICATION_INTERVAL_MINUTES", cls.verification_interval_minutes

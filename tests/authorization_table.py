@@ -81,6 +81,7 @@ QUERIES: Final[dict[str, frozenset[str]]] = {
     "feeSchedule": PEOPLE,
     "customsDeadlines": FIRM | STAFF,
     "overdueApplications": STAFF,
+    "feeReceipts": STAFF,
     # The audit trail and the job queue: staff (DESIGN: staff read the audit trail; the
     # README lists jobs among the admins' tools, not as theirs alone).
     "auditEvents": STAFF,
@@ -167,6 +168,13 @@ MUTATIONS: Final[dict[str, frozenset[str]]] = {
     "rejectApplication": only(REVIEWER, ADMIN),
     "returnApplicationIncomplete": only(REVIEWER, ADMIN),
     "recordPayment": only(ARCHIVE, ADMIN),
+    # The firm declares its bank receipt (staff for paper applications and at the counter);
+    # the archive checks it. The firm pays by card; the archive may start it at the counter.
+    "declareFeeReceipt": FIRM | STAFF,
+    "confirmFeeReceipt": only(ARCHIVE, ADMIN),
+    "refuseFeeReceipt": only(ARCHIVE, ADMIN),
+    "startOnlinePayment": FIRM | STAFF,
+    "refreshOnlinePayments": FIRM | STAFF,
     "uploadCustomsDocuments": FIRM,
     "uploadSignedCoverLetter": FIRM,
     "receiveCustomsDocuments": only(ARCHIVE, ADMIN),

@@ -118,9 +118,34 @@ ID_OPERATIONS = {
         "FORBIDDEN",
     ),
     "recordPayment": (
-        'mutation($id: Int!) { recordPayment(input: {applicationId: $id, method: VIRTUAL_POS, amount: "1"}) { errors { code } } }',
+        'mutation($id: Int!) { recordPayment(input: {applicationId: $id, method: CARD_AT_OFFICE, amount: "1"}) { errors { code } } }',
         "app_b",
         "FORBIDDEN",
+    ),
+    "declareFeeReceipt": (
+        'mutation($id: Int!, $file: Upload!) { declareFeeReceipt(applicationId: $id, receipt: {bank: "Ziraat", paidOn: "2026-01-02", receiptNo: "DK-1", amount: "1"}, file: $file) { errors { code } } }',
+        "app_b",
+        "UPLOAD:NOT_FOUND",
+    ),
+    "confirmFeeReceipt": (
+        "mutation($id: Int!) { confirmFeeReceipt(receiptId: $id) { errors { code } } }",
+        "app_b",
+        "FORBIDDEN",
+    ),
+    "refuseFeeReceipt": (
+        'mutation($id: Int!) { refuseFeeReceipt(receiptId: $id, reason: "x") { errors { code } } }',
+        "app_b",
+        "FORBIDDEN",
+    ),
+    "startOnlinePayment": (
+        "mutation($id: Int!) { startOnlinePayment(applicationId: $id) { errors { code } } }",
+        "app_b",
+        "PAYLOAD:NOT_FOUND",
+    ),
+    "refreshOnlinePayments": (
+        "mutation($id: Int!) { refreshOnlinePayments(applicationId: $id) { errors { code } } }",
+        "app_b",
+        "PAYLOAD:NOT_FOUND",
     ),
     "uploadCustomsDocuments": (
         "mutation($id: Int!, $file: Upload!) { uploadCustomsDocuments(applicationId: $id, file: $file) { errors { code } } }",

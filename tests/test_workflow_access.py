@@ -130,7 +130,7 @@ async def test_wrong_roles_and_another_firm_are_refused_at_every_step(client):
 
     assert await refused(client, APPROVE, {"id": application_id}, archive) == ["FORBIDDEN"]
     assert await refused(client, APPROVE, {"id": application_id}, user) == ["FORBIDDEN"]
-    payment = {"applicationId": application_id, "method": "VIRTUAL_POS", "amount": "1"}
+    payment = {"applicationId": application_id, "method": "CARD_AT_OFFICE", "amount": "1"}
     assert await refused(client, PAY, {"input": payment}, reviewer) == ["FORBIDDEN"]
     assert await refused(client, PAY, {"input": payment}, archive) == ["INVALID_STATE"]
     # Too late to withdraw once review started (art. 8(5)).

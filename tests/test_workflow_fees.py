@@ -43,7 +43,7 @@ __all__ = ["pdf_workers"]
 SCHEDULE = "query($from: Int!, $to: Int!) { feeSchedule(fromYear: $from, toYear: $to) { year fee { amount } revaluationRate perImei { amount text } baseYear } }"
 
 
-def test_a_revalued_fee_compounds_exactly_and_rounds_up_once():
+def test_each_year_raises_last_years_rounded_fee_and_rounds_up():
     rules = [
         FeeRule(2024, fee_kurus=1000),
         FeeRule(2025, rate=Decimal("0.4379")),
@@ -52,18 +52,56 @@ def test_a_revalued_fee_compounds_exactly_and_rounds_up_once():
     assert quote(2024, rules).per_imei_kurus == 1000
     # 10,00 × 1,4379 = 14,379 TL → 15,00 TL.
     assert quote(2025, rules).per_imei_kurus == 1500
-    # 10,00 × 1,4379 × 1,5895 = 22,8554… TL → 23,00 TL (not 15,00 × 1,5895 → 24,00 TL).
+    # 2026 grows from 2025's rounded 15,00 TL: × 1,5895 = 23,8425 TL → 24,00 TL (a product
+    # compounded from 2024 and rounded once would give 22,855… → 23,00 TL).
     fee_2026 = quote(2026, rules)
-    assert fee_2026.per_imei_kurus == 2300
-    assert (fee_2026.base_year, fee_2026.rates) == (
+    assert fee_2026.per_imei_kurus == 2400
+    assert (fee_2026.base_year, fee_2026.rates, fee_2026.steps) == (
         2024,
         ((2025, Decimal("0.4379")), (2026, Decimal("0.5895"))),
+        ((2024, 1000), (2025, 1500), (2026, 2400)),
     )
     # A fee set for a year is used as it is and is the base of the years after it.
     rules.append(FeeRule(2027, fee_kurus=2550))
     rules.append(FeeRule(2028, rate=Decimal("0.1")))
     assert quote(2027, rules).per_imei_kurus == 2550
     assert quote(2028, rules).per_imei_kurus == 2900  # 28,05 TL → 29,00 TL
+
+
+def test_the_issues_worked_check_on_the_demo_schedule():
+    # The demo: 2.500,00 TL in 2025, then 43,79 % and 30 %: 3.594,75 → 3.595,00; × 1,3 =
+    # 4.673,50 → 4.674,00. 2028 at 12,345 %: 4.674 × 1,12345 = 5.251,0053 → 5.252,00 TL.
+    rules = [
+        FeeRule(2025, fee_kurus=250_000),
+        FeeRule(2026, rate=Decimal("0.4379")),
+        FeeRule(2027, rate=Decimal("0.3")),
+        FeeRule(2028, rate=Decimal("0.12345")),
+    ]
+    assert [quote(y, rules).per_imei_kurus for y in (2025, 2026, 2027, 2028)] == [
+        250_000,
+        359_500,
+        467_400,
+        525_200,
+    ]
+
+
+async def test_the_schedule_through_the_api_raises_each_rounded_year(client):
+    await make_world()
+    admin = await login(client, "staff.admin")
+    for year, setting in (
+        (2025, {"fee": "2500.00"}),
+        (2026, {"revaluationRate": "0.4379"}),
+        (2027, {"revaluationRate": "0.3"}),
+        (2028, {"revaluationRate": "0.12345"}),
+    ):
+        await step(client, SET_FEE, {"input": {"year": year, **setting}}, admin)
+    years = (await gql(client, SCHEDULE, {"from": 2027, "to": 2028}, token=admin))["data"][
+        "feeSchedule"
+    ]
+    assert [(y["year"], y["perImei"]["text"], y["baseYear"]) for y in years] == [
+        (2027, "4.674,00 TL", 2025),
+        (2028, "5.252,00 TL", 2025),
+    ]
 
 
 def test_exact_decimals_where_floats_would_round_up_a_whole_lira():

@@ -173,14 +173,14 @@ async def test_an_import_application_goes_from_the_device_list_to_completed(clie
     assert "IMEI başına kayıt ücreti (2026): 15,00 TL" in notice_text
 
     # Payment: the amount must match; then every passing IMEI is on the whitelist at once.
-    payment = {"applicationId": application_id, "method": "VIRTUAL_POS", "amount": "100.00"}
+    payment = {"applicationId": application_id, "method": "CARD_AT_OFFICE", "amount": "100.00"}
     assert await refused(client, PAY, {"input": payment}, archive) == ["PAYMENT_AMOUNT_MISMATCH"]
     paid = await step(client, PAY, {"input": {**payment, "amount": "105.00"}}, archive)
     assert paid["application"]["status"] == "AWAITING_CUSTOMS_DOCUMENTS"
     assert paid["workflow"]["registeredImeiCount"] == 7
     assert paid["workflow"]["customsDueAt"] == "2027-05-23T09:00:00+00:00"
     again = await step(client, PAY, {"input": {**payment, "amount": "105.00"}}, archive)
-    assert again["workflow"]["payment"]["method"] == "VIRTUAL_POS"
+    assert again["workflow"]["payment"]["method"] == "CARD_AT_OFFICE"
     assert await Payment.filter(application_id=application_id).count() == 1
 
     await make_operator("Test GSM", "TGSM", "operator-token-1")

@@ -12,24 +12,14 @@ from models.applications import DeviceImei
 from models.payments import FeeNotice, PaymentMethod
 from models.registry import WhitelistEntry, WhitelistSource
 from models.roles import Role
-from resolvers import bulk, jobs
+from resolvers import bulk
 from resolvers.actor import Actor
 from resolvers.workflow.payments import record_payment
 from tests.support.api import gql, login, make_world
 from tests.support.operators import whitelist
-from tests.support.uploads import imei, upload, xlsx
-from tests.support.workflow import (
-    APPROVE,
-    CHOOSE,
-    HARDCOPY,
-    PAY,
-    SET_FEE,
-    TAKE,
-    attach_documents,
-    pdf_workers,
-    step,
-)
-from tests.test_application_analysis import APPLE, SUBMIT, TO_ANALYSIS, create_draft, seed_registry
+from tests.support.payments import device, to_fee_notice
+from tests.support.workflow import PAY, SET_FEE, pdf_workers, step
+from tests.test_application_analysis import seed_registry
 
 # The fixtures imported from tests.support.workflow are used by name.
 __all__ = ["pdf_workers"]
@@ -37,27 +27,6 @@ __all__ = ["pdf_workers"]
 pytestmark = pytest.mark.usefixtures("pdf_workers")
 
 FAILED = "query($id: Int!) { applicationDevices(applicationId: $id, passed: false) { items { rowNumber imeis reasons { code label } } } }"
-
-
-async def awaiting_payment(client, firm: str, devices: list[tuple[str, ...]]) -> int:
-    """A firm's wet-signed application, reviewed and approved: the fee notice is out."""
-    user, supervisor = await login(client, f"{firm}.user"), await login(client, f"{firm}.super")
-    application_id = await create_draft(client, user)
-    await upload(client, user, application_id, xlsx(devices))
-    await attach_documents(client, user, application_id)
-    await gql(client, SUBMIT, {"id": application_id}, token=user)
-    await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
-    await jobs.drain()
-    await step(client, CHOOSE, {"id": application_id, "method": "WET_SIGNATURE"}, user)
-    await step(client, HARDCOPY, {"id": application_id}, await login(client, "staff.archive"))
-    reviewer = await login(client, "staff.reviewer")
-    await step(client, TAKE, {"id": application_id}, reviewer)
-    await step(client, APPROVE, {"id": application_id}, reviewer)
-    return application_id
-
-
-def device(n: int) -> tuple[str, str, str, str]:
-    return ("APPLE", "A2403", imei(APPLE + f"{n:06d}"), imei(APPLE + f"{n + 500000:06d}"))
 
 
 async def test_an_imei_registered_elsewhere_before_the_payment_fails_that_device(client):
@@ -69,7 +38,7 @@ async def test_an_imei_registered_elsewhere_before_the_payment_fails_that_device
         {"input": {"year": 2026, "fee": "10.00"}},
         await login(client, "staff.admin"),
     )
-    application_id = await awaiting_payment(client, "a", [device(1), device(2)])
+    application_id = await to_fee_notice(client, "a", [device(1), device(2)])
     # Meanwhile the same phone is registered at an operator's AKM shop.
     await whitelist(device(2)[3])
     taken = await WhitelistEntry.get(imei=device(2)[3])
@@ -79,7 +48,7 @@ async def test_an_imei_registered_elsewhere_before_the_payment_fails_that_device
     paid = await step(
         client,
         PAY,
-        {"input": {"applicationId": application_id, "method": "VIRTUAL_POS", "amount": "40"}},
+        {"input": {"applicationId": application_id, "method": "CARD_AT_OFFICE", "amount": "40"}},
         await login(client, "staff.archive"),
     )
     assert paid["application"]["status"] == "AWAITING_CUSTOMS_DOCUMENTS"
@@ -115,8 +84,8 @@ async def test_two_payments_racing_for_one_imei_register_it_exactly_once(client)
         {"input": {"year": 2026, "fee": "10.00"}},
         await login(client, "staff.admin"),
     )
-    first = await awaiting_payment(client, "a", [device(11), device(12)])
-    second = await awaiting_payment(client, "b", [device(21), device(22)])
+    first = await to_fee_notice(client, "a", [device(11), device(12)])
+    second = await to_fee_notice(client, "b", [device(21), device(22)])
     # Both passed their analyses with one shared IMEI (the checks stop this while both are
     # in progress; here the race is set up directly so that both payments meet it).
     shared, replaced = device(12)[2], device(22)[2]

@@ -44,7 +44,6 @@ import time
 import uuid
 from collections.abc import Sequence
 from email.utils import parsedate_to_datetime
-from types import TracebackType
 
 import httpx
 
@@ -65,6 +64,7 @@ from integrations.authorities.wire import (
     parse_results,
     request_to_json,
 )
+from integrations.common_http import PooledClient, ResponseTooLarge, read_capped
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +73,7 @@ DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024
 _ERROR_BODY_SHOWN = 200  # characters of an error body quoted in the exception
 
 
-class _ResponseTooLarge(Exception):
-    pass
-
-
-class HttpAuthority:
+class HttpAuthority(PooledClient):
     """One authority over HTTP. Reuses one `httpx.AsyncClient` (keep-alive pooling).
 
     Pass `client` to share a pool between the three authorities; then closing this object
@@ -107,9 +103,7 @@ class HttpAuthority:
         self._api_key = api_key
         self._timeout_seconds = timeout_seconds
         self._max_response_bytes = max_response_bytes
-        self._owns_client = client is None
-        # Redirects are not followed: a verification endpoint that redirects is misconfigured.
-        self._client = client or httpx.AsyncClient(follow_redirects=False)
+        super().__init__(client)
 
     @property
     def kind(self) -> AuthorityKind:
@@ -177,7 +171,7 @@ class HttpAuthority:
                 ) as response:
                     if response.status_code != 200:
                         raise await self._status_error(response, request_id)
-                    raw = await _read_capped(response, self._max_response_bytes)
+                    raw = await read_capped(response, self._max_response_bytes)
         except (TimeoutError, httpx.TimeoutException) as exc:
             raise AuthorityTimeout(
                 kind, f"no answer within {self._timeout_seconds:g} s", request_id=request_id
@@ -190,7 +184,7 @@ class HttpAuthority:
             raise AuthorityUnavailable(
                 kind, f"{type(exc).__name__}: {exc}".rstrip(": "), request_id=request_id
             ) from exc
-        except _ResponseTooLarge as exc:
+        except ResponseTooLarge as exc:
             raise AuthorityBadAnswer(
                 kind, f"answer larger than {self._max_response_bytes} bytes", request_id=request_id
             ) from exc
@@ -204,8 +198,8 @@ class HttpAuthority:
     async def _status_error(self, response: httpx.Response, request_id: str) -> AuthorityError:
         status = response.status_code
         try:
-            snippet = (await _read_capped(response, 4096)).decode("utf-8", "replace")
-        except _ResponseTooLarge:
+            snippet = (await read_capped(response, 4096)).decode("utf-8", "replace")
+        except ResponseTooLarge:
             snippet = ""
         snippet = " ".join(snippet.split())[:_ERROR_BODY_SHOWN]
         message = f"HTTP {status} {response.reason_phrase}" + (f": {snippet}" if snippet else "")
@@ -224,32 +218,6 @@ class HttpAuthority:
         return AuthorityBadAnswer(
             self._kind, f"unexpected {message}", status_code=status, request_id=request_id
         )
-
-    async def aclose(self) -> None:
-        if self._owns_client:
-            await self._client.aclose()
-
-    async def __aenter__(self) -> HttpAuthority:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-
-async def _read_capped(response: httpx.Response, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
-            raise _ResponseTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -55,7 +55,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import AsyncIterator, Generator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -80,6 +80,7 @@ from integrations.authorities.wire import (
     answer_to_json,
     parse_request,
 )
+from integrations.common_http import serve_app
 
 logger = logging.getLogger(__name__)
 
@@ -258,14 +259,6 @@ def create_simulator_app(
     )
 
 
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn inside someone else's event loop: leave signal handling to the host process."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
-
 @contextlib.asynccontextmanager
 async def serve_simulator(
     port: int = 0,
@@ -277,41 +270,11 @@ async def serve_simulator(
     """Run the simulator on `host:port` (0: a free port) in this loop; yields its base URL."""
     released = asyncio.Event()
     app = create_simulator_app(api_key, slow_delay_seconds=slow_delay_seconds, released=released)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        lifespan="off",
-        # uvicorn's loggers are process-wide: a server embedded in the gateway's process (the
-        # demo) must leave them as the gateway set them. No dictConfig, no levels, and
-        # access_log=True only means "do not clear the access logger's handlers".
-        log_config=None,
-        log_level=None,
-        access_log=True,
-        # A SIM-SLOW request still sleeping must not hold shutdown for long.
-        timeout_graceful_shutdown=1,
-    )
-    server = _EmbeddedServer(config)
-
-    async def run() -> None:
+    async with serve_app(app, host, port, "authority simulator") as base_url:
         try:
-            await server.serve()
-        except SystemExit as exc:  # uvicorn exits the process when it cannot bind
-            raise RuntimeError(f"authority simulator could not start on {host}:{port}") from exc
-
-    task = asyncio.create_task(run())
-    try:
-        while not server.started:
-            if task.done():
-                await task  # raises why it stopped
-                raise RuntimeError("authority simulator stopped before it started")
-            await asyncio.sleep(0.005)
-        bound_port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://{host}:{bound_port}"
-    finally:
-        released.set()  # held SIM-SLOW requests answer now: nothing holds the shutdown
-        server.should_exit = True
-        await task
+            yield base_url
+        finally:
+            released.set()  # held SIM-SLOW requests answer now: nothing holds the shutdown
 
 
 def main(argv: Sequence[str] | None = None) -> None:

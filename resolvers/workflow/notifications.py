@@ -47,6 +47,7 @@ from resolvers.documents import format_count, format_date, format_moment
 from resolvers.errors import DomainError, ErrorCode, invalid_state, not_found
 from resolvers.pagination import Page, paginate
 from resolvers.settings import Settings, get_settings
+from resolvers.workflow.balance import balance_of
 from resolvers.workflow.common import reference
 
 log = logging.getLogger("mcks.notifications")
@@ -152,11 +153,22 @@ async def _next_step(application: Application) -> tuple[str, str]:
         notice = await FeeNotice.get_or_none(application_id=application.id)
         if notice is not None:
             amount = format_lira(notice.amount_kurus)
+            balance = await balance_of(application.id)
+            prepaid_tr = prepaid_en = ""
+            if balance.paid_kurus:  # pre-paid receipts already set off (art. 8(2)(f))
+                paid, rest = (
+                    format_lira(balance.paid_kurus),
+                    format_lira(balance.outstanding_kurus or 0),
+                )
+                prepaid_tr = f" Başvuruyla ödenen {paid} mahsup edildi; kalan {rest}."
+                prepaid_en = f" The {paid} paid with the application was set off; {rest} remain."
             return (
-                f"Ücret bildirimi düzenlendi: {notice.number}, ödenecek tutar {amount}. Ödeme "
-                "sanal POS, Kurumda kart ya da banka havalesiyle yapılabilir.",
-                f"A fee notice was issued: {notice.number}, amount due {amount}. Pay by virtual "
-                "POS, by card at the office, or by bank transfer.",
+                f"Ücret bildirimi düzenlendi: {notice.number}, ödenecek tutar {amount}."
+                f"{prepaid_tr} Ödeme sanal POS, Kurumda kart ya da banka havalesiyle "
+                "(dekont beyan ederek) yapılabilir.",
+                f"A fee notice was issued: {notice.number}, amount due {amount}.{prepaid_en} "
+                "Pay by virtual POS, by card at the office, or by bank transfer (declaring "
+                "the receipt).",
             )
     progress = await ApplicationProgress.get_or_none(application_id=application.id)
     if status == S.AWAITING_CUSTOMS_DOCUMENTS and progress is not None:

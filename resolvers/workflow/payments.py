@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from models import clock
@@ -27,14 +28,21 @@ from models.applications import Application
 from models.checks import CheckCode
 from models.documents import DocumentKind
 from models.fees import format_lira
-from models.payments import FeeNotice, Payment, PaymentMethod
+from models.payments import (
+    FeeNotice,
+    FeeReceipt,
+    Payment,
+    PaymentMethod,
+    ReceiptStatus,
+)
 from models.registry import WhitelistSource, WhitelistStatus
-from models.workflow import Action, ApplicationKind, clears_customs, role_may
+from models.workflow import Action, ApplicationKind, ApplicationStatus, clears_customs, role_may
 from resolvers import bulk, registry_changes
 from resolvers.actor import Actor
 from resolvers.applications import transitions
 from resolvers.applications.access import get_application
 from resolvers.errors import (
+    Bilingual,
     DomainError,
     ErrorCode,
     Problems,
@@ -44,7 +52,15 @@ from resolvers.errors import (
 )
 from resolvers.settings import get_settings
 from resolvers.workflow import fees, pdfs
-from resolvers.workflow.common import add_months, passing_groups, progress_of, reference
+from resolvers.workflow.balance import Balance, balance_of
+from resolvers.workflow.balance import credited as credited_of
+from resolvers.workflow.common import (
+    add_months,
+    passing_groups,
+    progress_of,
+    reference,
+    turkish_today,
+)
 
 RECEIPT_RE = re.compile(r"^[A-Za-z0-9/._-]{1,64}$")
 HOLD_KINDS = frozenset({ApplicationKind.MAINBOARD, ApplicationKind.SWAP})
@@ -185,8 +201,155 @@ async def _fail_devices(
     await application.save(update_fields=["passed_device_count", "failed_device_count"])
 
 
-def _same(payment: Payment, method: PaymentMethod, amount: int, receipt: str | None) -> bool:
-    return (payment.method, payment.amount_kurus, payment.receipt_no) == (method, amount, receipt)
+def receipt_key(receipt_no: str) -> str:
+    """The receipt number as the uniqueness rule sees it: "dk 123" and "DK123" are one."""
+    return "".join(receipt_no.split()).upper()
+
+
+async def reconcile(
+    actor: Actor, application: Application, conn: BaseDBAsyncClient, method: PaymentMethod
+) -> Balance:
+    """Settle the fee notice when what came in covers it (call with the application's row
+    locked, in the transaction that added the money). A short payment leaves the difference
+    due; more than due settles too (the surplus is in the audit trail for a refund)."""
+    balance = await balance_of(application.id)
+    due = balance.due_kurus
+    if (
+        balance.settled
+        or due is None
+        or balance.paid_kurus < due
+        or application.status != ApplicationStatus.AWAITING_PAYMENT
+    ):
+        return balance
+    settler = (
+        actor
+        if role_may(Action.RECORD_PAYMENT, actor.role)
+        else Actor.system(f"mahsup ({actor.name})", actor.request_id)
+    )
+    receipts = await FeeReceipt.filter(
+        application_id=application.id, status=ReceiptStatus.CONFIRMED
+    ).values_list("receipt_no", flat=True)
+    await settle(
+        settler,
+        application,
+        conn,
+        method,
+        balance.paid_kurus,
+        receipt_no=", ".join(str(r) for r in receipts)[:64] or None,
+        extra={"overpaidKurus": balance.overpaid_kurus},
+    )
+    return await balance_of(application.id)
+
+
+# --- settling --------------------------------------------------------------------------------
+
+
+async def settle(
+    actor: Actor,
+    application: Application,
+    conn: BaseDBAsyncClient,
+    method: PaymentMethod,
+    amount_kurus: int,
+    receipt_no: str | None = None,
+    note: str = "",
+    extra: dict[str, object] | None = None,
+) -> Payment:
+    """The fee is paid: record it, register the passing IMEIs, issue the permit, move on.
+    Call with the application's row locked, inside the caller's transaction."""
+    customs = clears_customs(application.kind, application.production_date)
+    action = Action.RECORD_PAYMENT if customs else Action.RECORD_PAYMENT_WITHOUT_CUSTOMS
+    transitions.check(actor, application, action)
+    notice = await FeeNotice.get_or_none(application_id=application.id)
+    if notice is None:
+        raise invalid_state("ücret bildirimi yok", "there is no fee notice")
+    now = clock.now()
+    payment = await Payment.create(
+        application_id=application.id,
+        fee_notice_id=notice.id,
+        method=method,
+        amount_kurus=amount_kurus,
+        receipt_no=receipt_no,
+        note=note.strip(),
+        recorded_by=actor.name,
+        recorded_at=now,
+    )
+    registration = await register_passing_imeis(actor, application, conn)
+    progress = await progress_of(application.id)
+    progress.registered_at = now
+    progress.registered_imei_count = registration.registered
+    progress.held_imei_count = registration.held
+    if customs:
+        progress.customs_due_at = add_months(now, get_settings().customs_documents_months)
+    else:
+        progress.completed_at = now
+    progress.updated_at = now
+    await progress.save()
+    firm = await Firm.get(id=application.firm_id)
+    html = pdfs.permit_html(
+        application,
+        firm,
+        await passing_groups(application.id),
+        permit_number(application),
+        held=application.kind in HOLD_KINDS,
+        customs_due_at=progress.customs_due_at,
+        issued_at=now,
+    )
+    _, permit = await pdfs.issue(actor, application, DocumentKind.PERMIT, html)
+    await transitions.apply(
+        actor,
+        application,
+        action,
+        details={
+            "paymentId": payment.id,
+            "method": method.value,
+            "amountKurus": amount_kurus,
+            "receiptNo": receipt_no,
+            "registeredImeis": registration.registered,
+            "heldImeis": registration.held,
+            "alreadyRegisteredRows": list(registration.lost_rows[:MAX_AUDITED_ROWS]),
+            "alreadyRegisteredDevices": len(registration.lost_rows),
+            "unlistableRows": list(registration.invalid_rows[:MAX_AUDITED_ROWS]),
+            "permit": permit_number(application),
+            "permitFileId": permit.id,
+            "customsDueAt": (
+                progress.customs_due_at.isoformat() if progress.customs_due_at else None
+            ),
+            **(extra or {}),
+        },
+    )
+    return payment
+
+
+def receipt_taken(key: str, reference_of_other: str | None = None) -> DomainError:
+    return DomainError(
+        ErrorCode.RECEIPT_ALREADY_USED,
+        field="receiptNo",
+        receipt=key,
+        where=Bilingual(
+            f"{reference_of_other} numaralı başvuruda"
+            if reference_of_other
+            else "başka bir başvuruda",
+            f"for application {reference_of_other}"
+            if reference_of_other
+            else "for another application",
+        ),
+    )
+
+
+async def claim_receipt(receipt: FeeReceipt) -> None:
+    """Mark a receipt CONFIRMED; its number may settle no other application. The unique
+    index decides a race (two archivists, one number, two applications): the second one
+    gets RECEIPT_ALREADY_USED and its whole transaction rolls back."""
+    key = receipt_key(receipt.receipt_no)
+    other = await FeeReceipt.filter(settles_key=key).exclude(id=receipt.id).first()
+    if other is not None:
+        owner = await Application.get_or_none(id=other.application_id)
+        raise receipt_taken(key, reference(owner) if owner else None)
+    receipt.status, receipt.settles_key = ReceiptStatus.CONFIRMED, key
+    try:
+        await receipt.save(update_fields=["status", "settles_key"])
+    except IntegrityError as error:
+        raise receipt_taken(key) from error
 
 
 async def record_payment(
@@ -198,13 +361,24 @@ async def record_payment(
     note: str = "",
     problems: Problems | None = None,
 ) -> Application:
-    """Archive staff record the payment of the fee notice. Recording the same payment again
-    changes nothing (a retried request is safe); a different one is refused. Every input
-    problem is reported at once (with those in `problems`, found while reading the input)."""
-    if not role_may(Action.RECORD_PAYMENT, actor.role):
+    """Archive staff record a payment made at the office (card) or a bank transfer they
+    found. The amount is what is still due (the fee less confirmed receipts and card
+    payments). Recording the same payment again changes nothing (a retried request is safe);
+    a different one is refused. Every input problem is reported at once."""
+    if not role_may(Action.RECORD_PAYMENT, actor.role) or not actor.is_staff:
         raise DomainError(ErrorCode.FORBIDDEN)
     problems = problems if problems is not None else Problems()
     receipt = (receipt_no or "").strip() or None
+    if method == PaymentMethod.VIRTUAL_POS:
+        problems.add(
+            invalid(
+                "method",
+                "sanal POS ödemeleri ödeme kuruluşunun bildirimiyle kendiliğinden kaydedilir; "
+                "firma ödemeyi startOnlinePayment ile başlatır",
+                "virtual POS payments are recorded by the payment provider's callback; the "
+                "firm starts one with startOnlinePayment",
+            )
+        )
     if method == PaymentMethod.BANK_TRANSFER and receipt is None:
         problems.add(
             invalid(
@@ -230,7 +404,12 @@ async def record_payment(
         application = await get_application(actor, application_id, for_update=True)
         existing = await Payment.get_or_none(application_id=application.id)
         if existing is not None:
-            if _same(existing, method, amount_kurus, receipt):
+            # The payment holds the settled total; what staff typed is that less the rest
+            # (a transfer's own receipt is among the confirmed ones).
+            credited, _ = await credited_of(application.id)
+            others = credited - (amount_kurus if method == PaymentMethod.BANK_TRANSFER else 0)
+            typed = existing.amount_kurus - others
+            if (existing.method, existing.receipt_no, typed) == (method, receipt, amount_kurus):
                 return application
             raise already_exists(
                 "Bu başvurunun ödemesi",
@@ -238,75 +417,45 @@ async def record_payment(
                 f"{existing.method.value} {format_lira(existing.amount_kurus)}",
                 field="applicationId",
             )
-        customs = clears_customs(application.kind, application.production_date)
-        action = Action.RECORD_PAYMENT if customs else Action.RECORD_PAYMENT_WITHOUT_CUSTOMS
-        transitions.check(actor, application, action)
-        notice = await FeeNotice.get_or_none(application_id=application.id)
-        if notice is None:
-            raise invalid_state("ücret bildirimi yok", "there is no fee notice")
-        if amount_read and amount_kurus > 0 and amount_kurus != notice.amount_kurus:
+        balance = await balance_of(application.id)
+        due = balance.outstanding_kurus
+        if due is not None and amount_read and amount_kurus > 0 and amount_kurus != due:
             problems.add(
                 DomainError(
                     ErrorCode.PAYMENT_AMOUNT_MISMATCH,
                     field="amount",
                     paid=format_lira(amount_kurus),
-                    due=format_lira(notice.amount_kurus),
+                    due=format_lira(due),
                 )
             )
+        if due is None:
+            customs = clears_customs(application.kind, application.production_date)
+            action = Action.RECORD_PAYMENT if customs else Action.RECORD_PAYMENT_WITHOUT_CUSTOMS
+            transitions.check(actor, application, action)
+            raise invalid_state("ücret bildirimi yok", "there is no fee notice")
         problems.raise_any()
-        now = clock.now()
-        payment = await Payment.create(
-            application_id=application.id,
-            fee_notice_id=notice.id,
-            method=method,
-            amount_kurus=amount_kurus,
-            receipt_no=receipt,
-            note=note.strip(),
-            recorded_by=actor.name,
-            recorded_at=now,
-        )
-        registration = await register_passing_imeis(actor, application, conn)
-        progress = await progress_of(application.id)
-        progress.registered_at = now
-        progress.registered_imei_count = registration.registered
-        progress.held_imei_count = registration.held
-        if customs:
-            progress.customs_due_at = add_months(now, get_settings().customs_documents_months)
-        else:
-            progress.completed_at = now
-        progress.updated_at = now
-        await progress.save()
-        firm = await Firm.get(id=application.firm_id)
-        html = pdfs.permit_html(
-            application,
-            firm,
-            await passing_groups(application.id),
-            permit_number(application),
-            held=application.kind in HOLD_KINDS,
-            customs_due_at=progress.customs_due_at,
-            issued_at=now,
-        )
-        _, permit = await pdfs.issue(actor, application, DocumentKind.PERMIT, html)
-        await transitions.apply(
+        if method == PaymentMethod.BANK_TRANSFER and receipt is not None:
+            transfer = await FeeReceipt.create(
+                application_id=application.id,
+                bank="",
+                paid_on=turkish_today(),
+                receipt_no=receipt,
+                amount_kurus=amount_kurus,
+                declared_by=actor.name,
+                declared_at=clock.now(),
+                decided_by=actor.name,
+                decided_at=clock.now(),
+            )
+            await claim_receipt(transfer)
+        await settle(
             actor,
             application,
-            action,
-            details={
-                "paymentId": payment.id,
-                "method": method.value,
-                "amountKurus": amount_kurus,
-                "receiptNo": receipt,
-                "registeredImeis": registration.registered,
-                "heldImeis": registration.held,
-                "alreadyRegisteredRows": list(registration.lost_rows[:MAX_AUDITED_ROWS]),
-                "alreadyRegisteredDevices": len(registration.lost_rows),
-                "unlistableRows": list(registration.invalid_rows[:MAX_AUDITED_ROWS]),
-                "permit": permit_number(application),
-                "permitFileId": permit.id,
-                "customsDueAt": (
-                    progress.customs_due_at.isoformat() if progress.customs_due_at else None
-                ),
-            },
+            conn,
+            method,
+            balance.paid_kurus + amount_kurus,
+            receipt_no=receipt,
+            note=note,
+            extra={"recordedAmountKurus": amount_kurus, "creditedBeforeKurus": balance.paid_kurus},
         )
     return application
 

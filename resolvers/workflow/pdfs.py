@@ -141,8 +141,17 @@ def fee_notice_html(
     per_imei_kurus: int,
     amount_kurus: int,
     issued_at: datetime,
+    credited_kurus: int = 0,
 ) -> str:
     imeis = sum(g.imeis for g in groups)
+    # Pre-paid receipts the archive confirmed (art. 8(2)(f)) are set off against the fee.
+    credited = (
+        f"<p>Başvuruyla birlikte ödenen (onaylı dekont): <b>{escape(format_lira(credited_kurus))}"
+        f"</b><br/>Kalan ödenecek tutar: <b>"
+        f"{escape(format_lira(max(0, amount_kurus - credited_kurus)))}</b></p>"
+        if credited_kurus
+        else ""
+    )
     body = (
         f"<p>Sayın {escape(firm.name)},</p>"
         f"<p>{escape(reference(application))} numaralı başvurunuz incelenmiş ve uygun "
@@ -153,6 +162,7 @@ def fee_notice_html(
         f"<p>IMEI başına kayıt ücreti ({year}): <b>{escape(format_lira(per_imei_kurus))}</b><br/>"
         f"Kayıt ücretine tabi IMEI adedi: <b>{format_count(imeis)}</b><br/>"
         f"Ödenecek toplam tutar: <b>{escape(format_lira(amount_kurus))}</b></p>"
+        f"{credited}"
         "<p>Ödeme; sanal POS üzerinden çevrimiçi, Kurumda kredi ya da banka kartıyla veya Kurum "
         'hesaplarına banka havalesiyle yapılabilir. Havale dekontunda "Kayıt Ücreti" ibaresi '
         f"ve {escape(number)} bildirim numarası yer almalıdır. Ödeme ve evrak takibi için Kurum "

@@ -11,7 +11,7 @@ from models.accounts import Firm
 from models.applications import Application
 from models.documents import DocumentKind
 from models.fees import total_kurus
-from models.payments import FeeNotice
+from models.payments import FeeNotice, PaymentMethod
 from models.progress import ApplicationProgress
 from models.roles import Role
 from models.workflow import Action, ApplicationStatus
@@ -20,7 +20,8 @@ from resolvers.actor import Actor
 from resolvers.applications import transitions
 from resolvers.applications.access import get_application
 from resolvers.errors import DomainError, ErrorCode, invalid, invalid_state
-from resolvers.workflow import pdfs
+from resolvers.workflow import payments, pdfs
+from resolvers.workflow.balance import balance_of
 from resolvers.workflow.common import passing_groups, progress_of, reference, turkish_today
 from resolvers.workflow.fees import quote_for
 
@@ -83,8 +84,10 @@ async def _release(progress: ApplicationProgress) -> None:
 
 
 async def approve(actor: Actor, application_id: int) -> Application:
-    """Approve: the fee notice (passing IMEIs × this year's fee) is issued, payment awaited."""
-    async with in_transaction():
+    """Approve: the fee notice (passing IMEIs × this year's fee) is issued, payment awaited.
+    Receipts the archive confirmed before (pre-paid, art. 8(2)(f)) are reconciled at once:
+    enough settles the application, short leaves the difference due (on the notice too)."""
+    async with in_transaction() as conn:
         application = await get_application(actor, application_id, for_update=True)
         transitions.check(actor, application, Action.APPROVE)
         progress = await progress_of(application.id)
@@ -99,8 +102,17 @@ async def approve(actor: Actor, application_id: int) -> Application:
         number = f"{reference(application)}/ÜB"
         firm = await Firm.get(id=application.firm_id)
         now = clock.now()
+        prepaid = await balance_of(application.id)
         html = pdfs.fee_notice_html(
-            application, firm, groups, number, year, fee.per_imei_kurus, amount, now
+            application,
+            firm,
+            groups,
+            number,
+            year,
+            fee.per_imei_kurus,
+            amount,
+            now,
+            credited_kurus=prepaid.paid_kurus,
         )
         _, stored = await pdfs.issue(actor, application, DocumentKind.FEE_NOTICE, html)
         await FeeNotice.create(
@@ -127,8 +139,12 @@ async def approve(actor: Actor, application_id: int) -> Application:
                 "amountKurus": amount,
                 "baseYear": fee.base_year,
                 "rates": {str(y): str(rate) for y, rate in fee.rates},
+                "yearlyFeesKurus": {str(y): kurus for y, kurus in fee.steps},
+                "prepaidKurus": prepaid.paid_kurus,
+                "prepaidReceiptsAwaitingCheck": prepaid.pending_receipts,
             },
         )
+        await payments.reconcile(actor, application, conn, PaymentMethod.BANK_TRANSFER)
     return application
 
 

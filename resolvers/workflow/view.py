@@ -9,11 +9,12 @@ from models import clock
 from models.applications import Application
 from models.documents import ApplicationDocument, DocumentKind
 from models.files import StoredFile
-from models.payments import FeeNotice, Payment
+from models.payments import FeeNotice, FeeReceipt, OnlinePayment, Payment
 from models.progress import ApplicationProgress, SignatureMethod
 from models.workflow import ApplicationStatus
 from resolvers.actor import Actor
 from resolvers.applications.access import get_application
+from resolvers.workflow.balance import Balance, balance_of
 from resolvers.workflow.common import signature_path
 from resolvers.workflow.requirements import CeRequirement, ce_requirements
 
@@ -34,6 +35,9 @@ class WorkflowView:
     documents: list[DocumentView]  # the current one of each kind
     fee_notice: FeeNotice | None
     payment: Payment | None
+    fee_receipts: list[FeeReceipt]
+    online_payments: list[OnlinePayment]
+    balance: Balance
 
     @property
     def customs_due_at(self) -> datetime | None:
@@ -73,6 +77,9 @@ async def application_workflow(actor: Actor, application_id: int) -> WorkflowVie
         documents=documents,
         fee_notice=await FeeNotice.get_or_none(application_id=application.id),
         payment=await Payment.get_or_none(application_id=application.id),
+        fee_receipts=await FeeReceipt.filter(application_id=application.id).order_by("id"),
+        online_payments=await OnlinePayment.filter(application_id=application.id).order_by("id"),
+        balance=await balance_of(application.id),
     )
 
 

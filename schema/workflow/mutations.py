@@ -4,6 +4,7 @@ documents, and the fee schedule. Uploads are multipart with `X-MCKS-Upload: 1`."
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import date
 from decimal import Decimal
 
 import strawberry
@@ -13,7 +14,18 @@ from strawberry.types import Info
 from models.documents import DocumentKind
 from models.roles import Role
 from resolvers.actor import Actor
-from resolvers.workflow import customs, documents, fees, payments, review, signing, view
+from resolvers.errors import Problems
+from resolvers.workflow import (
+    customs,
+    documents,
+    fees,
+    online_payments,
+    payments,
+    receipts,
+    review,
+    signing,
+    view,
+)
 from resolvers.workflow.view import WorkflowView
 from schema.applications.mutations import upload_chunks
 from schema.context import actor_of, lang_of
@@ -21,11 +33,14 @@ from schema.errors import mutate
 from schema.permissions import STAFF, requires
 from schema.workflow.types import (
     ApplicationWorkflowPayload,
+    ApplicationWorkflowType,
     CeCertificatePayload,
     CeCertificateType,
     DraftDocumentKind,
     FeeYearPayload,
     FeeYearType,
+    OnlinePaymentPayload,
+    OnlinePaymentType,
     PaymentMethodType,
     SignatureMethodType,
 )
@@ -45,6 +60,14 @@ class RecordPaymentInput:
         default=None, description="The bank receipt (dekont) number; required for transfers."
     )
     note: str = ""
+
+
+@strawberry.input(description="A bank receipt (dekont) as printed by the bank.")
+class FeeReceiptInput:
+    bank: str
+    paid_on: date
+    receipt_no: str
+    amount: Decimal = strawberry.field(description="Liras, as on the receipt (1250.00).")
 
 
 @strawberry.input
@@ -88,6 +111,46 @@ async def _record_payment(actor: Actor, payment: RecordPaymentInput) -> object:
         payment.receipt_no,
         payment.note,
     )
+
+
+async def _declare_receipt(
+    actor: Actor, application_id: int, receipt: FeeReceiptInput, file: Upload
+) -> object:
+    problems = Problems()
+    kurus = problems.check(fees.kurus_of, receipt.amount, "amount")
+    return await receipts.declare_receipt(
+        actor,
+        application_id,
+        receipt.bank,
+        receipt.paid_on,
+        receipt.receipt_no,
+        kurus,
+        upload_chunks(file),
+        _name(file, "dekont"),
+        problems=problems,
+    )
+
+
+async def _receipt_workflow(
+    info: Info, step: Awaitable[receipts.FeeReceipt]
+) -> ApplicationWorkflowPayload:
+    actor, lang = actor_of(info), lang_of(info)
+
+    async def run() -> WorkflowView:
+        receipt = await step
+        return await view.application_workflow(actor, receipt.application_id)
+
+    return await mutate(
+        info,
+        run(),
+        lambda workflow: ApplicationWorkflowPayload.of(workflow, actor, lang),
+        lambda errors: ApplicationWorkflowPayload(errors=errors),
+    )
+
+
+async def _started(actor: Actor, application_id: int) -> tuple[object, WorkflowView]:
+    order = await online_payments.start_online_payment(actor, application_id)
+    return order, await view.application_workflow(actor, application_id)
 
 
 async def _set_fee_year(actor: Actor, year: SetFeeYearInput) -> fees.FeeYearView:
@@ -205,14 +268,75 @@ class WorkflowMutations:
 
     @strawberry.mutation(
         extensions=ARCHIVE,
-        description="Record the fee payment: the passing IMEIs are registered and the permit "
-        "issued. Recording the same payment again changes nothing.",
+        description="Record a payment at the office (card) or a bank transfer found by the "
+        "archive, for what is still due: the passing IMEIs are registered and the permit "
+        "issued. Recording the same payment again changes nothing. Virtual POS payments "
+        "are recorded by the provider (`startOnlinePayment`).",
     )
     async def record_payment(
         self, info: Info, input: RecordPaymentInput
     ) -> ApplicationWorkflowPayload:
         step = _record_payment(actor_of(info), input)
         return await _workflow(info, input.application_id, step)
+
+    @strawberry.mutation(
+        extensions=FIRM_AND_STAFF,
+        description="Declare the bank receipt (dekont) of the fee with its scan (JPEG under "
+        "300 KB, or PDF): with the application while it is a draft (the fee is reconciled "
+        "when it is set), or for the fee notice. Multipart (`X-MCKS-Upload: 1`).",
+    )
+    async def declare_fee_receipt(
+        self, info: Info, application_id: int, receipt: FeeReceiptInput, file: Upload
+    ) -> ApplicationWorkflowPayload:
+        step = _declare_receipt(actor_of(info), application_id, receipt, file)
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
+        extensions=ARCHIVE,
+        description="The money of a declared receipt is in the regulator's account: it counts "
+        "toward the fee and settles the application when the fee is covered. A receipt "
+        "number settles one application only.",
+    )
+    async def confirm_fee_receipt(self, info: Info, receipt_id: int) -> ApplicationWorkflowPayload:
+        return await _receipt_workflow(info, receipts.confirm_receipt(actor_of(info), receipt_id))
+
+    @strawberry.mutation(
+        extensions=ARCHIVE, description="Refuse a declared receipt with the reason the firm sees."
+    )
+    async def refuse_fee_receipt(
+        self, info: Info, receipt_id: int, reason: str
+    ) -> ApplicationWorkflowPayload:
+        step = receipts.refuse_receipt(actor_of(info), receipt_id, reason)
+        return await _receipt_workflow(info, step)
+
+    @strawberry.mutation(
+        extensions=FIRM_AND_STAFF,
+        description="Pay what is still due by card (virtual POS): send the payer to the "
+        "answer's `onlinePayment.paymentUrl`. Calling it again returns the same pending "
+        "payment; the outcome arrives from the provider.",
+    )
+    async def start_online_payment(self, info: Info, application_id: int) -> OnlinePaymentPayload:
+        actor, lang = actor_of(info), lang_of(info)
+        return await mutate(
+            info,
+            _started(actor, application_id),
+            lambda done: OnlinePaymentPayload(
+                online_payment=OnlinePaymentType.of(done[0], lang),  # type: ignore[arg-type]
+                workflow=ApplicationWorkflowType.of(done[1], lang),
+            ),
+            lambda errors: OnlinePaymentPayload(errors=errors),
+        )
+
+    @strawberry.mutation(
+        extensions=FIRM_AND_STAFF,
+        description="Ask the payment provider how pending card payments ended (when its "
+        "notification is late).",
+    )
+    async def refresh_online_payments(
+        self, info: Info, application_id: int
+    ) -> ApplicationWorkflowPayload:
+        step = online_payments.refresh_online_payments(actor_of(info), application_id)
+        return await _workflow(info, application_id, step)
 
     @strawberry.mutation(
         extensions=FIRM,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from models.payments import ReceiptStatus
 from models.roles import Role
-from resolvers.workflow import customs, documents, fees, view
+from resolvers.workflow import customs, documents, fees, receipts, view
 from schema.common import PageInfo
 from schema.context import actor_of, lang_of
 from schema.permissions import ANY_PERSON, STAFF, requires
@@ -16,7 +17,10 @@ from schema.workflow.types import (
     CeCertificateType,
     CustomsDeadlineConnection,
     CustomsDeadlineType,
+    FeeReceiptConnection,
+    FeeReceiptType,
     FeeYearType,
+    ReceiptStatusType,
 )
 
 FIRM_AND_STAFF = requires(Role.FIRM_USER, Role.FIRM_SUPERVISOR, *STAFF)
@@ -92,3 +96,24 @@ class WorkflowQueries:
     ) -> CustomsDeadlineConnection:
         page = await customs.overdue_applications(actor_of(info), first, after, firm_id)
         return _deadlines(page, info)
+
+    @strawberry.field(
+        extensions=requires(*STAFF),
+        description="Firms' bank receipts, oldest first: `status: DECLARED` is the archive's "
+        "queue of receipts to confirm or refuse.",
+    )
+    async def fee_receipts(
+        self,
+        info: Info,
+        status: ReceiptStatusType | None = None,  # type: ignore[valid-type]
+        first: int = 50,
+        after: str | None = None,
+    ) -> FeeReceiptConnection:
+        wanted = ReceiptStatus(status) if status is not None else None
+        page = await receipts.list_receipts(actor_of(info), wanted, first, after)
+        lang = lang_of(info)
+        return FeeReceiptConnection(
+            items=[FeeReceiptType.of(r, lang) for r in page.items],
+            page_info=PageInfo.of(page),
+            total_count=page.total_count or 0,
+        )

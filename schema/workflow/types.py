@@ -5,7 +5,7 @@ never a float) and `text` as people read it ("1.250,00 TL")."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import cast
@@ -16,7 +16,15 @@ from strawberry.types import Info
 from models.documents import CeCertificate, DocumentKind
 from models.fees import format_lira, lira_from_kurus
 from models.labels import label
-from models.payments import FeeNotice, Payment, PaymentMethod
+from models.payments import (
+    FeeNotice,
+    FeeReceipt,
+    OnlinePayment,
+    OnlinePaymentStatus,
+    Payment,
+    PaymentMethod,
+    ReceiptStatus,
+)
 from models.progress import SignatureMethod
 from resolvers.actor import Actor
 from resolvers.workflow import view
@@ -31,6 +39,8 @@ from schema.errors import UserError
 SignatureMethodType = strawberry.enum(SignatureMethod, name="SignatureMethod")
 DocumentKindType = strawberry.enum(DocumentKind, name="ApplicationDocumentKind")
 PaymentMethodType = strawberry.enum(PaymentMethod, name="PaymentMethod")
+ReceiptStatusType = strawberry.enum(ReceiptStatus, name="FeeReceiptStatus")
+OnlinePaymentStatusType = strawberry.enum(OnlinePaymentStatus, name="OnlinePaymentStatus")
 
 
 @strawberry.enum(description="Documents a draft takes: the invoice scan, the capacity report.")
@@ -134,6 +144,112 @@ class PaymentType:
         )
 
 
+@strawberry.type(name="FeeReceipt", description="A bank receipt (dekont) for the fee.")
+class FeeReceiptType:
+    id: int
+    application_id: int
+    bank: str
+    paid_on: date
+    receipt_no: str
+    amount: MoneyType
+    file_id: int | None = strawberry.field(description="The scan; null: entered by the archive.")
+
+    @strawberry.field(description=DOWNLOAD_URL_DOC)
+    async def url(self, info: Info) -> str | None:
+        return await file_url(info, self.file_id)
+
+    with_application: bool = strawberry.field(
+        description="Given with the application, before the fee was set (art. 8(2)(f))."
+    )
+    status: ReceiptStatusType  # type: ignore[valid-type]
+    status_label: str
+    refusal_reason: str
+    declared_by: str
+    declared_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+
+    @staticmethod
+    def of(receipt: FeeReceipt, lang: str) -> FeeReceiptType:
+        return FeeReceiptType(
+            id=receipt.id,
+            application_id=receipt.application_id,
+            bank=receipt.bank,
+            paid_on=receipt.paid_on,
+            receipt_no=receipt.receipt_no,
+            amount=MoneyType.of(receipt.amount_kurus),
+            file_id=receipt.file_id,
+            with_application=receipt.with_application,
+            status=receipt.status,
+            status_label=label(receipt.status, lang),
+            refusal_reason=receipt.refusal_reason,
+            declared_by=receipt.declared_by,
+            declared_at=receipt.declared_at,
+            decided_by=receipt.decided_by,
+            decided_at=receipt.decided_at,
+        )
+
+
+@strawberry.type
+class FeeReceiptConnection:
+    items: list[FeeReceiptType]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="Everything the filters match, over all pages.")
+
+
+@strawberry.type(name="OnlinePayment", description="One attempt to pay by card (virtual POS).")
+class OnlinePaymentType:
+    order_id: str
+    amount: MoneyType
+    status: OnlinePaymentStatusType  # type: ignore[valid-type]
+    status_label: str
+    payment_url: str | None = strawberry.field(
+        description="The provider's card page, while the payment is pending."
+    )
+    decline_reason: str | None = strawberry.field(description="Why the card was declined.")
+    provider_message: str = strawberry.field(description="The provider's own words, if any.")
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def of(order: OnlinePayment, lang: str) -> OnlinePaymentType:
+        return OnlinePaymentType(
+            order_id=order.order_id,
+            amount=MoneyType.of(order.amount_kurus),
+            status=order.status,
+            status_label=label(order.status, lang),
+            payment_url=order.payment_url,
+            decline_reason=label(order.decline_code, lang) if order.decline_code else None,
+            provider_message=order.decline_message,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+        )
+
+
+@strawberry.type(name="FeeBalance", description="The fee and what has come in toward it.")
+class FeeBalanceType:
+    due: MoneyType | None = strawberry.field(description="The fee notice; null: not set yet.")
+    paid: MoneyType = strawberry.field(description="Confirmed receipts and card payments.")
+    outstanding: MoneyType | None = strawberry.field(description="Still to pay (the difference).")
+    overpaid: MoneyType
+    pending_receipts: int = strawberry.field(description="Receipts awaiting the archive.")
+    settled: bool
+    message: str
+
+    @staticmethod
+    def of(balance: view.Balance, lang: str) -> FeeBalanceType:
+        due, outstanding = balance.due_kurus, balance.outstanding_kurus
+        return FeeBalanceType(
+            due=MoneyType.of(due) if due is not None else None,
+            paid=MoneyType.of(balance.paid_kurus),
+            outstanding=MoneyType.of(outstanding) if outstanding is not None else None,
+            overpaid=MoneyType.of(balance.overpaid_kurus),
+            pending_receipts=balance.pending_receipts,
+            settled=balance.settled,
+            message=balance.message(lang),
+        )
+
+
 @strawberry.type(name="CeCertificate")
 class CeCertificateType:
     id: int
@@ -199,6 +315,9 @@ class ApplicationWorkflowType:
     )
     fee_notice: FeeNoticeType | None
     payment: PaymentType | None
+    fee_receipts: list[FeeReceiptType]
+    online_payments: list[OnlinePaymentType]
+    fee_balance: FeeBalanceType
     registered_at: datetime | None
     registered_imei_count: int
     held_imei_count: int = strawberry.field(
@@ -246,6 +365,9 @@ class ApplicationWorkflowType:
             documents=[ApplicationDocumentType.of(d, lang) for d in workflow.documents],
             fee_notice=FeeNoticeType.of(workflow.fee_notice) if workflow.fee_notice else None,
             payment=PaymentType.of(workflow.payment, lang) if workflow.payment else None,
+            fee_receipts=[FeeReceiptType.of(r, lang) for r in workflow.fee_receipts],
+            online_payments=[OnlinePaymentType.of(o, lang) for o in workflow.online_payments],
+            fee_balance=FeeBalanceType.of(workflow.balance, lang),
             registered_at=progress.registered_at if progress else None,
             registered_imei_count=progress.registered_imei_count if progress else 0,
             held_imei_count=progress.held_imei_count if progress else 0,
@@ -267,6 +389,15 @@ class ApplicationWorkflowPayload:
             application=ApplicationType.of(workflow.application, actor, lang),
             workflow=ApplicationWorkflowType.of(workflow, lang),
         )
+
+
+@strawberry.type
+class OnlinePaymentPayload:
+    online_payment: OnlinePaymentType | None = strawberry.field(
+        default=None, description="Send the payer to its paymentUrl."
+    )
+    workflow: ApplicationWorkflowType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
