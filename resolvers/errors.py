@@ -55,6 +55,8 @@ class ErrorCode(StrEnum):
     REVIEW_TAKEN = "REVIEW_TAKEN"
     FEE_NOT_DEFINED = "FEE_NOT_DEFINED"
     PAYMENT_AMOUNT_MISMATCH = "PAYMENT_AMOUNT_MISMATCH"
+    DECLARATION_INCONSISTENT = "DECLARATION_INCONSISTENT"
+    APPLICATION_KIND_NOT_ALLOWED = "APPLICATION_KIND_NOT_ALLOWED"
     # Individual registrations
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     DEVICE_LIMIT_EXCEEDED = "DEVICE_LIMIT_EXCEEDED"
@@ -234,6 +236,14 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.PAYMENT_AMOUNT_MISMATCH: (
         "Ödenen tutar ({paid}) ücret bildirimindeki tutarla ({due}) aynı olmalı.",
         "The amount paid ({paid}) must equal the fee notice's amount ({due}).",
+    ),
+    ErrorCode.DECLARATION_INCONSISTENT: (
+        "Beyan edilen cihazlar cihaz listesiyle tutarsız (Tebliğ madde 10(3)): {details}",
+        "The declared devices are inconsistent with the device list (art. 10(3)): {details}",
+    ),
+    ErrorCode.APPLICATION_KIND_NOT_ALLOWED: (
+        "{firm_kind} firması {kind} başvurusu yapamaz; yapabileceği başvurular: {allowed}.",
+        "A firm that is {firm_kind} cannot file a {kind} application; it may file: {allowed}.",
     ),
     ErrorCode.IMEI_NOT_REGISTERED: (
         "{imei} IMEI numarası beyaz listede kayıtlı değil.",

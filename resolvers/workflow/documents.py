@@ -14,7 +14,7 @@ from models.applications import Application
 from models.documents import ApplicationDocument, CeCertificate, DocumentKind
 from models.files import FileKind, StoredFile
 from models.names import brand_model_key, normalise_brand_model
-from models.workflow import EDITABLE, clears_customs
+from models.workflow import EDITABLE, ApplicationKind, clears_customs
 from resolvers import audit, files
 from resolvers.actor import Actor
 from resolvers.applications.access import get_application
@@ -100,6 +100,12 @@ async def upload_application_document(
             "kind",
             "bu belge türü taslağa yüklenmez",
             "this kind of document is not uploaded to a draft",
+        )
+    if kind == DocumentKind.INVOICE and application.kind == ApplicationKind.MANUFACTURE:
+        raise invalid(
+            "kind",
+            "imalat başvurusunda fatura değil kapasite raporu verilir (madde 8(3))",
+            "a manufacture application gives its capacity report, not an invoice (art. 8(3))",
         )
     if kind == DocumentKind.CAPACITY_REPORT and clears_customs(
         application.kind, application.production_date

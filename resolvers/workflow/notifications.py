@@ -44,7 +44,7 @@ from models.workflow import SUPERVISOR, TRANSITIONS, ApplicationStatus
 from resolvers import audit, jobs, metrics
 from resolvers.actor import Actor
 from resolvers.documents import format_count, format_date, format_moment
-from resolvers.errors import DomainError, ErrorCode, invalid_state, not_found
+from resolvers.errors import Bilingual, DomainError, ErrorCode, invalid_state, not_found
 from resolvers.pagination import Page, paginate
 from resolvers.settings import Settings, get_settings
 from resolvers.workflow.common import reference
@@ -189,13 +189,17 @@ async def _next_step(application: Application) -> tuple[str, str]:
 
 
 async def compose(
-    application: Application, firm: Firm, previous: ApplicationStatus, reason: str | None
+    application: Application,
+    firm: Firm,
+    previous: ApplicationStatus,
+    reason: str | Bilingual | None,
 ) -> tuple[str, str]:
     ref = reference(application)
     when = format_moment(clock.now())  # on the regulator's clock (MCKS_TIME_ZONE)
     next_tr, next_en = await _next_step(application)
-    reason_tr = f"Gerekçe: {reason}\n" if reason else ""
-    reason_en = f"Reason: {reason}\n" if reason else ""
+    said_tr, said_en = (reason.tr, reason.en) if isinstance(reason, Bilingual) else (reason, reason)
+    reason_tr = f"Gerekçe: {said_tr}\n" if said_tr else ""
+    reason_en = f"Reason: {said_en}\n" if said_en else ""
     subject = f"MCKS başvurunuz {ref}: {label(application.status, 'tr')}"
     body = (
         f"Sayın {firm.name},\n\n"
@@ -238,7 +242,7 @@ async def recipients(firm: Firm, status: ApplicationStatus) -> list[str]:
 
 
 async def status_changed(
-    application: Application, previous: ApplicationStatus, reason: str | None
+    application: Application, previous: ApplicationStatus, reason: str | Bilingual | None
 ) -> list[Notification]:
     """Queue the e-mails for a status change (inside the change's transaction): one row
     per recipient, so one refused address does not hold back the others."""
@@ -249,12 +253,19 @@ async def status_changed(
     if not addresses:
         return []
     subject, body = await compose(application, firm, previous, reason)
+    return await queue(application, EVENT_STATUS, addresses, subject, body)
+
+
+async def queue(
+    application: Application, event: str, addresses: list[str], subject: str, body: str
+) -> list[Notification]:
+    """One outbox row per recipient (inside the caller's transaction), due now."""
     now = clock.now()
     return [
         await Notification.create(
-            firm_id=firm.id,
+            firm_id=application.firm_id,
             application_id=application.id,
-            event=EVENT_STATUS,
+            event=event,
             recipient=address,
             subject=subject[:255],
             body=body,
