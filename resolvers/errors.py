@@ -242,8 +242,9 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "The declared devices are inconsistent with the device list (art. 10(3)): {details}",
     ),
     ErrorCode.APPLICATION_KIND_NOT_ALLOWED: (
-        "{firm_kind} firması {kind} başvurusu yapamaz; yapabileceği başvurular: {allowed}.",
-        "A firm that is {firm_kind} cannot file a {kind} application; it may file: {allowed}.",
+        "Firma türü {firm_kind}: {kind} başvurusu yapılamaz; yapılabilecek başvurular: {allowed}.",
+        "The firm is registered as {firm_kind}: it cannot file a {kind} application; it "
+        "may file: {allowed}.",
     ),
     ErrorCode.IMEI_NOT_REGISTERED: (
         "{imei} IMEI numarası beyaz listede kayıtlı değil.",

@@ -7,6 +7,10 @@ owned by the firm, so only the firm and staff download them.
 
 from __future__ import annotations
 
+import io
+import warnings
+
+from PIL import Image
 from tortoise.transactions import in_transaction
 
 from models import clock
@@ -43,10 +47,15 @@ FILE_KINDS = {
     DocumentKind.SIGNED_COVER_LETTER: FileKind.SIGNED_COVER_LETTER,
 }
 _TYPE_NAMES = {JPEG: "JPEG", PDF: "PDF"}
+# A scan of an A4 page at 600 dpi is 35 megapixels; more is not a scan (and a small file
+# that claims a huge image would take gigabytes to decode).
+MAX_SCAN_PIXELS = 50_000_000
 
 
 def require_type(data: bytes, allowed: tuple[str, ...], field: str = "file") -> str:
-    """The content type the bytes show, if it is one of `allowed`."""
+    """The content type the bytes show, if it is one of `allowed`; a JPEG must decode as
+    one (a file that only starts like a JPEG is refused). PDFs are recognised by their
+    header."""
     found = files.sniff_kind(data[:16])
     if found not in allowed:
         names = " ya da ".join(_TYPE_NAMES[t] for t in allowed)
@@ -56,7 +65,38 @@ def require_type(data: bytes, allowed: tuple[str, ...], field: str = "file") -> 
             f"dosya içeriği {names} değil (dosya adına değil içeriğe bakılır)",
             f"the content is not {names_en} (the content decides, not the name)",
         )
+    if found == JPEG:
+        _require_decodable_jpeg(data, field)
     return found
+
+
+def _require_decodable_jpeg(data: bytes, field: str) -> None:
+    """Decode the image with Pillow: a broken, truncated or disguised file is refused."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=("JPEG",)) as image:
+                width, height = image.size
+                if width * height > MAX_SCAN_PIXELS:
+                    raise invalid(
+                        field,
+                        f"görüntü {width}×{height} piksel; taranmış bir belge en fazla "
+                        f"{MAX_SCAN_PIXELS // 1_000_000} megapiksel olur",
+                        f"the image is {width}×{height} pixels; a scan has at most "
+                        f"{MAX_SCAN_PIXELS // 1_000_000} megapixels",
+                    )
+                # Every byte of the compressed data is still read, at an eighth of the
+                # size in memory (JPEG's own scaled decoding).
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as error:
+        raise invalid(
+            field,
+            "dosya JPEG olarak açılamadı (bozuk, eksik ya da JPEG gibi başlayan başka bir "
+            "dosya); belgeyi yeniden tarayıp JPEG olarak kaydedin",
+            "the file cannot be opened as a JPEG (broken, cut short, or another file that "
+            "starts like one); scan the document again and save it as JPEG",
+        ) from error
 
 
 async def store_document(
