@@ -288,7 +288,13 @@ async def missing_for_submission(application: Application) -> list[DomainError]:
     def need(field: str, tr: str, en: str) -> None:
         missing.append(invalid(field, f"{tr} gerekli", f"{en} is required"))
 
-    if clears_customs(application.kind, application.production_date):
+    made_here = application.kind == ApplicationKind.MANUFACTURE or (
+        application.kind in MADE_OR_IMPORTED and firm.kind == FirmKind.MANUFACTURER
+    )
+    # A manufacturer's own mainboards and swap devices are made here, not imported.
+    if made_here and application.production_date is None:
+        need("productionDate", "İmalat tarihi", "The production date")
+    elif clears_customs(application.kind, application.production_date):
         if application.import_date is None:
             need("importDate", "İthalat tarihi", "The import date")
         if not application.customs_declaration_no:
@@ -299,11 +305,6 @@ async def missing_for_submission(application: Application) -> list[DomainError]:
             )
         if not application.origin_country:
             need("originCountry", "İthal edilen ülke", "The country of origin")
-    made_here = application.kind == ApplicationKind.MANUFACTURE or (
-        application.kind in MADE_OR_IMPORTED and firm.kind == FirmKind.MANUFACTURER
-    )
-    if made_here and application.production_date is None:
-        need("productionDate", "İmalat tarihi", "The production date")
     # Art. 8(3): a manufacture shows its capacity report, not an invoice.
     if (
         application.channel == Channel.ELECTRONIC
