@@ -205,6 +205,7 @@ async def customs_deadlines(
         items=[CustomsDeadline(a, due.get(a.id), (due.get(a.id) or now) < now) for a in page.items],
         end_cursor=page.end_cursor,
         has_next_page=page.has_next_page,
+        total_count=page.total_count,
     )
 
 

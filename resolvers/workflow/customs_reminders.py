@@ -147,7 +147,7 @@ def compose(application: Application, firm: Firm, due_at: datetime, stage: int) 
             "the regulator has not received them. Please send them as soon as possible."
         )
     else:
-        subject = f"MCKS başvurunuz {ref}: gümrük belgeleri için son {stage} gün"
+        subject = f"MCKS başvurunuz {ref}: gümrük belgelerinin teslimi için son {stage} gün"
         lead_tr = (
             f"{ref} numaralı {label(application.kind, 'tr')} başvurunuz için Genel Tahsilat "
             f"Makbuzu ve TİB 1 beyannamesini en geç {due} tarihine kadar ({stage} gün içinde) "
