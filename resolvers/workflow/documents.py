@@ -74,22 +74,19 @@ def _require_decodable_jpeg(data: bytes, field: str) -> None:
     """Decode the image with Pillow: a broken, truncated or disguised file is refused."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # The size is judged below, against a scan's, before anything is decoded.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=("JPEG",)) as image:
                 width, height = image.size
                 if width * height > MAX_SCAN_PIXELS:
-                    raise invalid(
-                        field,
-                        f"görüntü {width}×{height} piksel; taranmış bir belge en fazla "
-                        f"{MAX_SCAN_PIXELS // 1_000_000} megapiksel olur",
-                        f"the image is {width}×{height} pixels; a scan has at most "
-                        f"{MAX_SCAN_PIXELS // 1_000_000} megapixels",
-                    )
+                    raise _too_large(field, f"{width}×{height}")
                 # Every byte of the compressed data is still read, at an eighth of the
                 # size in memory (JPEG's own scaled decoding).
                 image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
                 image.load()
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombWarning) as error:
+    except Image.DecompressionBombError as error:
+        raise _too_large(field, "") from error
+    except (OSError, SyntaxError, ValueError) as error:
         raise invalid(
             field,
             "dosya JPEG olarak açılamadı (bozuk, eksik ya da JPEG gibi başlayan başka bir "
@@ -97,6 +94,17 @@ def _require_decodable_jpeg(data: bytes, field: str) -> None:
             "the file cannot be opened as a JPEG (broken, cut short, or another file that "
             "starts like one); scan the document again and save it as JPEG",
         ) from error
+
+
+def _too_large(field: str, size: str) -> DomainError:
+    megapixels = MAX_SCAN_PIXELS // 1_000_000
+    said_tr = f"görüntü {size} piksel" if size else "görüntü çok büyük"
+    said_en = f"the image is {size} pixels" if size else "the image is far too large"
+    return invalid(
+        field,
+        f"{said_tr}; taranmış bir belge en fazla {megapixels} megapiksel olur",
+        f"{said_en}; a scan has at most {megapixels} megapixels",
+    )
 
 
 async def store_document(
