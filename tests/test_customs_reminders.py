@@ -22,9 +22,10 @@ from resolvers.job_kinds import load_handlers
 from resolvers.settings import Settings, SettingsError, configure
 from resolvers.workflow import customs_reminders, notifications
 from tests.support.api import gql, login, make_world
-from tests.support.workflow import deliver_mail
-from tests.support.workflow import mailbox as mailbox  # the fixture
+from tests.support.workflow import deliver_mail, mailbox
 from tests.test_mail_outbox import smtp_settings
+
+__all__ = ["mailbox"]  # the fixture
 
 load_handlers()
 

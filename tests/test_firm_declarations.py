@@ -25,10 +25,12 @@ from tests.support.workflow import (
     TAKE,
     attach_documents,
     declare_as_listed,
+    deliver_mail,
     download,
     jpeg,
+    mailbox,
     pdf_text,
-    pdf_workers,  # noqa: F401  (fixture)
+    pdf_workers,
     refused,
     step,
     upload_ce,
@@ -44,6 +46,8 @@ from tests.test_application_analysis import (
     seed_registry,
 )
 from tests.test_device_list_upload import PAPER, ek2
+
+__all__ = ["mailbox", "pdf_workers"]  # fixtures
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 APPLICATION = """query($id: Int!) { application(id: $id) {
@@ -104,7 +108,7 @@ async def analysed(client, user: str, supervisor: str, application_id: int) -> d
 
 
 async def test_every_difference_between_the_declaration_and_the_list_is_an_inconsistency(
-    client, world
+    client, world, mailbox
 ):
     user, supervisor = await login(client, "a.user"), await login(client, "a.super")
     # Ek-1's table: three APPLE A2403 (written loosely), one NOKIA 3310 that is not shipped.
@@ -149,6 +153,11 @@ async def test_every_difference_between_the_declaration_and_the_list_is_an_incon
     assert english[2]["message"] == "SAMSUNG SM-G9359: 1 device(s) in the list, none declared"
     event = await AuditEvent.filter(action="application.finish_analysis").order_by("-id").first()
     assert event is not None and event.details["declarationDifferences"] == 3
+
+    await deliver_mail()
+    told = mailbox.to("firma@example.com")[-1]
+    assert "3 marka/modelde cihaz listesiyle tutarsız" in told.text
+    assert "differ from the device list for 3 brand/model(s)" in told.text
 
     # Nothing is signed while the two disagree (art. 10(3)).
     chosen = await gql(

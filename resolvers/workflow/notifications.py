@@ -32,7 +32,7 @@ from integrations.mail import (
 )
 from models import clock
 from models.accounts import Firm, User
-from models.applications import Application
+from models.applications import Application, DeclarationDifference
 from models.fees import format_lira
 from models.jobs import Job
 from models.labels import label
@@ -126,6 +126,18 @@ async def _next_step(application: Application) -> tuple[str, str]:
     if status == S.AWAITING_SIGNATURE_CHOICE:
         passed = format_count(application.passed_device_count or 0)
         failed = format_count(application.failed_device_count or 0)
+        inconsistent = await DeclarationDifference.filter(application_id=application.id).count()
+        if inconsistent:
+            # Art. 10(3): such an application is neither signed nor approved.
+            return (
+                f"Teknik kontrollerden {passed} cihaz geçti, {failed} cihaz geçemedi. Beyan "
+                f"ettiğiniz cihazlar {inconsistent} marka/modelde cihaz listesiyle tutarsız; "
+                "başvuruyu taslağa geri alıp beyanı ya da listeyi düzelterek yeniden gönderiniz.",
+                f"{passed} device(s) passed the technical checks and {failed} failed. The "
+                f"declared devices differ from the device list for {inconsistent} brand/model(s);"
+                " take the application back to draft, correct the declaration or the list and "
+                "submit it again.",
+            )
         return (
             f"Teknik kontrollerden {passed} cihaz geçti, {failed} cihaz geçemedi; geçemeyen "
             "cihazları ve nedenlerini portalda görebilirsiniz. Geçen cihazlarla devam etmek "
