@@ -36,6 +36,7 @@ from tests.support.workflow import (
     pdf_text,
     pdf_workers,
     plain_pdf,
+    refused,
     step,
     upload_document,
 )
@@ -55,6 +56,10 @@ __all__ = ["mailbox", "pdf_workers"]
 pytestmark = pytest.mark.usefixtures("pdf_workers")
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+EN = {"Accept-Language": "en"}
+STATUS_REASON = "query($id: Int!) { application(id: $id) { status statusReason } }"
+REOPEN = """mutation($id: Int!) { reopenApplication(applicationId: $id) {
+  application { status } errors { code field message } } }"""
 OVERDUE = "{ overdueApplications { items { application { id } customsDueAt overdue } } }"
 DEADLINES = "{ customsDeadlines { items { application { id } customsDueAt overdue } } }"
 MANUFACTURE_DATA = {"productionDate": "2026-11-10"}
@@ -224,6 +229,25 @@ async def test_one_failing_device_rejects_a_paper_application_and_the_firm_is_to
     [*_, rejection] = mailbox.to("firma@example.com")
     assert rejection.subject.endswith(": Reddedildi")
     assert "Gerekçe: 1 cihaz teknik kontrollerden geçemedi" in rejection.text
+    assert "Reason: 1 device(s) failed the technical checks" in rejection.text
+
+    # The firm reads the reason in English too (art. 10(5)).
+    firm_user = await login(client, "a.user")
+    english = await gql(client, STATUS_REASON, {"id": application_id}, token=firm_user, headers=EN)
+    assert english["data"]["application"]["statusReason"] == (
+        "1 device(s) failed the technical checks; a paper application is rejected as a whole "
+        "(art. 10(5))"
+    )
+    # It brings the corrected CD (art. 10(4)); the staff who enter paper applications
+    # reopen it, put in the fixed list and submit it again.
+    assert await refused(client, REOPEN, {"id": application_id}, firm_user) == ["FORBIDDEN"]
+    reopened = await step(client, REOPEN, {"id": application_id}, staff)
+    assert reopened["application"]["status"] == "DRAFT"
+    fixed = ek2([imei(SAMSUNG + "500003"), imei(SAMSUNG + "500004")])
+    await upload(client, staff, application_id, fixed, "ek2.txt")
+    await step(client, SUBMIT, {"id": application_id}, staff)
+    await jobs.drain()
+    assert (await Application.get(id=application_id)).status == ApplicationStatus.UNDER_REVIEW
 
 
 PAPER_TEST = """mutation($firm: Int!) {
