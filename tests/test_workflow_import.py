@@ -18,7 +18,6 @@ from tests.support.operators import CHECK, make_operator
 from tests.support.signing import TestCa
 from tests.support.uploads import imei, upload, xlsx
 from tests.support.workflow import (
-    declare_as_listed,
     APPROVE,
     CHOOSE,
     PAY,
@@ -28,6 +27,7 @@ from tests.support.workflow import (
     UPLOAD_CUSTOMS,
     UPLOAD_SIGNED,
     WORKFLOW,
+    declare_as_listed,
     deliver_mail,
     download,
     jpeg,

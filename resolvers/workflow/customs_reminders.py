@@ -71,11 +71,12 @@ async def send_due_reminders() -> int:
     if not waiting:
         return 0
     due_by_id = {int(a): d for a, d in waiting}
-    open_ids = set(
-        await Application.filter(
+    open_ids: set[int] = {
+        int(i)  # type: ignore[call-overload]  (flat values_list is typed as tuples)
+        for i in await Application.filter(
             id__in=list(due_by_id), status=ApplicationStatus.AWAITING_CUSTOMS_DOCUMENTS
         ).values_list("id", flat=True)
-    )
+    }
     # Reminders already queued for each application's current deadline.
     sent: dict[int, set[int]] = {}
     for a, d, due in await CustomsReminder.filter(application_id__in=list(open_ids)).values_list(
