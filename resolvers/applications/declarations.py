@@ -100,11 +100,19 @@ async def compare_with_list(conn: BaseDBAsyncClient, application_id: int) -> int
     """Store the differences between the declaration and the device list (one query over
     the list, grouped); returns how many brand/model lines differ."""
     p = bulk.placeholders(conn, 1)
+    postgres = bulk.is_postgres(conn)
+    if postgres:
+        # The list was inserted moments ago, before autovacuum's ANALYZE: the planner then
+        # expects a handful of rows and sorts (on disk, by collation) a million of them
+        # instead of hashing a few dozen groups — 0.5 s against 0.05 s at 100,000 devices.
+        await conn.execute_query("SET LOCAL enable_sort = off")
     _, rows = await conn.execute_query(
         f"SELECT brand, model_code, COUNT(*) FROM device WHERE application_id = {p} "
         "GROUP BY brand, model_code",
         [application_id],
     )
+    if postgres:
+        await conn.execute_query("RESET enable_sort")
     # Keyed as everywhere brands and models are compared: `Apple ` is `APPLE`.
     listed: dict[tuple[str, str], tuple[str, str, int]] = {}
     for brand, model, count in rows:
