@@ -66,7 +66,9 @@ class Device(Model):
     class Meta:
         table = "device"
         unique_together = (("application_id", "row_number"),)
-        indexes = (("application_id", "passed"),)
+        # The second covers the list's brand/model groups (the declared-count comparison,
+        # the CE requirements, the group views): no table lookups, no sort.
+        indexes = (("application_id", "passed"), ("application_id", "brand", "model_code"))
 
 
 class DeviceImei(Model):

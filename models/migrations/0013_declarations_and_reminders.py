@@ -1,6 +1,7 @@
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 from tortoise import fields
+from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0010_event_log')]
@@ -50,5 +51,9 @@ class Migration(migrations.Migration):
             model_name='Application',
             name='status_reason_en',
             field=fields.TextField(null=True, unique=False),
+        ),
+        ops.AddIndex(
+            model_name='Device',
+            index=Index(fields=['application_id', 'brand', 'model_code']),
         ),
     ]
