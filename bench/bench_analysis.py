@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import multiprocessing
 import os
 import resource
@@ -25,6 +26,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiofiles
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -192,10 +194,10 @@ async def run(xlsx: Path, devices: int, database_url: str) -> None:
     from models.applications import Application
     from models.documents import DocumentKind
     from models.roles import FirmKind, Role
-    from resolvers import jobs
+    from resolvers import bulk, jobs
     from resolvers.actor import Actor
+    from resolvers.applications import declarations, drafts
     from resolvers.applications import devices as device_lists
-    from resolvers.applications import drafts
     from resolvers.job_kinds import load_handlers
     from resolvers.workflow import documents as workflow_documents
     from resolvers.workflow.requirements import ce_requirements
@@ -246,8 +248,24 @@ async def run(xlsx: Path, devices: int, database_url: str) -> None:
             user, application.id, chunks_of(xlsx), "bench.xlsx"
         )
         t1 = time.perf_counter()
-        # The documents a submission needs: the invoice scan, a CE scan per model.
-        scan = b"\xff\xd8\xff\xe0" + b"\x00" * 1024 + b"\xff\xd9"
+        # What a submission needs: the declared table (as listed), the invoice scan (a JPEG
+        # that decodes), a CE scan per model.
+        conn = bulk.current()
+        _, listed = await conn.execute_query(
+            "SELECT brand, model_code, COUNT(*) FROM device WHERE application_id = "
+            f"{bulk.placeholders(conn, 1)} GROUP BY brand, model_code",
+            [application.id],
+        )
+        await drafts.update_application(
+            user,
+            application.id,
+            drafts.ApplicationData(
+                declared_devices=[declarations.DeclaredLine(b, m, int(n)) for b, m, n in listed]
+            ),
+        )
+        image = io.BytesIO()
+        Image.new("RGB", (64, 48), "white").save(image, "JPEG")
+        scan = image.getvalue()
         await workflow_documents.upload_application_document(
             user, application.id, DocumentKind.INVOICE, scan, "fatura.jpg"
         )

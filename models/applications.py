@@ -35,6 +35,8 @@ class Application(Model):
     analysis_started_at = fields.DatetimeField(null=True)
     analysis_finished_at = fields.DatetimeField(null=True)
     status_reason = fields.TextField(null=True)
+    # The same reason in English when the system wrote it (staff write theirs in one language).
+    status_reason_en = fields.TextField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 
@@ -64,7 +66,9 @@ class Device(Model):
     class Meta:
         table = "device"
         unique_together = (("application_id", "row_number"),)
-        indexes = (("application_id", "passed"),)
+        # The second covers the list's brand/model groups (the declared-count comparison,
+        # the CE requirements, the group views): no table lookups, no sort.
+        indexes = (("application_id", "passed"), ("application_id", "brand", "model_code"))
 
 
 class DeviceImei(Model):
@@ -91,3 +95,35 @@ class DeviceFailure(Model):
     class Meta:
         table = "device_failure"
         indexes = (("application_id", "code"), ("application_id", "row_number"))
+
+
+class DeclaredDevice(Model):
+    """One line of what the firm declares it imported or made (Ek-1's MARKA / MODEL / ADET
+    table, Tebliğ art. 8(2)(ç)-(d), 8(3)(c)-(ç), 9(2)(a)); the analysis compares it with the
+    device list."""
+
+    id = fields.BigIntField(primary_key=True)
+    application_id = fields.IntField(db_index=True)
+    position = fields.IntField()  # the line's place in the firm's table
+    brand = fields.CharField(max_length=128)
+    model_code = fields.CharField(max_length=128)
+    device_count = fields.IntField()
+
+    class Meta:
+        table = "declared_device"
+        unique_together = (("application_id", "position"),)
+
+
+class DeclarationDifference(Model):
+    """A brand/model whose declared count differs from the device list's (art. 10(3)),
+    written by the analysis run that found it."""
+
+    id = fields.BigIntField(primary_key=True)
+    application_id = fields.IntField(db_index=True)
+    brand = fields.CharField(max_length=128)
+    model_code = fields.CharField(max_length=128)
+    declared_count = fields.IntField()  # 0: listed but not declared
+    listed_count = fields.IntField()  # 0: declared but not in the list
+
+    class Meta:
+        table = "declaration_difference"

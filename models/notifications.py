@@ -39,3 +39,20 @@ class Notification(Model):
     class Meta:
         table = "notification"
         indexes = (("status", "next_attempt_at"),)
+
+
+class CustomsReminder(Model):
+    """A reminder of the customs-documents deadline (guide §6) queued for an application:
+    one row per deadline and reminder, so each e-mail is queued once, whichever worker runs."""
+
+    id = fields.BigIntField(primary_key=True)
+    application_id = fields.IntField()
+    # The deadline it is about.
+    due_at = fields.DatetimeField()
+    # Days before the deadline; 0 = the notice that the deadline has passed.
+    days_before = fields.IntField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "customs_reminder"
+        unique_together = (("application_id", "due_at", "days_before"),)

@@ -11,7 +11,7 @@ from datetime import date
 from enum import StrEnum
 
 from models.labels import register
-from models.roles import Role
+from models.roles import FirmKind, Role
 
 
 class ApplicationKind(StrEnum):
@@ -61,6 +61,7 @@ class Action(StrEnum):
     RECORD_PAYMENT_WITHOUT_CUSTOMS = "RECORD_PAYMENT_WITHOUT_CUSTOMS"
     COMPLETE_CUSTOMS = "COMPLETE_CUSTOMS"
     CANCEL = "CANCEL"
+    WITHDRAW_TO_DRAFT = "WITHDRAW_TO_DRAFT"
     REOPEN = "REOPEN"
 
 
@@ -79,6 +80,17 @@ class Transition:
     target: ApplicationStatus
     roles: frozenset[Role]
 
+
+FIRM_CHANGEABLE = frozenset(
+    {
+        S.DRAFT,
+        S.AWAITING_SUPERVISOR_APPROVAL,
+        S.AWAITING_SIGNATURE_CHOICE,
+        S.AWAITING_SIGNED_DOCUMENT,
+        S.AWAITING_HARDCOPY,
+        S.UNDER_REVIEW,
+    }
+)
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.SUBMIT, frozenset({S.DRAFT}), S.AWAITING_SUPERVISOR_APPROVAL, FIRM),
@@ -138,23 +150,15 @@ TRANSITIONS: tuple[Transition, ...] = (
         S.COMPLETED,
         FIRM | ARCHIVE,
     ),
-    # The firm may withdraw until review starts (art. 8(5)); not mid-analysis.
-    Transition(
-        Action.CANCEL,
-        frozenset(
-            {
-                S.DRAFT,
-                S.AWAITING_SUPERVISOR_APPROVAL,
-                S.AWAITING_SIGNATURE_CHOICE,
-                S.AWAITING_SIGNED_DOCUMENT,
-                S.AWAITING_HARDCOPY,
-            }
-        ),
-        S.CANCELLED,
-        FIRM,
-    ),
-    # After a rejection the firm fixes the cause and resubmits (art. 10(4)).
-    Transition(Action.REOPEN, frozenset({S.REJECTED}), S.DRAFT, FIRM),
+    # Art. 8(5): the firm may change what it sent until the regulator starts examining it
+    # — withdraw it, or take it back to draft to change it — so also while it waits under
+    # review for a reviewer to take it (`resolvers.applications.drafts` checks that); not
+    # mid-analysis.
+    Transition(Action.CANCEL, FIRM_CHANGEABLE, S.CANCELLED, FIRM),
+    Transition(Action.WITHDRAW_TO_DRAFT, FIRM_CHANGEABLE - {S.DRAFT}, S.DRAFT, FIRM),
+    # After a rejection the firm fixes the cause and it is taken up again (art. 10(4)): the
+    # firm reopens its electronic application, staff a paper one they enter (art. 10(5)).
+    Transition(Action.REOPEN, frozenset({S.REJECTED}), S.DRAFT, FIRM | REVIEWERS | ARCHIVE),
 )
 
 _BY_ACTION = {t.action: t for t in TRANSITIONS}
@@ -184,6 +188,23 @@ def clears_customs(kind: ApplicationKind, production_date: date | None) -> bool:
     if kind in (ApplicationKind.MAINBOARD, ApplicationKind.SWAP):
         return production_date is None
     return False
+
+
+# Which applications each kind of firm files: an importer its imports, a manufacturer what it
+# makes (art. 8(2), 8(3)); both their own mainboards, swap and test devices (art. 11, 12).
+_SHARED_KINDS = frozenset({ApplicationKind.MAINBOARD, ApplicationKind.SWAP, ApplicationKind.TEST})
+KINDS_BY_FIRM: dict[FirmKind, frozenset[ApplicationKind]] = {
+    FirmKind.IMPORTER: _SHARED_KINDS | {ApplicationKind.IMPORT},
+    FirmKind.MANUFACTURER: _SHARED_KINDS | {ApplicationKind.MANUFACTURE},
+    FirmKind.IMPORTER_MANUFACTURER: frozenset(ApplicationKind),
+}
+# Mainboards and swap devices are either imported or made here (a production date says
+# which): an importer's are imported, a manufacturer's are its own make.
+MADE_OR_IMPORTED = frozenset({ApplicationKind.MAINBOARD, ApplicationKind.SWAP})
+
+
+def may_file(firm_kind: FirmKind, kind: ApplicationKind) -> bool:
+    return kind in KINDS_BY_FIRM[firm_kind]
 
 
 class TransitionRefused(Exception):

@@ -57,6 +57,8 @@ class ErrorCode(StrEnum):
     PAYMENT_AMOUNT_MISMATCH = "PAYMENT_AMOUNT_MISMATCH"
     RECEIPT_ALREADY_USED = "RECEIPT_ALREADY_USED"
     PAYMENT_PROVIDER_UNAVAILABLE = "PAYMENT_PROVIDER_UNAVAILABLE"
+    DECLARATION_INCONSISTENT = "DECLARATION_INCONSISTENT"
+    APPLICATION_KIND_NOT_ALLOWED = "APPLICATION_KIND_NOT_ALLOWED"
     # Individual registrations
     IDEMPOTENCY_CONFLICT = "IDEMPOTENCY_CONFLICT"
     DEVICE_LIMIT_EXCEEDED = "DEVICE_LIMIT_EXCEEDED"
@@ -248,6 +250,15 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "deneyin; yeniden denemek ikinci bir ödeme açmaz, kartınızdan ücret bir kez çekilir.",
         "The virtual POS is not answering right now ({reason}). Please try again in a few "
         "minutes; trying again opens no second payment, your card is charged once.",
+    ),
+    ErrorCode.DECLARATION_INCONSISTENT: (
+        "Beyan edilen cihazlar cihaz listesiyle tutarsız (Tebliğ madde 10(3)): {details}",
+        "The declared devices are inconsistent with the device list (art. 10(3)): {details}",
+    ),
+    ErrorCode.APPLICATION_KIND_NOT_ALLOWED: (
+        "Firma türü {firm_kind}: {kind} başvurusu yapılamaz; yapılabilecek başvurular: {allowed}.",
+        "The firm is registered as {firm_kind}: it cannot file a {kind} application; it "
+        "may file: {allowed}.",
     ),
     ErrorCode.IMEI_NOT_REGISTERED: (
         "{imei} IMEI numarası beyaz listede kayıtlı değil.",

@@ -17,9 +17,9 @@ from enum import StrEnum
 
 from models.after import CorrectionPair, PairingChange, PairingFlag, Replacement
 from models.audit import AuditEvent
+from models.grace import FirstAttach as FirstAttachRecord
 from models.individuals import WhitelistRemoval
 from models.labels import label, register
-from models.grace import FirstAttach as FirstAttachRecord
 from models.network import CloneSuspicion
 from models.progress import HeldImei
 from models.registry import (

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 HANDLER_MODULES: tuple[str, ...] = (
     "resolvers.applications.analysis",
     "resolvers.workflow.notifications",
+    "resolvers.workflow.customs_reminders",
     "resolvers.operators.clones",
     "resolvers.operators.retention",
     "resolvers.operators.greylist",

@@ -60,6 +60,25 @@ def _days_list(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
     return _parsed(name, default, parse, "comma-separated whole numbers of days, each 1 or more")
 
 
+def _reminder_days(default: tuple[int, ...]) -> tuple[int, ...]:
+    """MCKS_CUSTOMS_REMINDER_DAYS: comma-separated days before the deadline, e.g. `30,7`;
+    `0` or `none` = no reminders before it (the notice on the day it passes is always sent)."""
+    raw = os.environ.get("MCKS_CUSTOMS_REMINDER_DAYS")
+    if raw is None or raw.strip() == "":
+        return default
+    if raw.strip().lower() in ("0", "none"):
+        return ()
+    try:
+        days = sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True)
+    except ValueError as exc:
+        raise SettingsError(
+            f"MCKS_CUSTOMS_REMINDER_DAYS must be whole days separated by commas, got {raw!r}"
+        ) from exc
+    if any(day < 1 or day > 366 for day in days):
+        raise SettingsError(f"MCKS_CUSTOMS_REMINDER_DAYS must be days from 1 to 366, got {raw!r}")
+    return tuple(days)
+
+
 class SettingsError(RuntimeError):
     """The environment asks for something the gateway cannot run with."""
 
@@ -226,6 +245,9 @@ class Settings:
     individual_max_days_after_entry: int = 120
     # Firm workflow: customs documents are due this many months after the payment (guide §6).
     customs_documents_months: int = 6
+    # The firm is reminded this many days before that deadline (each once), and told on
+    # the day it passes (guide §6).
+    customs_reminder_days: tuple[int, ...] = (30, 7)
     # Uploaded PDFs and scans other than device lists (signed documents, customs papers).
     max_document_bytes: int = 20 * 1024 * 1024
     # E-signatures must chain to a CA certificate in this directory (PEM or DER files);
@@ -431,6 +453,7 @@ class Settings:
             customs_documents_months=_int(
                 "MCKS_CUSTOMS_DOCUMENTS_MONTHS", cls.customs_documents_months
             ),
+            customs_reminder_days=_reminder_days(cls.customs_reminder_days),
             max_document_bytes=_int("MCKS_MAX_DOCUMENT_BYTES", cls.max_document_bytes),
             signature_trust_roots=(
                 Path(os.environ["MCKS_SIGNATURE_TRUST_ROOTS"])

@@ -80,7 +80,7 @@ QUERIES: Final[dict[str, frozenset[str]]] = {
     # The fee schedule is what firms pay: people read it.
     "feeSchedule": PEOPLE,
     "customsDeadlines": FIRM | STAFF,
-    "overdueApplications": STAFF,
+    "overdueApplications": FIRM | STAFF,
     "feeReceipts": STAFF,
     # The audit trail and the job queue: staff (DESIGN: staff read the audit trail; the
     # README lists jobs among the admins' tools, not as theirs alone).
@@ -155,7 +155,8 @@ MUTATIONS: Final[dict[str, frozenset[str]]] = {
     "sendApplicationToAnalysis": only(FIRM_SUPERVISOR),
     "sendApplicationBack": only(FIRM_SUPERVISOR),
     "cancelApplication": FIRM,
-    "reopenApplication": FIRM,
+    "withdrawApplicationToDraft": FIRM,
+    "reopenApplication": FIRM | STAFF,
     "uploadApplicationDocument": FIRM | STAFF,
     "uploadCeCertificate": FIRM,
     "chooseSignatureMethod": FIRM,

@@ -20,9 +20,9 @@ from tests.test_admin import CREATE_CLIENT, CREATE_FIRM, CREATE_USER
 from tests.test_after_pairing import CHANGE as CHANGE_PAIRING
 from tests.test_after_pairing import PAIR
 from tests.test_after_pairing import REMOVE as REMOVE_PAIRING
+from tests.test_application_analysis import CREATE
 from tests.test_individual_whitelist import REMOVE as REMOVE_WHITELIST
 from tests.test_tac_requests import GALAXY, PNG, request_tac
-from tests.test_application_analysis import CREATE
 from tests.test_workflow_mail import submitted_application
 
 

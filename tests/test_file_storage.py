@@ -22,6 +22,7 @@ from resolvers.job_kinds import load_handlers
 from resolvers.settings import updated
 from tests.support.api import gql, login, make_world
 from tests.support.uploads import imei, upload, xlsx
+from tests.support.workflow import jpeg
 from tests.test_application_analysis import APPLE, create_draft
 
 load_handlers()
@@ -148,7 +149,7 @@ def _rel(blob: files.Blob, root: Path) -> str:
 async def test_a_successful_upload_keeps_its_bytes_and_drops_its_claim(client, storage):
     await make_world()
     user = await login(client, "a.user")
-    scan = b"\xff\xd8\xff\xe0 a CE scan"
+    scan = jpeg()
     from tests.test_tac_registry import upload as multipart
 
     body = await multipart(client, CE_UPLOAD, {}, {"f": ("ce.jpg", scan, "image/jpeg")}, user)

@@ -70,6 +70,11 @@ ID_OPERATIONS = {
         "app_b",
         "PAYLOAD:NOT_FOUND",
     ),
+    "withdrawApplicationToDraft": (
+        "mutation($id: Int!) { withdrawApplicationToDraft(applicationId: $id) { errors { code } } }",
+        "app_b",
+        "PAYLOAD:NOT_FOUND",
+    ),
     # The firm workflow: firm steps answer NOT_FOUND for another firm's application; staff
     # steps are not for firms at all.
     "applicationWorkflow": (
@@ -175,7 +180,7 @@ ID_OPERATIONS = {
     "overdueApplications": (
         "query($id: Int!) { overdueApplications(firmId: $id) { items { customsDueAt } } }",
         "firm_b",
-        "FORBIDDEN",
+        "EMPTY",
     ),
     "clientTokens": (
         "query($id: Int!) { clientTokens(clientId: $id) { id } }",

@@ -88,8 +88,12 @@ def test_every_action_is_refused_to_every_role_the_table_does_not_name():
                         else ErrorCode.INVALID_STATE
                     )
                     assert error.code == expected
-    # The firm never decides its own review or payment; staff never sign for a firm.
-    assert actions_available(ApplicationStatus.UNDER_REVIEW, Role.FIRM_SUPERVISOR) == []
+    # The firm never decides its own review or payment (it may only withdraw, until a
+    # reviewer takes it: art. 8(5)); staff never sign for a firm.
+    assert set(actions_available(ApplicationStatus.UNDER_REVIEW, Role.FIRM_SUPERVISOR)) == {
+        Action.CANCEL,
+        Action.WITHDRAW_TO_DRAFT,
+    }
     assert actions_available(ApplicationStatus.AWAITING_PAYMENT, Role.STAFF_REVIEWER) == []
     assert actions_available(ApplicationStatus.AWAITING_SIGNATURE_CHOICE, Role.STAFF_ADMIN) == []
     assert actions_available(ApplicationStatus.AWAITING_PAYMENT, Role.STAFF_ARCHIVE) == [
@@ -133,7 +137,8 @@ async def test_wrong_roles_and_another_firm_are_refused_at_every_step(client):
     payment = {"applicationId": application_id, "method": "CARD_AT_OFFICE", "amount": "1"}
     assert await refused(client, PAY, {"input": payment}, reviewer) == ["FORBIDDEN"]
     assert await refused(client, PAY, {"input": payment}, archive) == ["INVALID_STATE"]
-    # Too late to withdraw once review started (art. 8(5)).
+    # Too late to withdraw once a reviewer took it (art. 8(5)).
+    await step(client, TAKE, {"id": application_id}, reviewer)
     assert (await gql(client, CANCEL, {"id": application_id}, token=user))["data"][
         "cancelApplication"
     ]["errors"] == [{"code": "INVALID_STATE"}]

@@ -27,6 +27,7 @@ from tests.support.workflow import (
     UPLOAD_CUSTOMS,
     UPLOAD_SIGNED,
     WORKFLOW,
+    declare_as_listed,
     deliver_mail,
     download,
     jpeg,
@@ -93,11 +94,13 @@ async def test_an_import_application_goes_from_the_device_list_to_completed(clie
         "errors"
     ] == []
 
-    # Incomplete: the invoice scan and a CE certificate per model are missing (art. 10(2)).
+    # Incomplete: the declared table, the invoice scan and a CE certificate per model are
+    # missing (art. 8(2), 10(2)).
     body = await gql(client, SUBMIT, {"id": application_id}, token=user)
     missing = body["data"]["submitApplication"]["errors"]
-    assert {e["field"] for e in missing} == {"invoiceScan", "ceCertificates"}
+    assert {e["field"] for e in missing} == {"declaredDevices", "invoiceScan", "ceCertificates"}
     assert sum("SAMSUNG SM-G9359 için CE belgesi" in e["message"] for e in missing) == 1
+    await declare_as_listed(client, user, application_id)
 
     # Types are judged by content: a PNG named .jpg is refused; a JPEG is taken.
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100

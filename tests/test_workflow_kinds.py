@@ -11,6 +11,7 @@ from models import clock
 from models.applications import Application
 from models.progress import HeldImei
 from models.registry import WhitelistEntry
+from models.roles import FirmKind
 from models.workflow import ApplicationStatus
 from resolvers import jobs
 from tests.support.api import gql, login, make_world
@@ -20,7 +21,6 @@ from tests.support.uploads import imei, upload, xlsx
 from tests.support.workflow import (
     APPROVE,
     CHOOSE,
-    HARDCOPY,
     PAY,
     RECEIVE_CUSTOMS,
     SET_FEE,
@@ -29,18 +29,19 @@ from tests.support.workflow import (
     UPLOAD_SIGNED,
     WORKFLOW,
     attach_documents,
+    declare_as_listed,
     deliver_mail,
     download,
     mailbox,
     pdf_text,
     pdf_workers,
     plain_pdf,
+    refused,
     step,
     upload_document,
 )
 from tests.test_application_analysis import (
     APPLE,
-    IMPORT_DATA,
     SAMSUNG,
     SUBMIT,
     TO_ANALYSIS,
@@ -55,19 +56,22 @@ __all__ = ["mailbox", "pdf_workers"]
 pytestmark = pytest.mark.usefixtures("pdf_workers")
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+EN = {"Accept-Language": "en"}
+STATUS_REASON = "query($id: Int!) { application(id: $id) { status statusReason } }"
+REOPEN = """mutation($id: Int!) { reopenApplication(applicationId: $id) {
+  application { status } errors { code field message } } }"""
 OVERDUE = "{ overdueApplications { items { application { id } customsDueAt overdue } } }"
 DEADLINES = "{ customsDeadlines { items { application { id } customsDueAt overdue } } }"
-MANUFACTURE_DATA = {
-    "productionDate": "2026-11-10",
-    "invoiceNo": "URT-77",
-    "invoiceDate": "2026-11-12",
-}
+MANUFACTURE_DATA = {"productionDate": "2026-11-10"}
 
 
 @pytest.fixture
 async def world(client):
     clock.freeze(NOW)
     world = await make_world()
+    # One firm that imports and manufactures, so it files every kind of application.
+    world.firm_a.kind = FirmKind.IMPORTER_MANUFACTURER
+    await world.firm_a.save(update_fields=["kind"])
     await seed_registry()
     await step(
         client,
@@ -107,7 +111,7 @@ async def test_manufacture_needs_a_capacity_report_reuses_ce_and_completes_at_pa
         first,
         xlsx([("APPLE", "A2403", imei(APPLE + "400001"), imei(APPLE + "400002"))]),
     )
-    await attach_documents(client, user, first)  # the invoice and the APPLE A2403 certificate
+    await attach_documents(client, user, first)  # the declaration, the APPLE A2403 certificate
     body = await gql(client, SUBMIT, {"id": first}, token=user)
     assert [e["field"] for e in body["data"]["submitApplication"]["errors"]] == ["capacityReport"]
     report = await upload_document(
@@ -156,6 +160,7 @@ async def test_staff_enter_a_paper_application_that_goes_through_on_paper(client
     content = ek2([imei(SAMSUNG + "500001"), imei(SAMSUNG + "500002")])
     await upload(client, staff, application_id, content, "ek2.txt")
     # Paper documents are on paper: no scans are asked for.
+    await declare_as_listed(client, staff, application_id)  # the Ek-1 petition's table
     submitted = await gql(client, SUBMIT, {"id": application_id}, token=staff)
     assert submitted["data"]["submitApplication"]["application"]["status"] == "IN_ANALYSIS"
     await jobs.drain()
@@ -181,11 +186,15 @@ async def test_staff_enter_a_paper_application_that_goes_through_on_paper(client
     ]
     mine = (await gql(client, DEADLINES, token=user))["data"]["customsDeadlines"]["items"]
     assert mine == overdue
-    assert (await gql(client, OVERDUE, token=user))["errors"][0]["extensions"][
-        "code"
-    ] == "FORBIDDEN"
+    # The firm sees its own overdue applications too (guide §6), another firm none.
+    assert (await gql(client, OVERDUE, token=user))["data"]["overdueApplications"][
+        "items"
+    ] == overdue
     other_firm = await login(client, "b.user")
     assert (await gql(client, DEADLINES, token=other_firm))["data"]["customsDeadlines"][
+        "items"
+    ] == []
+    assert (await gql(client, OVERDUE, token=other_firm))["data"]["overdueApplications"][
         "items"
     ] == []
     done = await step(client, RECEIVE_CUSTOMS, {"id": application_id}, staff)
@@ -212,6 +221,7 @@ async def test_one_failing_device_rejects_a_paper_application_and_the_firm_is_to
     await upload(
         client, staff, application_id, ek2([imei(SAMSUNG + "500003"), registered]), "ek2.txt"
     )
+    await declare_as_listed(client, staff, application_id)
     await gql(client, SUBMIT, {"id": application_id}, token=staff)
     await jobs.drain()
     assert (await Application.get(id=application_id)).status == ApplicationStatus.REJECTED
@@ -219,31 +229,59 @@ async def test_one_failing_device_rejects_a_paper_application_and_the_firm_is_to
     [*_, rejection] = mailbox.to("firma@example.com")
     assert rejection.subject.endswith(": Reddedildi")
     assert "Gerekçe: 1 cihaz teknik kontrollerden geçemedi" in rejection.text
+    assert "Reason: 1 device(s) failed the technical checks" in rejection.text
 
-
-async def test_test_devices_are_registered_even_off_the_imei_standard(client, world):
-    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
-    application_id = await create_draft(
-        client, user, "TEST", {**IMPORT_DATA, "testDevicesDeclared": True}
+    # The firm reads the reason in English too (art. 10(5)).
+    firm_user = await login(client, "a.user")
+    english = await gql(client, STATUS_REASON, {"id": application_id}, token=firm_user, headers=EN)
+    assert english["data"]["application"]["statusReason"] == (
+        "1 device(s) failed the technical checks; a paper application is rejected as a whole "
+        "(art. 10(5))"
     )
+    # It brings the corrected CD (art. 10(4)); the staff who enter paper applications
+    # reopen it, put in the fixed list and submit it again.
+    assert await refused(client, REOPEN, {"id": application_id}, firm_user) == ["FORBIDDEN"]
+    reopened = await step(client, REOPEN, {"id": application_id}, staff)
+    assert reopened["application"]["status"] == "DRAFT"
+    fixed = ek2([imei(SAMSUNG + "500003"), imei(SAMSUNG + "500004")])
+    await upload(client, staff, application_id, fixed, "ek2.txt")
+    await step(client, SUBMIT, {"id": application_id}, staff)
+    await jobs.drain()
+    assert (await Application.get(id=application_id)).status == ApplicationStatus.UNDER_REVIEW
+
+
+PAPER_TEST = """mutation($firm: Int!) {
+  createApplication(input: {kind: TEST, channel: PAPER, firmId: $firm, data: {
+    importDate: "2026-11-02", customsDeclarationNo: "26341300IM000888", originCountry: "DE",
+    testDevicesDeclared: true}}) {
+    application { id channel status } errors { code field }
+  }
+}"""
+
+
+async def test_paper_test_devices_are_registered_even_off_the_imei_standard(client, world):
+    # Art. 12(2), 12(4): test devices off the standard come by paper, and pass there.
+    staff = await login(client, "staff.archive")
+    created = (await gql(client, PAPER_TEST, {"firm": world.firm_a.id}, token=staff))["data"][
+        "createApplication"
+    ]
+    application_id = created["application"]["id"]
     prototype = imei(SAMSUNG + "600001")
     off_standard = prototype[:-1] + str((int(prototype[-1]) + 1) % 10)  # wrong check digit
     await upload(
         client,
-        user,
+        staff,
         application_id,
         xlsx([("PROTOTIP", "X1", prototype), ("PROTOTIP", "X1", off_standard)]),
     )
-    await attach_documents(client, user, application_id)
-    requirements = (await gql(client, WORKFLOW, {"id": application_id}, token=user))["data"][
-        "applicationWorkflow"
-    ]["requiredCeCertificates"]
-    assert requirements == []  # test/sample devices are often not certified yet
-    chosen = await to_review(client, user, supervisor, application_id, "WET_SIGNATURE")
-    assert chosen["application"]["passedDeviceCount"] == 2
-    form = pdf_text((await download(client, user, chosen["workflow"]["applicationForm"])).content)
-    assert "test/numune cihazıdır" in form
-    await step(client, HARDCOPY, {"id": application_id}, await login(client, "staff.archive"))
+    await declare_as_listed(client, staff, application_id)
+    await step(client, SUBMIT, {"id": application_id}, staff)
+    await jobs.drain()
+    application = await Application.get(id=application_id)
+    assert (application.status, application.passed_device_count) == (
+        ApplicationStatus.UNDER_REVIEW,
+        2,
+    )
     paid = await review_and_pay(client, application_id, "20.00")
     assert paid["workflow"]["registeredImeiCount"] == 2
     assert await WhitelistEntry.filter(imei=off_standard, application_id=application_id).exists()

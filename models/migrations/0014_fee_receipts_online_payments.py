@@ -4,7 +4,7 @@ from models.payments import DeclineCode, OnlinePaymentStatus, ReceiptStatus
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0012_verdicts_history')]
+    dependencies = [('models', '0013_declarations_and_reminders')]
 
     initial = False
 

@@ -21,8 +21,9 @@ from models.jobs import Job
 from models.workflow import Action, ApplicationKind, ApplicationStatus, Channel
 from resolvers import bulk, jobs, metrics
 from resolvers.actor import Actor
-from resolvers.applications import transitions
+from resolvers.applications import declarations, transitions
 from resolvers.applications.checks import ALL_CHECKS, AnalysisContext, DeviceLine, evaluate
+from resolvers.errors import Bilingual
 
 log = logging.getLogger("mcks.analysis")
 
@@ -80,7 +81,9 @@ async def analyse(application_id: int, run: int) -> None:
     devices = await load_devices(application_id)
     ctx = AnalysisContext(application_id=application_id, devices=devices)
     checks = ALL_CHECKS
-    if application.kind == ApplicationKind.TEST:
+    # Art. 12(2), 12(4): test devices need not meet the IMEI standard — on paper; an
+    # electronic test application is one whose IMEIs do, with TACs in the registry.
+    if application.kind == ApplicationKind.TEST and application.channel == Channel.PAPER:
         checks = tuple(c for c in ALL_CHECKS if c.code not in IMEI_STANDARD_CODES)
     loaded = time.perf_counter()
     reasons = await evaluate(ctx, checks)
@@ -121,7 +124,14 @@ async def analyse(application_id: int, run: int) -> None:
         await locked.save(
             update_fields=["passed_device_count", "failed_device_count", "analysis_finished_at"]
         )
-        details = {"run": run, "passed": locked.passed_device_count, "failed": len(reasons)}
+        # Art. 10(3): the declaration against the list just stored, as its own step.
+        differences = await declarations.compare_with_list(conn, application_id)
+        details = {
+            "run": run,
+            "passed": locked.passed_device_count,
+            "failed": len(reasons),
+            "declarationDifferences": differences,
+        }
         if locked.channel == Channel.PAPER:
             # Art. 10(5): one failing device rejects a paper application as a whole.
             if reasons:
@@ -129,7 +139,12 @@ async def analyse(application_id: int, run: int) -> None:
                     ANALYST,
                     locked,
                     Action.FAIL_PAPER_ANALYSIS,
-                    reason=f"{len(reasons)} cihaz teknik kontrollerden geçemedi",
+                    reason=Bilingual(
+                        f"{len(reasons)} cihaz teknik kontrollerden geçemedi; evrak yoluyla "
+                        "yapılan başvuru tümüyle reddedilir (Tebliğ madde 10(5))",
+                        f"{len(reasons)} device(s) failed the technical checks; a paper "
+                        "application is rejected as a whole (art. 10(5))",
+                    ),
                     details=details,
                 )
             else:

@@ -3,28 +3,43 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 
 from tortoise.transactions import in_transaction
 
 from models import clock
+from models.accounts import Firm
 from models.applications import Application
-from models.roles import Role
+from models.labels import label
+from models.progress import ApplicationProgress
+from models.roles import FirmKind, Role
 from models.workflow import (
     EDITABLE,
+    KINDS_BY_FIRM,
+    MADE_OR_IMPORTED,
     Action,
     ApplicationKind,
     ApplicationStatus,
     Channel,
     clears_customs,
+    may_file,
 )
 from resolvers import audit
 from resolvers.actor import Actor
-from resolvers.applications import transitions
+from resolvers.applications import declarations, transitions
 from resolvers.applications.access import get_application
 from resolvers.applications.analysis import queue_analysis
-from resolvers.errors import DomainError, DomainErrors, ErrorCode, invalid, invalid_state, not_found
+from resolvers.errors import (
+    Bilingual,
+    DomainError,
+    DomainErrors,
+    ErrorCode,
+    invalid,
+    invalid_state,
+    not_found,
+)
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
 from resolvers.workflow.requirements import missing_documents
@@ -45,6 +60,8 @@ class ApplicationData:
     invoice_date: date | None = None
     test_devices_declared: bool | None = None
     notes: str | None = None
+    # Ek-1's MARKA / MODEL / ADET table; given, it replaces the whole declaration.
+    declared_devices: Sequence[declarations.DeclaredLine] | None = None
 
 
 def _validated(data: ApplicationData, problems: list[DomainError]) -> dict[str, object]:
@@ -53,7 +70,7 @@ def _validated(data: ApplicationData, problems: list[DomainError]) -> dict[str, 
     today = clock.now().date()
     for spec in fields(data):
         value = getattr(data, spec.name)
-        if value is None:
+        if value is None or spec.name == "declared_devices":
             continue
         if isinstance(value, str):
             value = value.strip()
@@ -86,6 +103,8 @@ def _validated(data: ApplicationData, problems: list[DomainError]) -> dict[str, 
             )
     if isinstance(values.get("notes"), str) and len(str(values["notes"])) > 4000:
         problems.append(invalid("notes", "en fazla 4000 karakter", "at most 4000 characters"))
+    if data.declared_devices is not None:
+        values["declared_devices"] = declarations.validated(data.declared_devices, problems)
     return values
 
 
@@ -124,11 +143,8 @@ async def create_application(
                     "a paper application needs a firm",
                 )
             )
-        else:
-            from models.accounts import Firm
-
-            if not await Firm.filter(id=firm_id).exists():
-                problems.append(not_found("Firma", "Firm", field="firmId"))
+        elif not await Firm.filter(id=firm_id).exists():
+            problems.append(not_found("Firma", "Firm", field="firmId"))
     else:
         if not actor.is_firm or actor.firm_id is None:
             raise DomainError(ErrorCode.FORBIDDEN)
@@ -142,7 +158,11 @@ async def create_application(
                 )
             )
         firm_id = actor.firm_id
+    firm = await Firm.get_or_none(id=firm_id) if firm_id is not None else None
+    if firm is not None:
+        _check_firm_kind(firm.kind, kind, data.production_date, problems)
     values = checked(data, problems)
+    declared = values.pop("declared_devices", None)
     now = clock.now()
     async with in_transaction():
         application = await Application.create(
@@ -154,6 +174,8 @@ async def create_application(
             updated_at=now,
             **values,
         )
+        if declared:
+            await declarations.replace(application.id, declared)  # type: ignore[arg-type]
         await audit.record(
             actor,
             "application.created",
@@ -168,17 +190,30 @@ async def create_application(
 async def update_application(
     actor: Actor, application_id: int, data: ApplicationData
 ) -> Application:
-    """Change the data while the application is a draft (art. 8(5): until review starts)."""
-    values = checked(data)
+    """Change the data while the application is a draft (art. 8(5): until review starts;
+    a submitted one is taken back to draft first, `withdraw_to_draft`)."""
+    problems: list[DomainError] = []
+    values = _validated(data, problems)
+    declared = values.pop("declared_devices", None)
     async with in_transaction():
         application = await get_application(actor, application_id, for_update=True)
         require_editor(actor, application)
         if application.status not in EDITABLE:
             raise invalid_state(
-                "yalnızca taslak başvurular değiştirilebilir", "only drafts can be changed"
+                "yalnızca taslak başvurular değiştirilebilir; incelemeye alınana kadar "
+                "başvuruyu taslağa geri alabilirsiniz (madde 8(5))",
+                "only drafts can be changed; until a reviewer takes it you may take the "
+                "application back to draft (art. 8(5))",
             )
+        firm = await Firm.get(id=application.firm_id)
+        production_date = values.get("production_date", application.production_date)
+        _check_firm_kind(firm.kind, application.kind, production_date, problems)  # type: ignore[arg-type]
+        if problems:
+            raise DomainErrors(problems)
         for name, value in values.items():
             setattr(application, name, value)
+        if declared is not None:
+            await declarations.replace(application.id, declared)  # type: ignore[arg-type]
         application.updated_at = clock.now()
         await application.save()
         await audit.record(
@@ -186,10 +221,53 @@ async def update_application(
             "application.updated",
             "Application",
             application.id,
-            {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()},
+            {
+                **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()},
+                **(
+                    {"declaredDevices": [[d.brand, d.model, d.count] for d in declared]}  # type: ignore[attr-defined]
+                    if declared is not None
+                    else {}
+                ),
+            },
             firm_id=application.firm_id,
         )
     return application
+
+
+def _check_firm_kind(
+    firm_kind: FirmKind,
+    kind: ApplicationKind,
+    production_date: date | None,
+    problems: list[DomainError],
+) -> None:
+    """An importer files imports, a manufacturer what it makes; both their own mainboards,
+    swap and test devices — an importer's imported, a manufacturer's made here."""
+    if not may_file(firm_kind, kind):
+        allowed = sorted(KINDS_BY_FIRM[firm_kind])
+        problems.append(
+            DomainError(
+                ErrorCode.APPLICATION_KIND_NOT_ALLOWED,
+                field="kind",
+                firm_kind=Bilingual(label(firm_kind, "tr"), label(firm_kind, "en").lower()),
+                kind=Bilingual(label(kind, "tr"), label(kind, "en").lower()),
+                allowed=Bilingual(
+                    ", ".join(label(k, "tr") for k in allowed),
+                    ", ".join(label(k, "en").lower() for k in allowed),
+                ),
+            )
+        )
+    elif (
+        kind in MADE_OR_IMPORTED and firm_kind == FirmKind.IMPORTER and production_date is not None
+    ):
+        problems.append(
+            invalid(
+                "productionDate",
+                "ithalatçı firmanın anakart ve takas cihazları ithal edilir; imalat tarihi "
+                "değil ithalat bilgileri verilir",
+                "an importer's mainboards and swap devices are imported: give the import "
+                "data, not a production date",
+            )
+        )
 
 
 def require_editor(actor: Actor, application: Application) -> None:
@@ -205,11 +283,18 @@ async def missing_for_submission(application: Application) -> list[DomainError]:
     """Art. 10(2): incomplete applications are not taken into review — say what is missing
     (the data here, the documents in `resolvers.workflow.requirements`)."""
     missing: list[DomainError] = []
+    firm = await Firm.get(id=application.firm_id)
 
     def need(field: str, tr: str, en: str) -> None:
         missing.append(invalid(field, f"{tr} gerekli", f"{en} is required"))
 
-    if clears_customs(application.kind, application.production_date):
+    made_here = application.kind == ApplicationKind.MANUFACTURE or (
+        application.kind in MADE_OR_IMPORTED and firm.kind == FirmKind.MANUFACTURER
+    )
+    # A manufacturer's own mainboards and swap devices are made here, not imported.
+    if made_here and application.production_date is None:
+        need("productionDate", "İmalat tarihi", "The production date")
+    elif clears_customs(application.kind, application.production_date):
         if application.import_date is None:
             need("importDate", "İthalat tarihi", "The import date")
         if not application.customs_declaration_no:
@@ -220,9 +305,11 @@ async def missing_for_submission(application: Application) -> list[DomainError]:
             )
         if not application.origin_country:
             need("originCountry", "İthal edilen ülke", "The country of origin")
-    if application.kind == ApplicationKind.MANUFACTURE and application.production_date is None:
-        need("productionDate", "İmalat tarihi", "The production date")
-    if application.channel == Channel.ELECTRONIC:
+    # Art. 8(3): a manufacture shows its capacity report, not an invoice.
+    if (
+        application.channel == Channel.ELECTRONIC
+        and application.kind != ApplicationKind.MANUFACTURE
+    ):
         if not application.invoice_no:
             need("invoiceNo", "Fatura numarası", "The invoice number")
         if application.invoice_date is None:
@@ -239,6 +326,14 @@ async def missing_for_submission(application: Application) -> list[DomainError]:
     if application.device_count == 0:
         missing.append(
             invalid("deviceList", "cihaz listesi yüklenmemiş", "no device list has been uploaded")
+        )
+    if not await declarations.declared(application.id):
+        missing.append(
+            invalid(
+                declarations.FIELD,
+                "beyan edilen cihazlar (marka, model, adet; Ek-1, madde 8(2)) gerekli",
+                "the declared devices (brand, model, count; Ek-1, art. 8(2)) are required",
+            )
         )
     missing += await missing_documents(application)
     return missing
@@ -278,18 +373,49 @@ async def send_back(actor: Actor, application_id: int, reason: str) -> Applicati
         return await transitions.apply(actor, application, Action.SEND_BACK, reason=reason)
 
 
+async def _firm_change(actor: Actor, application_id: int, action: Action) -> Application:
+    """Lock the firm's application for an art. 8(5) change: refused once a reviewer took it."""
+    application = await get_application(actor, application_id, for_update=True)
+    transitions.check(actor, application, action)
+    require_editor(actor, application)
+    if application.status == ApplicationStatus.UNDER_REVIEW:
+        progress = await ApplicationProgress.get_or_none(application_id=application.id)
+        if progress is not None and progress.reviewer_id is not None:
+            raise invalid_state(
+                f"başvuru {progress.reviewer_name} tarafından incelemeye alındı; artık "
+                "değiştirilemez (madde 8(5))",
+                f"{progress.reviewer_name} has taken the application for review; it can no "
+                "longer be changed (art. 8(5))",
+            )
+    return application
+
+
 async def cancel(actor: Actor, application_id: int, reason: str = "") -> Application:
+    """The firm withdraws its application until a reviewer takes it (art. 8(5))."""
     async with in_transaction():
-        application = await get_application(actor, application_id, for_update=True)
+        application = await _firm_change(actor, application_id, Action.CANCEL)
         return await transitions.apply(
             actor, application, Action.CANCEL, reason=reason.strip() or None
         )
 
 
+async def withdraw_to_draft(actor: Actor, application_id: int, reason: str = "") -> Application:
+    """Art. 8(5): the firm takes its submitted application back to draft to change it, until
+    a reviewer takes it; submitting again runs the analysis again (and a new signature)."""
+    async with in_transaction():
+        application = await _firm_change(actor, application_id, Action.WITHDRAW_TO_DRAFT)
+        return await transitions.apply(
+            actor, application, Action.WITHDRAW_TO_DRAFT, reason=reason.strip() or None
+        )
+
+
 async def reopen(actor: Actor, application_id: int) -> Application:
-    """After a rejection the firm fixes the cause and resubmits (art. 10(4))."""
+    """After a rejection the cause is fixed and the application taken up again (art. 10(4)):
+    by the firm (electronic) or the staff who enter it (paper, art. 10(5))."""
     async with in_transaction():
         application = await get_application(actor, application_id, for_update=True)
+        transitions.check(actor, application, Action.REOPEN)
+        require_editor(actor, application)
         return await transitions.apply(actor, application, Action.REOPEN)
 
 

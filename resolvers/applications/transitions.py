@@ -36,17 +36,22 @@ async def apply(
     actor: Actor,
     application: Application,
     action: Action,
-    reason: str | None = None,
+    reason: str | Bilingual | None = None,
     details: dict[str, Any] | None = None,
 ) -> Application:
     """Take `action` on a row locked by the caller's transaction; the firm is e-mailed about
-    the new status through the outbox, in the same transaction."""
+    the new status through the outbox, in the same transaction. A reason the system words
+    comes in both languages (`Bilingual`); one typed by a person is kept as written."""
     transition = check(actor, application, action)
     previous = application.status
     application.status = transition.target
-    application.status_reason = reason
+    application.status_reason = reason.tr if isinstance(reason, Bilingual) else reason
+    application.status_reason_en = reason.en if isinstance(reason, Bilingual) else None
     application.updated_at = clock.now()
-    await application.save(update_fields=["status", "status_reason", "updated_at"])
+    await application.save(
+        update_fields=["status", "status_reason", "status_reason_en", "updated_at"]
+    )
+    reason_tr = application.status_reason
     await audit.record(
         actor,
         f"application.{action.value.lower()}",
@@ -55,7 +60,7 @@ async def apply(
         {
             "from": previous.value,
             "to": transition.target.value,
-            "reason": reason,
+            "reason": reason_tr,
             **(details or {}),
         },
         firm_id=application.firm_id,
@@ -65,7 +70,7 @@ async def apply(
         EventTopic.APPLICATION,
         application.id,
         transition.target.value,
-        reason or "",
+        reason_tr or "",
         firm_id=application.firm_id,
     )
     return application

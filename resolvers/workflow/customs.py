@@ -205,13 +205,13 @@ async def customs_deadlines(
         items=[CustomsDeadline(a, due.get(a.id), (due.get(a.id) or now) < now) for a in page.items],
         end_cursor=page.end_cursor,
         has_next_page=page.has_next_page,
+        total_count=page.total_count,
     )
 
 
 async def overdue_applications(
     actor: Actor, first: int, after: str | None, firm_id: int | None = None
 ) -> Page[CustomsDeadline]:
-    """Staff: applications whose customs documents are past due."""
-    if not actor.is_staff:
-        raise DomainError(ErrorCode.FORBIDDEN)
+    """Applications whose customs documents are past due: staff see every firm's, a firm
+    its own (guide §6)."""
     return await customs_deadlines(actor, first, after, firm_id, overdue_only=True)

@@ -7,6 +7,10 @@ owned by the firm, so only the firm and staff download them.
 
 from __future__ import annotations
 
+import io
+import warnings
+
+from PIL import Image
 from tortoise.transactions import in_transaction
 
 from models import clock
@@ -14,7 +18,7 @@ from models.applications import Application
 from models.documents import ApplicationDocument, CeCertificate, DocumentKind
 from models.files import FileKind, StoredFile
 from models.names import brand_model_key, normalise_brand_model
-from models.workflow import EDITABLE, clears_customs
+from models.workflow import EDITABLE, ApplicationKind, clears_customs
 from resolvers import audit, files
 from resolvers.actor import Actor
 from resolvers.applications.access import get_application
@@ -43,10 +47,15 @@ FILE_KINDS = {
     DocumentKind.SIGNED_COVER_LETTER: FileKind.SIGNED_COVER_LETTER,
 }
 _TYPE_NAMES = {JPEG: "JPEG", PDF: "PDF"}
+# A scan of an A4 page at 600 dpi is 35 megapixels; more is not a scan (and a small file
+# that claims a huge image would take gigabytes to decode).
+MAX_SCAN_PIXELS = 50_000_000
 
 
 def require_type(data: bytes, allowed: tuple[str, ...], field: str = "file") -> str:
-    """The content type the bytes show, if it is one of `allowed`."""
+    """The content type the bytes show, if it is one of `allowed`; a JPEG must decode as
+    one (a file that only starts like a JPEG is refused). PDFs are recognised by their
+    header."""
     found = files.sniff_kind(data[:16])
     if found not in allowed:
         names = " ya da ".join(_TYPE_NAMES[t] for t in allowed)
@@ -56,7 +65,46 @@ def require_type(data: bytes, allowed: tuple[str, ...], field: str = "file") -> 
             f"dosya içeriği {names} değil (dosya adına değil içeriğe bakılır)",
             f"the content is not {names_en} (the content decides, not the name)",
         )
+    if found == JPEG:
+        _require_decodable_jpeg(data, field)
     return found
+
+
+def _require_decodable_jpeg(data: bytes, field: str) -> None:
+    """Decode the image with Pillow: a broken, truncated or disguised file is refused."""
+    try:
+        with warnings.catch_warnings():
+            # The size is judged below, against a scan's, before anything is decoded.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=("JPEG",)) as image:
+                width, height = image.size
+                if width * height > MAX_SCAN_PIXELS:
+                    raise _too_large(field, f"{width}×{height}")
+                # Every byte of the compressed data is still read, at an eighth of the
+                # size in memory (JPEG's own scaled decoding).
+                image.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                image.load()
+    except Image.DecompressionBombError as error:
+        raise _too_large(field, "") from error
+    except (OSError, SyntaxError, ValueError) as error:
+        raise invalid(
+            field,
+            "dosya JPEG olarak açılamadı (bozuk, eksik ya da JPEG gibi başlayan başka bir "
+            "dosya); belgeyi yeniden tarayıp JPEG olarak kaydedin",
+            "the file cannot be opened as a JPEG (broken, cut short, or another file that "
+            "starts like one); scan the document again and save it as JPEG",
+        ) from error
+
+
+def _too_large(field: str, size: str) -> DomainError:
+    megapixels = MAX_SCAN_PIXELS // 1_000_000
+    said_tr = f"görüntü {size} piksel" if size else "görüntü çok büyük"
+    said_en = f"the image is {size} pixels" if size else "the image is far too large"
+    return invalid(
+        field,
+        f"{said_tr}; taranmış bir belge en fazla {megapixels} megapiksel olur",
+        f"{said_en}; a scan has at most {megapixels} megapixels",
+    )
 
 
 async def store_document(
@@ -100,6 +148,12 @@ async def upload_application_document(
             "kind",
             "bu belge türü taslağa yüklenmez",
             "this kind of document is not uploaded to a draft",
+        )
+    if kind == DocumentKind.INVOICE and application.kind == ApplicationKind.MANUFACTURE:
+        raise invalid(
+            "kind",
+            "imalat başvurusunda fatura değil kapasite raporu verilir (madde 8(3))",
+            "a manufacture application gives its capacity report, not an invoice (art. 8(3))",
         )
     if kind == DocumentKind.CAPACITY_REPORT and clears_customs(
         application.kind, application.production_date

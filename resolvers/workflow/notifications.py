@@ -32,7 +32,7 @@ from integrations.mail import (
 )
 from models import clock
 from models.accounts import Firm, User
-from models.applications import Application
+from models.applications import Application, DeclarationDifference
 from models.fees import format_lira
 from models.jobs import Job
 from models.labels import label
@@ -44,7 +44,7 @@ from models.workflow import SUPERVISOR, TRANSITIONS, ApplicationStatus
 from resolvers import audit, jobs, metrics
 from resolvers.actor import Actor
 from resolvers.documents import format_count, format_date, format_moment
-from resolvers.errors import DomainError, ErrorCode, invalid_state, not_found
+from resolvers.errors import Bilingual, DomainError, ErrorCode, invalid_state, not_found
 from resolvers.pagination import Page, paginate
 from resolvers.settings import Settings, get_settings
 from resolvers.workflow.balance import balance_of
@@ -127,6 +127,18 @@ async def _next_step(application: Application) -> tuple[str, str]:
     if status == S.AWAITING_SIGNATURE_CHOICE:
         passed = format_count(application.passed_device_count or 0)
         failed = format_count(application.failed_device_count or 0)
+        inconsistent = await DeclarationDifference.filter(application_id=application.id).count()
+        if inconsistent:
+            # Art. 10(3): such an application is neither signed nor approved.
+            return (
+                f"Teknik kontrollerden {passed} cihaz geçti, {failed} cihaz geçemedi. Beyan "
+                f"ettiğiniz cihazlar {inconsistent} marka/modelde cihaz listesiyle tutarsız; "
+                "başvuruyu taslağa geri alıp beyanı ya da listeyi düzelterek yeniden gönderiniz.",
+                f"{passed} device(s) passed the technical checks and {failed} failed. The "
+                f"declared devices differ from the device list for {inconsistent} brand/model(s);"
+                " take the application back to draft, correct the declaration or the list and "
+                "submit it again.",
+            )
         return (
             f"Teknik kontrollerden {passed} cihaz geçti, {failed} cihaz geçemedi; geçemeyen "
             "cihazları ve nedenlerini portalda görebilirsiniz. Geçen cihazlarla devam etmek "
@@ -201,13 +213,17 @@ async def _next_step(application: Application) -> tuple[str, str]:
 
 
 async def compose(
-    application: Application, firm: Firm, previous: ApplicationStatus, reason: str | None
+    application: Application,
+    firm: Firm,
+    previous: ApplicationStatus,
+    reason: str | Bilingual | None,
 ) -> tuple[str, str]:
     ref = reference(application)
     when = format_moment(clock.now())  # on the regulator's clock (MCKS_TIME_ZONE)
     next_tr, next_en = await _next_step(application)
-    reason_tr = f"Gerekçe: {reason}\n" if reason else ""
-    reason_en = f"Reason: {reason}\n" if reason else ""
+    said_tr, said_en = (reason.tr, reason.en) if isinstance(reason, Bilingual) else (reason, reason)
+    reason_tr = f"Gerekçe: {said_tr}\n" if said_tr else ""
+    reason_en = f"Reason: {said_en}\n" if said_en else ""
     subject = f"MCKS başvurunuz {ref}: {label(application.status, 'tr')}"
     body = (
         f"Sayın {firm.name},\n\n"
@@ -261,11 +277,19 @@ async def queue_firm_mail(firm_id: int, event: str, subject: str, body: str) -> 
     if firm is None:
         return 0
     addresses = await firm_addresses(firm, supervisors=True)
-    return len(await _queue(firm, None, event, addresses, subject, body))
+    return len(await _queue(firm.id, None, event, addresses, subject, body))
+
+
+async def queue(
+    application: Application, event: str, addresses: list[str], subject: str, body: str
+) -> list[Notification]:
+    """One outbox row per recipient of an application's mail (inside the caller's
+    transaction), due now."""
+    return await _queue(application.firm_id, application.id, event, addresses, subject, body)
 
 
 async def _queue(
-    firm: Firm,
+    firm_id: int,
     application_id: int | None,
     event: str,
     addresses: list[str],
@@ -276,7 +300,7 @@ async def _queue(
     now = clock.now()
     return [
         await Notification.create(
-            firm_id=firm.id,
+            firm_id=firm_id,
             application_id=application_id,
             event=event,
             recipient=address,
@@ -290,7 +314,7 @@ async def _queue(
 
 
 async def status_changed(
-    application: Application, previous: ApplicationStatus, reason: str | None
+    application: Application, previous: ApplicationStatus, reason: str | Bilingual | None
 ) -> list[Notification]:
     """Queue the e-mails for a status change (inside the change's transaction)."""
     firm = await Firm.get_or_none(id=application.firm_id)
@@ -300,7 +324,7 @@ async def status_changed(
     if not addresses:
         return []
     subject, body = await compose(application, firm, previous, reason)
-    return await _queue(firm, application.id, EVENT_STATUS, addresses, subject, body)
+    return await queue(application, EVENT_STATUS, addresses, subject, body)
 
 
 # --- sending -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ firm, so `GET /files/{id}` serves it to the firm and staff only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from models.progress import SignatureMethod
 from models.workflow import ApplicationKind, clears_customs
 from resolvers import files
 from resolvers.actor import Actor
+from resolvers.applications.declarations import DeclaredLine
 from resolvers.documents import (
     escape,
     format_count,
@@ -49,6 +51,20 @@ def _groups_table(groups: list[DeviceGroupCount]) -> str:
     rows: list[tuple[object, ...]] = [(g.brand, g.model, g.devices, g.imeis) for g in groups]
     rows.append(("TOPLAM", "", sum(g.devices for g in groups), sum(g.imeis for g in groups)))
     return table_html(GROUP_HEADERS, rows, numeric=(2, 3), widths=("30%", "36%", "14%", "20%"))
+
+
+DECLARED_HEADERS = ("MARKA", "MODEL", "ADET")
+
+
+def _declared_table(declared: Sequence[DeclaredLine]) -> str:
+    """What the firm declared (Ek-1's MARKA / MODEL / ADET, art. 8(2)(ç)-(d))."""
+    if not declared:
+        return ""
+    rows: list[tuple[object, ...]] = [(d.brand, d.model, d.count) for d in declared]
+    rows.append(("TOPLAM", "", sum(d.count for d in declared)))
+    return "<p><b>Beyan edilen cihazlar</b> (Tebliğ madde 8(2)):</p>" + table_html(
+        DECLARED_HEADERS, rows, numeric=(2,), widths=("35%", "45%", "20%")
+    )
 
 
 def _firm_block(firm: Firm) -> str:
@@ -97,8 +113,10 @@ def application_form_html(
     groups: list[DeviceGroupCount],
     method: SignatureMethod,
     issued_at: datetime,
+    declared: Sequence[DeclaredLine] = (),
 ) -> str:
-    """The application document the firm signs (the Ek-1 petition, for passing devices)."""
+    """The application document the firm signs (the Ek-1 petition, for passing devices,
+    with the firm's own declared table)."""
     devices = sum(g.devices for g in groups)
     if method == SignatureMethod.E_SIGNATURE:
         signature = (
@@ -117,6 +135,7 @@ def application_form_html(
         f"<p>{_subject_sentence(application, devices)} {format_date(issued_at)}</p>"
         f"<p>İTHALAT TAKİP NUMARASI: <b>{escape(reference(application))}</b></p>"
         f"{_groups_table(groups)}"
+        f"{_declared_table(declared)}"
         f"{_kind_note(application)}"
         f"<p>Başvuru türü: {escape(label(application.kind))}; fatura: "
         f"{escape(application.invoice_no or '—')} ({escape(format_day(application.invoice_date))})"

@@ -5,8 +5,8 @@ Called from `drafts.missing_for_submission`, the one place that says what an inc
 application lacks. Electronic applications only: a paper application's documents are on
 paper, checked by the staff who enter it.
 
-- Invoice scan: every electronic application (JPEG under 300 KB, guide §3).
-- Capacity report: manufacture (art. 8(3)(b)).
+- Invoice scan: every electronic application but a manufacture (JPEG under 300 KB, guide §3).
+- Capacity report: manufacture (art. 8(3)(b)), instead of an invoice.
 - CE certificate for every brand/model group of the device list, once per firm and model
   (guide §3) — for imports, manufacture and swap devices. Not for test/sample devices
   (often not certified yet, art. 12) nor spare mainboards (not a device model of their own).
@@ -80,7 +80,7 @@ async def missing_documents(application: Application) -> list[DomainError]:
         .distinct()
         .values_list("kind", flat=True)
     )
-    if DocumentKind.INVOICE not in kinds:
+    if application.kind != ApplicationKind.MANUFACTURE and DocumentKind.INVOICE not in kinds:
         missing.append(
             invalid(
                 "invoiceScan",

@@ -17,7 +17,7 @@ from models.roles import Role
 from models.workflow import Action, ApplicationStatus
 from resolvers import audit
 from resolvers.actor import Actor
-from resolvers.applications import transitions
+from resolvers.applications import declarations, transitions
 from resolvers.applications.access import get_application
 from resolvers.errors import DomainError, ErrorCode, invalid, invalid_state
 from resolvers.workflow import payments, pdfs
@@ -92,6 +92,7 @@ async def approve(actor: Actor, application_id: int) -> Application:
         transitions.check(actor, application, Action.APPROVE)
         progress = await progress_of(application.id)
         _require_taker(actor, progress)
+        await declarations.require_consistent(application.id)
         groups = await passing_groups(application.id)
         imeis = sum(g.imeis for g in groups)
         if imeis == 0:

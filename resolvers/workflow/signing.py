@@ -14,7 +14,7 @@ from models.progress import SignatureMethod
 from models.workflow import Action
 from resolvers import files
 from resolvers.actor import Actor
-from resolvers.applications import transitions
+from resolvers.applications import declarations, transitions
 from resolvers.applications.access import get_application
 from resolvers.errors import DomainError, ErrorCode, invalid_state
 from resolvers.settings import get_settings
@@ -48,9 +48,18 @@ async def choose_signature_method(
             # "The firm goes on with the passing devices only": with none there is nothing
             # to sign; the firm fixes the list and resubmits, or cancels.
             raise DomainError(ErrorCode.NO_PASSING_DEVICES)
+        # Art. 10(3): nothing to sign while the declaration and the list disagree.
+        await declarations.require_consistent(application.id)
         firm = await Firm.get(id=application.firm_id)
         now = clock.now()
-        html = pdfs.application_form_html(application, firm, groups, method, now)
+        html = pdfs.application_form_html(
+            application,
+            firm,
+            groups,
+            method,
+            now,
+            declared=await declarations.declared(application.id),
+        )
         _, form = await pdfs.issue(actor, application, DocumentKind.APPLICATION_FORM, html)
         progress = await progress_of(application.id)
         progress.signature_method = method

@@ -10,7 +10,7 @@ from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
 from models.roles import Role
-from resolvers.applications import devices, drafts
+from resolvers.applications import declarations, devices, drafts
 from schema.applications.types import (
     ApplicationKindType,
     ApplicationPayload,
@@ -26,6 +26,13 @@ from schema.permissions import STAFF, requires
 FIRM_AND_STAFF = requires(Role.FIRM_USER, Role.FIRM_SUPERVISOR, *STAFF)
 
 
+@strawberry.input(description="A line of Ek-1's MARKA / MODEL / ADET table.")
+class DeclaredDeviceInput:
+    brand: str
+    model: str
+    count: int = strawberry.field(description="Devices of this brand and model.")
+
+
 @strawberry.input
 class ApplicationDataInput:
     import_date: date | None = None
@@ -38,9 +45,19 @@ class ApplicationDataInput:
         default=None, description="Art. 12(3): the customs declaration states test/sample devices."
     )
     notes: str | None = None
+    declared_devices: list[DeclaredDeviceInput] | None = strawberry.field(
+        default=None,
+        description="The devices declared per brand and model (art. 8(2)(ç)-(d), Ek-1); "
+        "given, it replaces the whole table.",
+    )
 
     def to_domain(self) -> drafts.ApplicationData:
-        return drafts.ApplicationData(**vars(self))
+        values = dict(vars(self))
+        if self.declared_devices is not None:
+            values["declared_devices"] = [
+                declarations.DeclaredLine(d.brand, d.model, d.count) for d in self.declared_devices
+            ]
+        return drafts.ApplicationData(**values)
 
 
 @strawberry.input
@@ -161,7 +178,7 @@ class ApplicationMutations:
 
     @strawberry.mutation(
         extensions=requires(Role.FIRM_USER, Role.FIRM_SUPERVISOR),
-        description="Withdraw before review starts.",
+        description="Withdraw until a reviewer takes it for review (art. 8(5)).",
     )
     async def cancel_application(
         self, info: Info, application_id: int, reason: str = ""
@@ -172,7 +189,23 @@ class ApplicationMutations:
 
     @strawberry.mutation(
         extensions=requires(Role.FIRM_USER, Role.FIRM_SUPERVISOR),
-        description="Back to draft after a rejection, to fix and resubmit (art. 10(4)).",
+        description="Take a submitted application back to draft to change it, until a "
+        "reviewer takes it for review (art. 8(5)); submitting again runs the analysis again.",
+    )
+    async def withdraw_application_to_draft(
+        self, info: Info, application_id: int, reason: str = ""
+    ) -> ApplicationPayload:
+        return await mutate(
+            info,
+            drafts.withdraw_to_draft(actor_of(info), application_id, reason),
+            _payload(info),
+            _failed,
+        )
+
+    @strawberry.mutation(
+        extensions=FIRM_AND_STAFF,
+        description="Back to draft after a rejection, to fix and resubmit (art. 10(4)): the "
+        "firm its electronic application, staff a paper one (art. 10(5)).",
     )
     async def reopen_application(self, info: Info, application_id: int) -> ApplicationPayload:
         return await mutate(

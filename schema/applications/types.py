@@ -13,6 +13,7 @@ from models.checks import CheckCode
 from models.labels import label
 from models.workflow import ApplicationKind, ApplicationStatus, Channel, actions_available
 from resolvers.actor import Actor
+from resolvers.applications import declarations
 from resolvers.applications.results import DeviceGroup, DeviceResult
 from schema.common import DOWNLOAD_URL_DOC, PageInfo, file_url
 from schema.errors import UserError
@@ -29,6 +30,25 @@ class GroupColor(Enum):
     RED = "RED"
 
 
+@strawberry.type(name="DeclaredDevice", description="A line of Ek-1's MARKA / MODEL / ADET table.")
+class DeclaredDeviceType:
+    brand: str
+    model: str
+    count: int
+
+
+@strawberry.type(
+    name="DeclarationDifference",
+    description="A brand/model whose declared count is not the device list's (art. 10(3)).",
+)
+class DeclarationDifferenceType:
+    brand: str
+    model: str
+    declared_count: int = strawberry.field(description="0: in the list, not declared.")
+    listed_count: int = strawberry.field(description="0: declared, not in the list.")
+    message: str = strawberry.field(description="In the caller's language.")
+
+
 @strawberry.type(name="Application")
 class ApplicationType:
     id: int
@@ -38,7 +58,9 @@ class ApplicationType:
     channel: ChannelType  # type: ignore[valid-type]
     status: ApplicationStatusType  # type: ignore[valid-type]
     status_label: str = strawberry.field(description="In the caller's language.")
-    status_reason: str | None
+    status_reason: str | None = strawberry.field(
+        description="In the caller's language where the system wrote it; staff's as written."
+    )
     available_actions: list[str] = strawberry.field(
         description="Workflow actions the caller's role may take now."
     )
@@ -66,6 +88,30 @@ class ApplicationType:
     analysis_finished_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    lang: strawberry.Private[str] = "tr"
+
+    @strawberry.field(description="What the firm declares: Ek-1's MARKA / MODEL / ADET table.")
+    async def declared_devices(self) -> list[DeclaredDeviceType]:
+        return [
+            DeclaredDeviceType(brand=d.brand, model=d.model, count=d.count)
+            for d in await declarations.declared(self.id)
+        ]
+
+    @strawberry.field(
+        description="Every difference the last analysis found between the declaration and "
+        "the device list (art. 10(3)); an application with any is not approved."
+    )
+    async def declaration_differences(self) -> list[DeclarationDifferenceType]:
+        return [
+            DeclarationDifferenceType(
+                brand=d.brand,
+                model=d.model_code,
+                declared_count=d.declared_count,
+                listed_count=d.listed_count,
+                message=getattr(declarations.difference_text(d), self.lang),
+            )
+            for d in await declarations.differences(self.id)
+        ]
 
     @staticmethod
     def of(application: Application, actor: Actor, lang: str) -> ApplicationType:
@@ -77,7 +123,11 @@ class ApplicationType:
             channel=application.channel,
             status=application.status,
             status_label=label(application.status, lang),
-            status_reason=application.status_reason,
+            status_reason=(
+                application.status_reason_en
+                if lang == "en" and application.status_reason_en
+                else application.status_reason
+            ),
             available_actions=[a.value for a in actions_available(application.status, actor.role)],
             created_by=application.created_by,
             import_date=application.import_date,
@@ -98,6 +148,7 @@ class ApplicationType:
             analysis_finished_at=application.analysis_finished_at,
             created_at=application.created_at,
             updated_at=application.updated_at,
+            lang=lang,
         )
 
 

@@ -15,8 +15,8 @@ from schema.context import actor_of, lang_of
 from schema.operators.types import (
     BlacklistChangeConnection,
     BlacklistChangeType,
-    ClientCheckUsageType,
     BlacklistEntryType,
+    ClientCheckUsageType,
     CloneStatusType,
     CloneSuspicionConnection,
     CloneSuspicionType,

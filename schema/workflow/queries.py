@@ -88,8 +88,8 @@ class WorkflowQueries:
         return _deadlines(page, info)
 
     @strawberry.field(
-        extensions=requires(*STAFF),
-        description="Applications whose customs documents are past due.",
+        extensions=FIRM_AND_STAFF,
+        description="Applications whose customs documents are past due (a firm sees its own).",
     )
     async def overdue_applications(
         self, info: Info, firm_id: int | None = None, first: int = 50, after: str | None = None

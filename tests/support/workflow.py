@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 
 from integrations.mail.simulator import Mailbox, SimulatedMailer, SmtpSimulator, serve_simulator
@@ -99,9 +100,18 @@ SET_FEE = """mutation($input: SetFeeYearInput!) {
 
 
 def jpeg(size: int = 2048) -> bytes:
-    """Bytes a JPEG starts and ends with, padded to `size` (only the content is checked)."""
-    head = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    return head + b"\x00" * max(0, size - len(head) - 2) + b"\xff\xd9"
+    """A real JPEG (it must decode) padded to `size` with comment segments."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (240, 240, 235)).save(out, "JPEG", quality=80)
+    data = out.getvalue()
+    padding = bytearray()
+    room = size - len(data)
+    while room > 4:
+        chunk = min(room - 4, 65533)
+        padding += b"\xff\xfe" + (chunk + 2).to_bytes(2, "big") + b"\x20" * chunk
+        room -= chunk + 4
+    # The comments go right after the start-of-image marker, where any segment may stand.
+    return data[:2] + bytes(padding) + data[2:]
 
 
 def plain_pdf(text: str = "Genel Tahsilat Makbuzu") -> bytes:
@@ -215,10 +225,40 @@ async def upload_ce(
     return body["data"]["uploadCeCertificate"]  # type: ignore[no-any-return]
 
 
+DECLARE = """mutation($id: Int!, $lines: [DeclaredDeviceInput!]!) {
+  updateApplication(applicationId: $id, data: {declaredDevices: $lines}) {
+    application { id declaredDevices { brand model count } } errors { code field message }
+  }
+}"""
+GROUPS_AND_KIND = """query($id: Int!) {
+  application(id: $id) { kind }
+  applicationDeviceGroups(applicationId: $id) { brand model deviceCount }
+}"""
+
+
+async def declare_as_listed(client: httpx.AsyncClient, token: str, application_id: int) -> str:
+    """Declare (Ek-1's table) exactly the brands, models and counts of the uploaded list;
+    returns the application's kind."""
+    body = await gql(client, GROUPS_AND_KIND, {"id": application_id}, token=token)
+    lines = [
+        {"brand": g["brand"], "model": g["model"], "count": g["deviceCount"]}
+        for g in body["data"]["applicationDeviceGroups"]
+    ]
+    if lines:
+        declared = await gql(client, DECLARE, {"id": application_id, "lines": lines}, token=token)
+        assert declared["data"]["updateApplication"]["errors"] == [], declared
+    return str(body["data"]["application"]["kind"])
+
+
 async def attach_documents(client: httpx.AsyncClient, token: str, application_id: int) -> None:
-    """What a firm uploads before submitting: the invoice scan and the missing CE scans."""
-    invoice = await upload_document(client, token, application_id, "INVOICE", jpeg(), "fatura.jpg")
-    assert invoice["errors"] == [], invoice
+    """What a firm gives before submitting: the declared table (as listed), the invoice scan
+    (a manufacture gives its capacity report instead) and the missing CE scans."""
+    kind = await declare_as_listed(client, token, application_id)
+    if kind != "MANUFACTURE":
+        invoice = await upload_document(
+            client, token, application_id, "INVOICE", jpeg(), "fatura.jpg"
+        )
+        assert invoice["errors"] == [], invoice
     body = await gql(client, WORKFLOW, {"id": application_id}, token=token)
     for group in body["data"]["applicationWorkflow"]["requiredCeCertificates"]:
         if group["certificate"] is None:
