@@ -1,0 +1,181 @@
+"""What an uploaded device list means against the TAC registry, settled at upload (guide §3).
+
+The reader (resolvers/device_files) knows cells, not the registry. Two things need both:
+
+* a number shorter than an IMEI (Excel stores IMEIs as numbers, and a number keeps no
+  leading zero; TACs starting with 0 are common): where exactly one reading of it is a valid
+  IMEI of a registered TAC of the declared model, it is taken with a warning; otherwise the
+  device keeps the number and fails INVALID_IMEI with the reason;
+* whether a device can pass the TAC and model match, which colours its brand/model group
+  right after the upload, before any analysis has run (red: none of its devices can).
+
+Rows come in batches; each batch costs one registry lookup of the TACs not seen before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Final
+
+from models.imei import IMEI_LENGTH, TAC_LENGTH, is_valid_imei, luhn_check_digit
+from models.names import brand_model_key
+from models.tac import TacModel
+from resolvers.device_files import DeviceRow, FileIssue, ImeiNote, IssueCode, ShortNumber
+from resolvers.device_files.issues import make_issue
+from resolvers.tac.registry import models_for_tacs
+
+_PAYLOAD_LENGTH: Final = IMEI_LENGTH - 1
+_KEPT_WARNINGS: Final = 1000
+
+
+def tac_readable(imei: str) -> bool:
+    """15 digits: the TAC is its first 8, whether or not the check digit is right."""
+    return len(imei) == IMEI_LENGTH and imei.isascii() and imei.isdigit()
+
+
+def readings_of(number: str) -> list[str]:
+    """What a number shorter than an IMEI may have been: its lost leading zeros put back;
+    for 14 digits also the IMEI without its check digit (as networks write it)."""
+    readings = ["0" * (IMEI_LENGTH - len(number)) + number]
+    if len(number) == _PAYLOAD_LENGTH:
+        readings.append(number + luhn_check_digit(number))
+    return readings
+
+
+class RegistryReadings:
+    """Settles the rows of one upload; ``warnings`` collects what it decided, for the firm."""
+
+    def __init__(self, *, match_tacs: bool = True) -> None:
+        # Test devices (art. 12(2)) need not match the registry: no group colour for them.
+        self._match_tacs = match_tacs
+        self._models: dict[str, TacModel | None] = {}
+        self._model_keys: dict[str, tuple[str, str] | None] = {}
+        self._declared: dict[tuple[str, str], tuple[str, str]] = {}
+        self.warnings: list[FileIssue] = []
+        self.warning_count = 0
+
+    async def settle(self, rows: list[DeviceRow]) -> list[DeviceRow]:
+        await self._look_up(self._tacs(rows))
+        return [self._settle(row) for row in rows]
+
+    def _tacs(self, rows: Iterable[DeviceRow]) -> set[str]:
+        tacs: set[str] = set()
+        for row in rows:
+            for short in row.short_numbers:
+                tacs.update(r[:TAC_LENGTH] for r in readings_of(row.imeis[short.position]))
+            if self._match_tacs:
+                tacs.update(imei[:TAC_LENGTH] for imei in row.imeis if tac_readable(imei))
+        return tacs
+
+    async def _look_up(self, tacs: set[str]) -> None:
+        unseen = tacs.difference(self._models)
+        if not unseen:
+            return
+        found = await models_for_tacs(unseen)
+        for tac in unseen:
+            model = found.get(tac)
+            self._models[tac] = model
+            self._model_keys[tac] = (
+                (brand_model_key(model.brand), brand_model_key(model.model_code))
+                if model is not None
+                else None
+            )
+
+    def _declared_key(self, row: DeviceRow) -> tuple[str, str]:
+        names = (row.brand, row.model)
+        key = self._declared.get(names)
+        if key is None:
+            key = self._declared[names] = (brand_model_key(row.brand), brand_model_key(row.model))
+        return key
+
+    def _fits(self, imei: str, declared: tuple[str, str]) -> bool:
+        return self._model_keys.get(imei[:TAC_LENGTH]) == declared
+
+    def _settle(self, row: DeviceRow) -> DeviceRow:
+        if row.short_numbers:
+            row = self._settle_short_numbers(row)
+        if not self._match_tacs:
+            return row
+        declared = self._declared_key(row)
+        # Hot loop (a million rows): a plain scan; unreadable IMEIs cannot match a TAC.
+        for imei in row.imeis:
+            if not tac_readable(imei) or not self._fits(imei, declared):
+                return replace(row, tac_match=False)
+        return replace(row, tac_match=True)
+
+    def _settle_short_numbers(self, row: DeviceRow) -> DeviceRow:
+        declared = self._declared_key(row)
+        imeis = list(row.imeis)
+        notes = list(row.notes)
+        warnings = list(row.warnings)
+        for short in row.short_numbers:
+            number = imeis[short.position]
+            readings = readings_of(number)
+            fitting = [r for r in readings if is_valid_imei(r) and self._fits(r, declared)]
+            params = {
+                "length": len(number),
+                "value": number,
+                "brand": row.brand,
+                "model": row.model,
+                "readings": ", ".join(readings),
+            }
+            if len(fitting) == 1:
+                imei = imeis[short.position] = fitting[0]
+                issue = _issue(
+                    IssueCode.LEADING_ZERO_RESTORED,
+                    row,
+                    short,
+                    **params,
+                    imei=imei,
+                    tac=imei[:TAC_LENGTH],
+                )
+            else:
+                code = (
+                    IssueCode.LEADING_ZERO_AMBIGUOUS
+                    if fitting
+                    else IssueCode.LEADING_ZERO_NO_READING
+                )
+                issue = _issue(code, row, short, **params)
+                notes.append(ImeiNote(short.position, issue))
+            warnings.append(issue)
+            self._keep(issue)
+        return replace(
+            row, imeis=tuple(imeis), notes=tuple(notes), warnings=tuple(warnings), short_numbers=()
+        )
+
+    def _keep(self, issue: FileIssue) -> None:
+        self.warning_count += 1
+        if len(self.warnings) < _KEPT_WARNINGS:
+            self.warnings.append(issue)
+
+
+def _issue(code: IssueCode, row: DeviceRow, short: ShortNumber, **params: object) -> FileIssue:
+    return make_issue(code, row.row_number, short.column, short.header, **params)
+
+
+def notes_json(row: DeviceRow) -> str | None:
+    """The row's IMEI notes as the device keeps them: which IMEI, which cell, why."""
+    if not row.notes:
+        return None
+    return json.dumps(
+        [
+            {
+                "imei": row.imeis[note.position],
+                "column": note.issue.column,
+                "header": note.issue.header,
+                "tr": note.issue.message_tr,
+                "en": note.issue.message_en,
+            }
+            for note in row.notes
+        ],
+        ensure_ascii=False,
+    )
+
+
+def parse_notes(stored: str | None) -> dict[str, dict[str, str | None]]:
+    """IMEI → its note (cell and reason), from what :func:`notes_json` stored."""
+    if not stored:
+        return {}
+    return {note["imei"]: note for note in json.loads(stored)}
