@@ -92,9 +92,10 @@ class DeviceFailure(Model):
     application_id = fields.IntField()
     row_number = fields.IntField()
     code = fields.CharField(max_length=32)
-    # Which of the device's IMEIs fail this check (comma-separated); null for the device
-    # as a whole (its SIM count).
-    imeis = fields.CharField(max_length=140, null=True)
+    # Which of the device's IMEIs fail this check, by position ("2", "1,3": IMEI1..IMEI4;
+    # positions, as a cell that is no IMEI may hold any character); null for the device as
+    # a whole (its SIM count).
+    imei_positions = fields.CharField(max_length=16, null=True)
 
     class Meta:
         table = "device_failure"

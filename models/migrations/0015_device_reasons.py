@@ -3,7 +3,7 @@ from tortoise.migrations import operations as ops
 
 # Issue 15: a device list's groups are coloured at upload (device.tac_match), a cell that
 # cannot be an IMEI travels with its device and reason (device.imei_notes), and each
-# failure names the IMEIs that fail (device_failure.imeis). Existing rows stay null.
+# failure names the IMEIs that fail (device_failure.imei_positions). Existing rows stay null.
 
 class Migration(migrations.Migration):
     dependencies = [('models', '0010_event_log')]
@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         ),
         ops.AddField(
             model_name='DeviceFailure',
-            name='imeis',
-            field=fields.CharField(max_length=140, null=True),
+            name='imei_positions',
+            field=fields.CharField(max_length=16, null=True),
         ),
     ]

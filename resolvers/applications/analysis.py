@@ -107,9 +107,14 @@ async def analyse(application_id: int, run: int) -> None:
         blamed = ctx.failing_imeis
         await bulk.insert_rows(
             "device_failure",
-            ("application_id", "row_number", "code", "imeis"),
+            ("application_id", "row_number", "code", "imei_positions"),
             (
-                (application_id, devices[i].row, code.value, _joined(blamed.get((i, code))))
+                (
+                    application_id,
+                    devices[i].row,
+                    code.value,
+                    _positions(devices[i], blamed.get((i, code))),
+                )
                 for i, codes in reasons.items()
                 for code in codes
             ),
@@ -179,8 +184,11 @@ async def _mark_failed(
     )
 
 
-def _joined(imeis: tuple[str, ...] | None) -> str | None:
-    return ",".join(imeis)[:140] if imeis else None
+def _positions(device: DeviceLine, imeis: tuple[str, ...] | None) -> str | None:
+    """ "1,3": where the blamed IMEIs are among the device's (IMEI1..IMEI4)."""
+    if not imeis:
+        return None
+    return ",".join(str(n) for n, imei in enumerate(device.imeis, start=1) if imei in imeis)
 
 
 def _current(application: Application, run: int) -> bool:

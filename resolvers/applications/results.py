@@ -118,7 +118,7 @@ async def _with_reasons(application_id: int, devices: list[Device]) -> list[Devi
             reasons = [
                 describe(
                     CheckCode(f.code),
-                    tuple(f.imeis.split(",")) if f.imeis else (),
+                    _at(imeis, f.imei_positions),
                     device,
                     models,
                 )
@@ -139,6 +139,13 @@ async def _with_reasons(application_id: int, devices: list[Device]) -> list[Devi
     return results
 
 
+def _at(imeis: tuple[str, ...], positions: str | None) -> tuple[str, ...]:
+    """The IMEIs at the stored positions ("1,3")."""
+    if not positions:
+        return ()
+    return tuple(imeis[int(n) - 1] for n in positions.split(",") if 0 < int(n) <= len(imeis))
+
+
 def _imeis(device: Device) -> tuple[str, ...]:
     return tuple(i for i in (device.imei1, device.imei2, device.imei3, device.imei4) if i)
 
@@ -151,8 +158,8 @@ async def _rows_of_repeated(
         imei
         for d in devices
         for f in failures[d.row_number]
-        if f.code == CheckCode.DUPLICATE_IN_LIST and f.imeis
-        for imei in f.imeis.split(",")
+        if f.code == CheckCode.DUPLICATE_IN_LIST
+        for imei in _at(_imeis(d), f.imei_positions)
     }
     rows: dict[str, list[int]] = {}
     async for imei, row in bulk.select_in(
