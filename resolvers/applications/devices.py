@@ -202,7 +202,7 @@ async def upload_device_list(
                 if isinstance(item, _Parsed):
                     parsed = item
                     continue
-                item = await readings.settle(item)
+                item, matches = await readings.settle(item)
                 await bulk.insert_rows(
                     "device",
                     DEVICE_COLUMNS,
@@ -213,10 +213,10 @@ async def upload_device_list(
                             r.brand,
                             r.model,
                             *_four(r.imeis),
-                            r.tac_match,
+                            match,
                             notes_json(r),
                         )
-                        for r in item
+                        for r, match in zip(item, matches, strict=True)
                     ),
                     conn,
                 )

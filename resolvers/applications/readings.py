@@ -15,7 +15,6 @@ Rows come in batches; each batch costs one registry lookup of the TACs not seen 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import replace
 from typing import Final
 
@@ -56,21 +55,30 @@ class RegistryReadings:
         self.warnings: list[FileIssue] = []
         self.warning_count = 0
 
-    async def settle(self, rows: list[DeviceRow]) -> list[DeviceRow]:
+    async def settle(self, rows: list[DeviceRow]) -> tuple[list[DeviceRow], list[bool | None]]:
+        """The rows with their short numbers settled, and per row whether the device can
+        pass the TAC and model match (None: not looked at)."""
         await self._look_up(self._tacs(rows))
-        return [self._settle(row) for row in rows]
+        rows = [self._settle_short_numbers(row) if row.short_numbers else row for row in rows]
+        if not self._match_tacs:
+            return rows, [None] * len(rows)
+        return rows, self._matches(rows)
 
-    def _tacs(self, rows: Iterable[DeviceRow]) -> set[str]:
-        tacs: set[str] = set()
+    def _tacs(self, rows: list[DeviceRow]) -> set[str]:
+        # Every IMEI's first 8 characters (a million rows: one comprehension); those that
+        # are no TAC are dropped below, before the lookup.
+        tacs = {imei[:TAC_LENGTH] for row in rows for imei in row.imeis}
         for row in rows:
             for short in row.short_numbers:
                 tacs.update(r[:TAC_LENGTH] for r in readings_of(row.imeis[short.position]))
-            if self._match_tacs:
-                tacs.update(imei[:TAC_LENGTH] for imei in row.imeis if tac_readable(imei))
         return tacs
 
     async def _look_up(self, tacs: set[str]) -> None:
-        unseen = tacs.difference(self._models)
+        unseen = [
+            tac
+            for tac in tacs.difference(self._models)
+            if len(tac) == TAC_LENGTH and tac.isascii() and tac.isdigit()
+        ]
         if not unseen:
             return
         found = await models_for_tacs(unseen)
@@ -93,17 +101,30 @@ class RegistryReadings:
     def _fits(self, imei: str, declared: tuple[str, str]) -> bool:
         return self._model_keys.get(imei[:TAC_LENGTH]) == declared
 
-    def _settle(self, row: DeviceRow) -> DeviceRow:
-        if row.short_numbers:
-            row = self._settle_short_numbers(row)
-        if not self._match_tacs:
-            return row
-        declared = self._declared_key(row)
-        # Hot loop (a million rows): a plain scan; unreadable IMEIs cannot match a TAC.
-        for imei in row.imeis:
-            if not tac_readable(imei) or not self._fits(imei, declared):
-                return replace(row, tac_match=False)
-        return replace(row, tac_match=True)
+    def _matches(self, rows: list[DeviceRow]) -> list[bool | None]:
+        keys = self._model_keys
+        declared_keys = self._declared
+        matches: list[bool | None] = []
+        # Hot loop (a million rows): plain scans, no calls; an IMEI that is not 15 digits
+        # has no TAC to match.
+        brand = model = None
+        declared: tuple[str, str] | None = None
+        for row in rows:
+            if row.brand != brand or row.model != model:  # lists come grouped, mostly
+                brand, model = row.brand, row.model
+                declared = declared_keys.get((brand, model)) or self._declared_key(row)
+            match = True
+            for imei in row.imeis:
+                if (
+                    len(imei) != IMEI_LENGTH
+                    or keys.get(imei[:TAC_LENGTH]) != declared
+                    or not imei.isdigit()
+                    or not imei.isascii()
+                ):
+                    match = False
+                    break
+            matches.append(match)
+        return matches
 
     def _settle_short_numbers(self, row: DeviceRow) -> DeviceRow:
         declared = self._declared_key(row)

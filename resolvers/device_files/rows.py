@@ -54,11 +54,7 @@ class ShortNumber:
 
 @dataclass(frozen=True, slots=True)
 class DeviceRow:
-    """One device as declared: ``row_number`` is the file's own (1-based, header included).
-
-    ``tac_match`` is set at upload from the TAC registry (None: not looked at): whether the
-    device can pass the TAC and model match, which makes its brand/model group green.
-    """
+    """One device as declared: ``row_number`` is the file's own (1-based, header included)."""
 
     row_number: int
     brand: str
@@ -67,7 +63,6 @@ class DeviceRow:
     warnings: tuple[FileIssue, ...] = ()
     notes: tuple[ImeiNote, ...] = ()
     short_numbers: tuple[ShortNumber, ...] = ()
-    tac_match: bool | None = None
 
 
 _BLANK = CleanedImei("", ImeiTextProblem.EMPTY)
