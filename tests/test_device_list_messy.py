@@ -12,11 +12,18 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 
 from models import clock
-from models.applications import Device
+from models.applications import Application, Device, DeviceImei
 from models.imei import luhn_check_digit
 from models.registry import WhitelistEntry, WhitelistSource, WhitelistStatus
 from models.tac import TacModel
+from models.workflow import ApplicationKind, ApplicationStatus
 from resolvers import jobs
+from resolvers.applications.checks import (
+    AnalysisContext,
+    DeviceLine,
+    DuplicateInList,
+    PendingElsewhere,
+)
 from resolvers.job_kinds import load_handlers
 from tests.support.api import gql, login, make_world
 from tests.support.uploads import imei, upload
@@ -322,3 +329,29 @@ async def test_an_ek2_text_list_gives_every_line_its_reasons(client: Any) -> Non
     # Typed text is no number that lost a zero: it is 14 digits, reported as such.
     assert re.search(r"14 hane; IMEI 15 hanedir", details[9])
     assert "2 IMEI verilmiş" in details[10] and "1 IMEI'li" in details[10]
+
+
+async def test_the_same_unreadable_cell_in_two_lists_is_not_one_device(client: Any) -> None:
+    now = clock.now()
+    other = await Application.create(
+        firm_id=999,
+        kind=ApplicationKind.IMPORT,
+        status=ApplicationStatus.UNDER_REVIEW,
+        created_by="x",
+        created_at=now,
+        updated_at=now,
+    )
+    pending = imei(SAMSUNG + "000077")
+    for row, value in ((2, "3,53212E+14"), (3, pending)):
+        await DeviceImei.create(application_id=other.id, row_number=row, imei=value)
+    ctx = AnalysisContext(
+        application_id=None,
+        devices=[
+            DeviceLine(2, "SAMSUNG", "SM-G9359", ("3,53212E+14",)),
+            DeviceLine(3, "SAMSUNG", "SM-G9359", ("3,53212E+14",)),
+            DeviceLine(4, "SAMSUNG", "SM-G9359", (pending,)),
+        ],
+    )
+    assert await PendingElsewhere().failing(ctx) == {2}
+    assert ctx.failing_imeis == {(2, PendingElsewhere.code): (pending,)}
+    assert await DuplicateInList().failing(ctx) == set()

@@ -63,7 +63,9 @@ class AnalysisContext:
         self.failing_imeis[(index, code)] = tuple(imeis)
 
     def all_imeis(self) -> set[str]:
-        return {imei for device in self.devices for imei in device.imeis}
+        """The IMEIs to look up in the registers: digits only, so that two lists holding
+        the same cell that is no IMEI ("3,53212E+14") are not taken for one device."""
+        return {imei for device in self.devices for imei in device.imeis if _digits(imei)}
 
     def valid(self) -> list[bool]:
         if self._valid is None:
