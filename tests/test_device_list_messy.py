@@ -52,6 +52,9 @@ TO_ANALYSIS = (
 )
 GROUPS = """query($id: Int!) { applicationDeviceGroups(applicationId: $id) {
   brand model color deviceCount passedCount failedCount matchingCount analysed } }"""
+UPLOAD = """mutation($id: Int!, $file: Upload!) { uploadDeviceList(applicationId: $id, file: $file) {
+  deviceCount warnings { row column message } errors { field message }
+  groups { brand model color deviceCount passedCount failedCount matchingCount analysed } } }"""
 DEVICES = """query($id: Int!) { applicationDevices(applicationId: $id, first: 100) {
   items { rowNumber imeis passed reasons { code imeis detail } } } }"""
 
@@ -171,7 +174,9 @@ async def test_a_messy_excel_list_gives_every_row_every_reason(client: Any) -> N
     application_id = await draft(client, user)
     content, expected = excel_list()
 
-    payload = (await upload(client, user, application_id, content))["data"]["uploadDeviceList"]
+    payload = (await upload(client, user, application_id, content, query=UPLOAD))["data"][
+        "uploadDeviceList"
+    ]
     # One bad cell does not refuse the list: every device is read and checked.
     assert payload["errors"] == [] and payload["deviceCount"] == 12
     warnings = {(w["row"], w["column"]): w["message"] for w in payload["warnings"]}
@@ -184,9 +189,11 @@ async def test_a_messy_excel_list_gives_every_row_every_reason(client: Any) -> N
     stored = {d.row_number: d for d in await Device.filter(application_id=application_id)}
     assert stored[3].imei1 == restored and stored[7].imei1 == fits_both_readings()
 
-    # Right after the upload: colours, and who can pass the TAC and model match.
+    # Right after the upload: colours, and who can pass the TAC and model match, in the
+    # upload's answer (the portal's popup) and in the groups query alike.
     body = await gql(client, GROUPS, {"id": application_id}, token=user)
     groups = {(g["brand"], g["model"]): g for g in body["data"]["applicationDeviceGroups"]}
+    assert payload["groups"] == body["data"]["applicationDeviceGroups"]
     assert groups[("HUAWEI", "P40")]["color"] == "RED"
     assert groups[("ZTE", "BLADE A52")]["color"] == "RED"  # its one device cannot be read
     samsung = groups[("SAMSUNG", "SM-G9359")]

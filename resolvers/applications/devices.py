@@ -26,6 +26,7 @@ from resolvers.actor import Actor
 from resolvers.applications.access import get_application
 from resolvers.applications.drafts import require_editor
 from resolvers.applications.readings import RegistryReadings, notes_json
+from resolvers.applications.results import DeviceGroup
 from resolvers.device_files import (
     DEFAULT_LIMITS,
     DeviceFileError,
@@ -62,6 +63,8 @@ class UploadResult:
     device_count: int
     imei_count: int
     warnings: list[FileIssue]
+    # The brand/model groups, coloured as the portal's popup shows them after the upload.
+    groups: list[DeviceGroup]
 
 
 def issue_error(issue: FileIssue) -> DomainError:
@@ -295,6 +298,10 @@ async def upload_device_list(
         warnings=sorted(
             [*parsed.warnings, *readings.warnings], key=lambda w: (w.row or 0, w.column or "")
         )[:MAX_REPORTED_ISSUES],
+        groups=[
+            DeviceGroup(brand, model, count, matching, count - matching, matching)
+            for (brand, model), (count, matching) in sorted(readings.groups.items())
+        ],
     )
 
 

@@ -54,15 +54,27 @@ class RegistryReadings:
         self._declared: dict[tuple[str, str], tuple[str, str]] = {}
         self.warnings: list[FileIssue] = []
         self.warning_count = 0
+        #: (brand, model) → [devices, devices that can pass the TAC and model match].
+        self.groups: dict[tuple[str, str], list[int]] = {}
 
     async def settle(self, rows: list[DeviceRow]) -> tuple[list[DeviceRow], list[bool | None]]:
         """The rows with their short numbers settled, and per row whether the device can
         pass the TAC and model match (None: not looked at)."""
         await self._look_up(self._tacs(rows))
         rows = [self._settle_short_numbers(row) if row.short_numbers else row for row in rows]
-        if not self._match_tacs:
-            return rows, [None] * len(rows)
-        return rows, self._matches(rows)
+        if self._match_tacs:
+            return rows, self._matches(rows)
+        for row in rows:  # every test device counts as matching
+            tally = self._tally(row)
+            tally[0] += 1
+            tally[1] += 1
+        return rows, [None] * len(rows)
+
+    def _tally(self, row: DeviceRow) -> list[int]:
+        tally = self.groups.get((row.brand, row.model))
+        if tally is None:
+            tally = self.groups[(row.brand, row.model)] = [0, 0]
+        return tally
 
     def _tacs(self, rows: list[DeviceRow]) -> set[str]:
         # Every IMEI's first 8 characters (a million rows: one comprehension); those that
@@ -109,10 +121,13 @@ class RegistryReadings:
         # has no TAC to match.
         brand = model = None
         declared: tuple[str, str] | None = None
+        tally = [0, 0]
         for row in rows:
             if row.brand != brand or row.model != model:  # lists come grouped, mostly
                 brand, model = row.brand, row.model
                 declared = declared_keys.get((brand, model)) or self._declared_key(row)
+                tally = self._tally(row)
+            tally[0] += 1
             match = True
             for imei in row.imeis:
                 if (
@@ -123,6 +138,8 @@ class RegistryReadings:
                 ):
                     match = False
                     break
+            else:
+                tally[1] += 1
             matches.append(match)
         return matches
 

@@ -224,4 +224,8 @@ class UploadDeviceListPayload:
     device_count: int | None = None
     imei_count: int | None = None
     warnings: list[DeviceListWarningType] = strawberry.field(default_factory=list)
+    groups: list[DeviceGroupType] = strawberry.field(
+        default_factory=list,
+        description="The list's brand/model groups, green or red, right after the upload.",
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)
