@@ -217,7 +217,7 @@ async def upload_device_list(
                             r.model,
                             *_four(r.imeis),
                             match,
-                            notes_json(r),
+                            notes_json(r) if r.notes else None,
                         )
                         for r, match in zip(item, matches, strict=True)
                     ),

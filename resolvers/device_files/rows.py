@@ -32,7 +32,13 @@ from resolvers.device_files.headers import (
 )
 from resolvers.device_files.issues import FileIssue, IssueCode, make_issue
 from resolvers.device_files.limits import DeviceFileLimits
-from resolvers.device_files.values import imei_cell_issue, imei_slot, is_blank, normalise_name
+from resolvers.device_files.values import (
+    IMEI_SLOT_LENGTH,
+    imei_cell_issue,
+    imei_slot,
+    is_blank,
+    normalise_name,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,8 +205,9 @@ class TableRowReader:
         )
 
         imeis: list[str] = []
-        notes: list[ImeiNote] = []
-        short: list[ShortNumber] = []
+        # Created when needed: most rows have neither (a million rows).
+        notes: list[ImeiNote] | None = None
+        short: list[ShortNumber] | None = None
         first_blank: ColumnRef | None = None
         gap_reported = False
         for ref in self._imeis:
@@ -222,13 +229,16 @@ class TableRowReader:
                 )
             if cleaned.problem is not None:
                 issue = imei_cell_issue(cleaned, row, ref.letter, ref.header)
+                notes = notes or []
                 notes.append(ImeiNote(len(imeis), issue))
                 warnings.append(issue)
                 imeis.append(imei_slot(cleaned.text))
                 continue
-            if cleaned.from_number and len(cleaned.text) < IMEI_LENGTH:
+            text = cleaned.text
+            if cleaned.from_number and len(text) < IMEI_LENGTH:
+                short = short or []
                 short.append(ShortNumber(len(imeis), ref.letter, ref.header))
-            imeis.append(imei_slot(cleaned.text))
+            imeis.append(text if len(text) <= IMEI_SLOT_LENGTH else imei_slot(text))
         for ref in self._extra:
             if not is_blank(cells[ref.index]):
                 issues.append(
@@ -248,5 +258,11 @@ class TableRowReader:
                 self._collector.add(issue)
             return None
         return DeviceRow(
-            row, brand, model, tuple(imeis), tuple(warnings), tuple(notes), tuple(short)
+            row,
+            brand,
+            model,
+            tuple(imeis),
+            tuple(warnings) if warnings else (),
+            tuple(notes) if notes else (),
+            tuple(short) if short else (),
         )
