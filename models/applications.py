@@ -62,6 +62,11 @@ class Device(Model):
     # What the TAC registry says the device is (shown for red groups).
     tac_brand = fields.CharField(max_length=128, null=True)
     tac_model = fields.CharField(max_length=128, null=True)
+    # Set at upload: whether the device can pass the TAC and model match (its group's colour
+    # before the analysis); null when not looked at (test devices).
+    tac_match = fields.BooleanField(null=True)
+    # Set at upload: the IMEIs that cannot be IMEIs, each with its cell and why (JSON).
+    imei_notes = fields.TextField(null=True)
 
     class Meta:
         table = "device"
@@ -91,6 +96,10 @@ class DeviceFailure(Model):
     application_id = fields.IntField()
     row_number = fields.IntField()
     code = fields.CharField(max_length=32)
+    # Which of the device's IMEIs fail this check, by position ("2", "1,3": IMEI1..IMEI4;
+    # positions, as a cell that is no IMEI may hold any character); null for the device as
+    # a whole (its SIM count).
+    imei_positions = fields.CharField(max_length=16, null=True)
 
     class Meta:
         table = "device_failure"

@@ -230,7 +230,16 @@ async def test_a_messy_shipment_is_analysed_device_by_device(client):
         "applicationDeviceGroups"
     ]
     by_group = {(g["brand"], g["model"]): g for g in groups}
-    assert by_group[("APPLE", "A2403")]["color"] == "RED"  # row 14's IMEIs belong to two models
+    # Red only when none of its devices can pass the TAC and model match (guide §3): rows
+    # 2 and 3 do, though row 14's IMEIs belong to two models.
+    apple = by_group[("APPLE", "A2403")]
+    assert apple["color"] == "GREEN"
+    assert sorted(apple["reasons"], key=lambda r: r["code"]) == [
+        {"code": "IMEI_MODEL_CONFLICT", "count": 1},
+        {"code": "MODEL_MISMATCH", "count": 1},
+        {"code": "SIM_COUNT_MISMATCH", "count": 1},
+    ]
+    assert by_group[("@APPLE", "A2403")]["color"] == "RED"  # its one device is an APPLE
     assert by_group[("NOKIA", "3310")] == {
         "brand": "NOKIA",
         "model": "3310",
@@ -389,10 +398,16 @@ async def test_the_firm_downloads_the_template_and_its_failing_devices(client):
         "IMEI4",
         "SONUÇ",
         "NEDENLER",
+        "HATALI IMEI'LER",
+        "AÇIKLAMA",
     )
     assert [int(r[0]) for r in rows[1:]] == sorted(row for row, codes in expected.items() if codes)
     formula_row = next(r for r in rows if r[0] == "17")
     assert formula_row[1] == "@APPLE" and formula_row[7] == "Kaldı"
+    # Per row, which IMEI fails and why.
+    bad_luhn = next(r for r in rows if r[0] == "5")
+    assert bad_luhn[9] == bad_luhn[3]
+    assert bad_luhn[10].startswith(f"Geçersiz IMEI: IMEI1 {bad_luhn[3]}: kontrol hanesi")
     cells = load_workbook(io.BytesIO(failed.content)).worksheets[0]
     assert all(c.data_type == "s" for row in cells.iter_rows(min_row=2) for c in row if c.value)
 

@@ -54,12 +54,13 @@ async def test_a_broken_file_is_refused_with_row_and_column_and_the_old_list_sta
         [
             ("APPLE", "A2403", imei(APPLE + "300003"), imei(APPLE + "300004")),
             ("APPLE", "A2403", None, None),  # row 3: a device without an IMEI
-            ("SAMSUNG", "SM-G9359", "35A000221"),  # row 4: letters in an IMEI
+            ("SAMSUNG", "SM-G9359", "35A000221"),  # row 4: letters: fails later, not here
+            ("SAMSUNG", None, imei(SAMSUNG + "300005")),  # row 5: no model
         ]
     )
     payload = (await upload(client, user, application_id, broken))["data"]["uploadDeviceList"]
     fields = [e["field"] for e in payload["errors"]]
-    assert fields == ["file[row=3][column=C]", "file[row=4][column=C]"]
+    assert fields == ["file[row=3][column=C]", "file[row=5][column=B]"]
     assert "satır 3, sütun C (IMEI1)" in payload["errors"][0]["message"]
     # Nothing half-written: the previous list is still the application's.
     assert [d.row_number for d in await Device.filter(application_id=application_id)] == [2]

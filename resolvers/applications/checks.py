@@ -3,6 +3,11 @@
 A check answers "which devices fail me" for the full list at once, from in-memory sets and
 a few bulk queries (never one query per IMEI). `AnalysisContext` fetches what several checks
 share (TAC models, whitelist and blacklist hits) once, on first use.
+
+Every reason that applies is given: the registry checks look at each IMEI whose TAC can be
+read (15 digits, the check digit right or wrong), so a device whose check digit is wrong is
+still checked for its TAC, model and SIM count. A check that can tell which IMEIs fail it
+records them (`AnalysisContext.failing_imeis`), for the firm's export.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from models.checks import CheckCode
-from models.imei import is_valid_imei, tac_of
+from models.imei import IMEI_LENGTH, TAC_LENGTH, is_valid_imei
 from models.names import brand_model_key
 from models.tac import TacModel
 from models.workflow import IN_PROGRESS
@@ -42,6 +47,7 @@ class AnalysisContext:
     _valid: list[bool] | None = None
     _models: dict[str, TacModel] | None = None
     _device_models: list[list[TacModel | None]] | None = None
+    _tac_imeis: list[tuple[str, ...]] | None = None
     _whitelisted: set[str] | None = None
     _blacklisted: set[str] | None = None
     _pending: set[str] | None = None
@@ -50,9 +56,16 @@ class AnalysisContext:
     count_held: bool = True
     # What the registry says a device is, for showing red groups.
     registry_identity: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # (device index, code) → the device's IMEIs that fail that check.
+    failing_imeis: dict[tuple[int, CheckCode], tuple[str, ...]] = field(default_factory=dict)
+
+    def blame(self, index: int, code: CheckCode, imeis: Iterable[str]) -> None:
+        self.failing_imeis[(index, code)] = tuple(imeis)
 
     def all_imeis(self) -> set[str]:
-        return {imei for device in self.devices for imei in device.imeis}
+        """The IMEIs to look up in the registers: digits only, so that two lists holding
+        the same cell that is no IMEI ("3,53212E+14") are not taken for one device."""
+        return {imei for device in self.devices for imei in device.imeis if _digits(imei)}
 
     def valid(self) -> list[bool]:
         if self._valid is None:
@@ -60,18 +73,27 @@ class AnalysisContext:
         return self._valid
 
     async def device_models(self) -> list[list[TacModel | None]]:
-        """Per device, the registry model of each of its valid IMEIs (None: TAC unknown)."""
+        """Per device, the registry model of each IMEI whose TAC can be read (None: TAC
+        unknown), in the order of :meth:`tac_imeis`."""
         if self._device_models is None:
-            valid = self.valid()
-            tacs = {
-                tac_of(i) for d, ok in zip(self.devices, valid, strict=True) if ok for i in d.imeis
-            }
-            self._models = await models_for_tacs(tacs)
+            tac_imeis = self.tac_imeis()
+            self._models = await models_for_tacs(
+                {imei[:TAC_LENGTH] for imeis in tac_imeis for imei in imeis}
+            )
+            models = self._models
             self._device_models = [
-                [self._models.get(tac_of(i)) for i in d.imeis] if ok else []
-                for d, ok in zip(self.devices, valid, strict=True)
+                [models.get(imei[:TAC_LENGTH]) for imei in imeis] for imeis in tac_imeis
             ]
         return self._device_models
+
+    def tac_imeis(self) -> list[tuple[str, ...]]:
+        """Per device, its IMEIs whose TAC can be read: 15 digits, check digit aside."""
+        if self._tac_imeis is None:
+            self._tac_imeis = [
+                tuple(i for i in d.imeis if len(i) == IMEI_LENGTH and i.isascii() and i.isdigit())
+                for d in self.devices
+            ]
+        return self._tac_imeis
 
     async def whitelisted(self) -> set[str]:
         """IMEIs already registered: on the whitelist, or held for a mainboard/swap
@@ -127,20 +149,31 @@ class InvalidImei:
     code = CheckCode.INVALID_IMEI
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
-        return {i for i, ok in enumerate(ctx.valid()) if not ok}
+        failing = {i for i, ok in enumerate(ctx.valid()) if not ok}
+        for i in failing:
+            ctx.blame(i, self.code, (m for m in ctx.devices[i].imeis if not is_valid_imei(m)))
+        return failing
+
+
+def _digits(imei: str) -> bool:
+    return imei.isascii() and imei.isdigit()
 
 
 class DuplicateInList:
     code = CheckCode.DUPLICATE_IN_LIST
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
-        counts = Counter(imei for d in ctx.devices for imei in d.imeis)
+        # A cell that is no number ("3,53212E+14" twice) says nothing about which IMEIs
+        # were meant: only digits are compared.
+        counts = Counter(imei for d in ctx.devices for imei in d.imeis if _digits(imei))
+        failing = set()
         # Every occurrence fails: the firm must say which device the IMEI really is.
-        return {
-            i
-            for i, d in enumerate(ctx.devices)
-            if any(counts[imei] > 1 for imei in d.imeis) or len(set(d.imeis)) < len(d.imeis)
-        }
+        for i, d in enumerate(ctx.devices):
+            twice = [imei for imei in d.imeis if counts[imei] > 1]
+            if twice:
+                failing.add(i)
+                ctx.blame(i, self.code, dict.fromkeys(twice))
+        return failing
 
 
 class TacNotFound:
@@ -148,7 +181,14 @@ class TacNotFound:
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
         models = await ctx.device_models()
-        return {i for i, found in enumerate(models) if any(m is None for m in found)}
+        tac_imeis = ctx.tac_imeis()
+        failing = set()
+        for i, found in enumerate(models):
+            unknown = [imei for imei, m in zip(tac_imeis[i], found, strict=True) if m is None]
+            if unknown:
+                failing.add(i)
+                ctx.blame(i, self.code, unknown)
+        return failing
 
 
 def _known(found: list[TacModel | None]) -> list[TacModel]:
@@ -160,11 +200,17 @@ class ImeiModelConflict:
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
         models = await ctx.device_models()
-        return {
-            i
-            for i, found in enumerate(models)
-            if len({(m.brand, m.model_code) for m in _known(found)}) > 1
-        }
+        tac_imeis = ctx.tac_imeis()
+        failing = set()
+        for i, found in enumerate(models):
+            if len({(m.brand, m.model_code) for m in _known(found)}) > 1:
+                failing.add(i)
+                ctx.blame(
+                    i,
+                    self.code,
+                    (imei for imei, m in zip(tac_imeis[i], found, strict=True) if m is not None),
+                )
+        return failing
 
 
 class ModelMismatch:
@@ -172,6 +218,7 @@ class ModelMismatch:
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
         models = await ctx.device_models()
+        tac_imeis = ctx.tac_imeis()
         failing = set()
         for i, found in enumerate(models):
             known = _known(found)
@@ -179,14 +226,22 @@ class ModelMismatch:
                 continue
             device = ctx.devices[i]
             declared = (brand_model_key(device.brand), brand_model_key(device.model))
-            registry = {(brand_model_key(m.brand), brand_model_key(m.model_code)) for m in known}
-            if any(identity != declared for identity in registry):
+            others = [
+                (imei, m)
+                for imei, m in zip(tac_imeis[i], found, strict=True)
+                if m is not None
+                and (brand_model_key(m.brand), brand_model_key(m.model_code)) != declared
+            ]
+            if others:
                 failing.add(i)
-                ctx.registry_identity[i] = (known[0].brand, known[0].model_code)
+                ctx.registry_identity[i] = (others[0][1].brand, others[0][1].model_code)
+                ctx.blame(i, self.code, (imei for imei, _ in others))
         return failing
 
 
 class SimCountMismatch:
+    """The IMEIs given (readable or not: the firm gave them) against the TAC's model."""
+
     code = CheckCode.SIM_COUNT_MISMATCH
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
@@ -198,34 +253,36 @@ class SimCountMismatch:
         }
 
 
+def _hit_by(ctx: AnalysisContext, code: CheckCode, hits: set[str]) -> set[int]:
+    """The devices with an IMEI in ``hits``, blamed on those IMEIs."""
+    failing = set()
+    if hits:
+        for i, d in enumerate(ctx.devices):
+            if not hits.isdisjoint(d.imeis):
+                failing.add(i)
+                ctx.blame(i, code, (imei for imei in d.imeis if imei in hits))
+    return failing
+
+
 class AlreadyRegistered:
     code = CheckCode.ALREADY_REGISTERED
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
-        hits = await ctx.whitelisted()
-        return (
-            {i for i, d in enumerate(ctx.devices) if hits.intersection(d.imeis)} if hits else set()
-        )
+        return _hit_by(ctx, self.code, await ctx.whitelisted())
 
 
 class Blacklisted:
     code = CheckCode.BLACKLISTED
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
-        hits = await ctx.blacklisted()
-        return (
-            {i for i, d in enumerate(ctx.devices) if hits.intersection(d.imeis)} if hits else set()
-        )
+        return _hit_by(ctx, self.code, await ctx.blacklisted())
 
 
 class PendingElsewhere:
     code = CheckCode.PENDING_ELSEWHERE
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
-        hits = await ctx.pending_elsewhere()
-        return (
-            {i for i, d in enumerate(ctx.devices) if hits.intersection(d.imeis)} if hits else set()
-        )
+        return _hit_by(ctx, self.code, await ctx.pending_elsewhere())
 
 
 ALL_CHECKS: tuple[Check, ...] = (

@@ -20,11 +20,13 @@ from tortoise.transactions import in_transaction
 from models import clock
 from models.applications import Application
 from models.files import FileKind, StoredFile
-from models.workflow import EDITABLE
+from models.workflow import EDITABLE, ApplicationKind
 from resolvers import audit, bulk, files
 from resolvers.actor import Actor
 from resolvers.applications.access import get_application
 from resolvers.applications.drafts import require_editor
+from resolvers.applications.readings import RegistryReadings, notes_json
+from resolvers.applications.results import DeviceGroup
 from resolvers.device_files import (
     DEFAULT_LIMITS,
     DeviceFileError,
@@ -49,6 +51,8 @@ DEVICE_COLUMNS = (
     "imei2",
     "imei3",
     "imei4",
+    "tac_match",
+    "imei_notes",
 )
 
 
@@ -59,6 +63,8 @@ class UploadResult:
     device_count: int
     imei_count: int
     warnings: list[FileIssue]
+    # The brand/model groups, coloured as the portal's popup shows them after the upload.
+    groups: list[DeviceGroup]
 
 
 def issue_error(issue: FileIssue) -> DomainError:
@@ -90,8 +96,15 @@ def file_error(error: DeviceFileError) -> DomainError:
 class _Parsed:
     """What the reader thread reports at the end."""
 
-    def __init__(self, issues: list[FileIssue], issue_count: int, warnings: list[FileIssue]):
-        self.issues, self.issue_count, self.warnings = issues, issue_count, warnings
+    def __init__(
+        self,
+        issues: list[FileIssue],
+        issue_count: int,
+        warnings: list[FileIssue],
+        warning_count: int,
+    ):
+        self.issues, self.issue_count = issues, issue_count
+        self.warnings, self.warning_count = warnings, warning_count
 
 
 def _read_in_thread(
@@ -109,7 +122,14 @@ def _read_in_thread(
                     batch = []
             if batch:
                 out.put(batch)
-            out.put(_Parsed(device_file.issues, device_file.issue_count, device_file.warnings))
+            out.put(
+                _Parsed(
+                    device_file.issues,
+                    device_file.issue_count,
+                    device_file.warnings,
+                    device_file.warning_count,
+                )
+            )
     except BaseException as error:  # raised again on the event loop's side
         out.put(error)
     finally:
@@ -180,16 +200,26 @@ async def upload_device_list(
                     f"DELETE FROM {table} WHERE application_id = {p}", [application_id]
                 )
             parsed: _Parsed | None = None
+            readings = RegistryReadings(match_tacs=locked.kind != ApplicationKind.TEST)
             async for item in _rows(path, filename):
                 if isinstance(item, _Parsed):
                     parsed = item
                     continue
+                item, matches = await readings.settle(item)
                 await bulk.insert_rows(
                     "device",
                     DEVICE_COLUMNS,
                     (
-                        (application_id, r.row_number, r.brand, r.model, *_four(r.imeis))
-                        for r in item
+                        (
+                            application_id,
+                            r.row_number,
+                            r.brand,
+                            r.model,
+                            *_four(r.imeis),
+                            match,
+                            notes_json(r) if r.notes else None,
+                        )
+                        for r, match in zip(item, matches, strict=True)
                     ),
                     conn,
                 )
@@ -253,7 +283,7 @@ async def upload_device_list(
                     "name": filename,
                     "devices": device_count,
                     "imeis": imei_count,
-                    "warnings": len(parsed.warnings),
+                    "warnings": parsed.warning_count + readings.warning_count,
                 },
                 firm_id=locked.firm_id,
             )
@@ -264,7 +294,14 @@ async def upload_device_list(
         stored_file=stored,
         device_count=device_count,
         imei_count=imei_count,
-        warnings=parsed.warnings[:MAX_REPORTED_ISSUES],
+        # The reader's warnings and the registry's, in row order.
+        warnings=sorted(
+            [*parsed.warnings, *readings.warnings], key=lambda w: (w.row or 0, w.column or "")
+        )[:MAX_REPORTED_ISSUES],
+        groups=[
+            DeviceGroup(brand, model, count, matching, count - matching, matching)
+            for (brand, model), (count, matching) in sorted(readings.groups.items())
+        ],
     )
 
 

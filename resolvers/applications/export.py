@@ -10,14 +10,37 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from models.checks import CheckCode
-from models.labels import label
 from resolvers.actor import Actor
 from resolvers.applications.access import get_application
 from resolvers.applications.results import DeviceResult, iter_devices
 from resolvers.device_files import write_device_rows_xlsx
 
-COLUMNS_TR = ("SATIR", "MARKA", "MODEL", "IMEI1", "IMEI2", "IMEI3", "IMEI4", "SONUÇ", "NEDENLER")
-COLUMNS_EN = ("ROW", "BRAND", "MODEL", "IMEI1", "IMEI2", "IMEI3", "IMEI4", "RESULT", "REASONS")
+COLUMNS_TR = (
+    "SATIR",
+    "MARKA",
+    "MODEL",
+    "IMEI1",
+    "IMEI2",
+    "IMEI3",
+    "IMEI4",
+    "SONUÇ",
+    "NEDENLER",
+    "HATALI IMEI'LER",
+    "AÇIKLAMA",
+)
+COLUMNS_EN = (
+    "ROW",
+    "BRAND",
+    "MODEL",
+    "IMEI1",
+    "IMEI2",
+    "IMEI3",
+    "IMEI4",
+    "RESULT",
+    "REASONS",
+    "FAILING IMEIS",
+    "DETAILS",
+)
 _END = object()
 
 
@@ -29,8 +52,23 @@ def _cells(device: DeviceResult, lang: str) -> tuple[str, ...]:
         outcome = "Geçti" if lang == "tr" else "Passed"
     else:
         outcome = "Kaldı" if lang == "tr" else "Failed"
-    reasons = "; ".join(label(code, lang) for code in device.reasons)
-    return (str(device.row_number), device.brand, device.model, *imeis, outcome, reasons)
+    reasons = "; ".join(r.label(lang) for r in device.reasons)
+    # Which IMEI fails and why, per reason: "Geçersiz IMEI: IMEI2 … kontrol hanesi …".
+    failing = ", ".join(dict.fromkeys(imei for r in device.reasons for imei in r.imeis))
+    details = " | ".join(
+        f"{r.label(lang)}: {r.detail(lang)}" if r.detail(lang) else r.label(lang)
+        for r in device.reasons
+    )
+    return (
+        str(device.row_number),
+        device.brand,
+        device.model,
+        *imeis,
+        outcome,
+        reasons,
+        failing,
+        details,
+    )
 
 
 async def export_devices_xlsx(

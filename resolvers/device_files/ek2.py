@@ -46,8 +46,8 @@ from models.imei import ImeiTextProblem, clean_imei
 from resolvers.device_files.errors import DeviceFileError, DeviceFileErrorCode
 from resolvers.device_files.headers import MAX_IMEIS_PER_DEVICE, fold_label, header_key
 from resolvers.device_files.issues import FileIssue, IssueCode, make_issue
-from resolvers.device_files.rows import DeviceRow, IssueCollector
-from resolvers.device_files.values import imei_cell_issue, normalise_name
+from resolvers.device_files.rows import DeviceRow, ImeiNote, IssueCollector
+from resolvers.device_files.values import imei_cell_issue, imei_slot, normalise_name
 
 _WORD: Final = re.compile(r"[0-9A-ZÇĞÖŞÜ]+")
 _CAPTION_WORDS: Final = frozenset(
@@ -232,8 +232,8 @@ class Ek2Reader:
             self._collector.add(make_issue(IssueCode.MISSING_IMEI, self._header_line))
 
     def _device(self, number: int, text: str) -> Iterator[DeviceRow]:
-        issues, imeis = self._imeis(number, _split_imeis(text))
-        if not issues and not imeis:
+        refused, imeis, notes = self._imeis(number, _split_imeis(text))
+        if not refused and not imeis:
             return  # separators only ("-", ";;"): a blank line
         if not self._brand or not self._model:
             raise DeviceFileError.of(DeviceFileErrorCode.BRAND_MODEL_LINE_MISSING, row=number)
@@ -243,24 +243,30 @@ class Ek2Reader:
             self._block = block
             self.blocks.append(block)
         self._collector.count_row(number)
-        if issues:
-            for issue in issues:
-                self._collector.add(issue)
+        if refused is not None:
+            self._collector.add(refused)
             return
         block.device_count += 1
-        yield self._collector.accept(DeviceRow(number, self._brand, self._model, tuple(imeis)))
+        warnings = tuple(note.issue for note in notes)
+        yield self._collector.accept(
+            DeviceRow(number, self._brand, self._model, tuple(imeis), warnings, tuple(notes))
+        )
 
-    def _imeis(self, number: int, parts: list[str]) -> tuple[list[FileIssue], list[str]]:
+    def _imeis(
+        self, number: int, parts: list[str]
+    ) -> tuple[FileIssue | None, list[str], list[ImeiNote]]:
+        """(why the line is refused, the IMEIs, why some of them cannot be IMEIs)."""
         if len(parts) > MAX_IMEIS_PER_DEVICE:
-            return [make_issue(IssueCode.TOO_MANY_IMEIS, number, limit=MAX_IMEIS_PER_DEVICE)], []
-        issues: list[FileIssue] = []
+            issue = make_issue(IssueCode.TOO_MANY_IMEIS, number, limit=MAX_IMEIS_PER_DEVICE)
+            return issue, [], []
         imeis: list[str] = []
+        notes: list[ImeiNote] = []
         for position, part in enumerate(parts, start=1):
             cleaned = clean_imei(part)
             if cleaned.problem is ImeiTextProblem.EMPTY:
                 continue
             if cleaned.problem is not None:
-                issues.append(imei_cell_issue(cleaned, number, None, f"IMEI{position}"))
-            else:
-                imeis.append(cleaned.text)
-        return issues, imeis
+                issue = imei_cell_issue(cleaned, number, None, f"IMEI{position}")
+                notes.append(ImeiNote(len(imeis), issue))
+            imeis.append(imei_slot(cleaned.text))
+        return None, imeis, notes

@@ -1,7 +1,11 @@
 """Problems found in single rows of a device list, with their Turkish and English messages.
 
-Only file-structure problems live here (unreadable values, missing brand/model/IMEI, too
-many IMEIs). Registry checks — IMEI validity, duplicates, TACs — are the analysis' job.
+Two kinds. Errors (missing brand/model/IMEI, too many IMEIs, unreadable names) keep the row
+back and refuse the list. Everything else is handed on, marked: an IMEI cell that cannot be
+an IMEI travels with its cell text and becomes the device's INVALID_IMEI reason (the rest of
+the list is still read and checked); a numeric cell that lost its leading zeros is settled
+against the TAC registry at upload (resolvers/applications/readings.py). Registry checks —
+IMEI validity, duplicates, TACs — are the analysis' job.
 """
 
 from __future__ import annotations
@@ -16,22 +20,38 @@ class IssueCode(StrEnum):
     MISSING_BRAND = "MISSING_BRAND"
     MISSING_MODEL = "MISSING_MODEL"
     MISSING_IMEI = "MISSING_IMEI"
-    IMEI_NOT_DIGITS = "IMEI_NOT_DIGITS"
-    IMEI_SCIENTIFIC_NOTATION = "IMEI_SCIENTIFIC_NOTATION"
-    IMEI_NOT_WHOLE_NUMBER = "IMEI_NOT_WHOLE_NUMBER"
-    IMEI_PRECISION_LOST = "IMEI_PRECISION_LOST"
-    IMEI_UNSUPPORTED_VALUE = "IMEI_UNSUPPORTED_VALUE"
     TOO_MANY_IMEIS = "TOO_MANY_IMEIS"
     NAME_TOO_LONG = "NAME_TOO_LONG"
     NAME_NOT_TEXT = "NAME_NOT_TEXT"
     UNRECOGNISED_LINE = "UNRECOGNISED_LINE"
     BAD_DATE = "BAD_DATE"
-    # Warnings: the row is handed on, marked.
-    LEADING_ZERO_LOST = "LEADING_ZERO_LOST"
+    # The device is handed on and fails INVALID_IMEI with this cell and reason.
+    IMEI_NOT_DIGITS = "IMEI_NOT_DIGITS"
+    IMEI_SCIENTIFIC_NOTATION = "IMEI_SCIENTIFIC_NOTATION"
+    IMEI_NOT_WHOLE_NUMBER = "IMEI_NOT_WHOLE_NUMBER"
+    IMEI_PRECISION_LOST = "IMEI_PRECISION_LOST"
+    IMEI_UNSUPPORTED_VALUE = "IMEI_UNSUPPORTED_VALUE"
+    LEADING_ZERO_NO_READING = "LEADING_ZERO_NO_READING"
+    LEADING_ZERO_AMBIGUOUS = "LEADING_ZERO_AMBIGUOUS"
+    # Warnings: the row is handed on as read (or as settled against the registry).
+    LEADING_ZERO_RESTORED = "LEADING_ZERO_RESTORED"
     IMEI_GAP = "IMEI_GAP"
 
 
-WARNING_CODES: Final = frozenset({IssueCode.LEADING_ZERO_LOST, IssueCode.IMEI_GAP})
+#: The cell cannot be an IMEI: the device fails INVALID_IMEI with this issue as its reason.
+UNREADABLE_IMEI_CODES: Final = frozenset(
+    {
+        IssueCode.IMEI_NOT_DIGITS,
+        IssueCode.IMEI_SCIENTIFIC_NOTATION,
+        IssueCode.IMEI_NOT_WHOLE_NUMBER,
+        IssueCode.IMEI_PRECISION_LOST,
+        IssueCode.IMEI_UNSUPPORTED_VALUE,
+        IssueCode.LEADING_ZERO_NO_READING,
+        IssueCode.LEADING_ZERO_AMBIGUOUS,
+    }
+)
+#: Issues of rows that are handed on (reported to the firm, never refusing the list).
+WARNING_CODES: Final = UNREADABLE_IMEI_CODES | {IssueCode.LEADING_ZERO_RESTORED, IssueCode.IMEI_GAP}
 
 _TEXT_CELL_TR: Final = "Hücreyi metin biçimine alıp"
 _TEXT_CELL_EN: Final = "Format the cell as text and"
@@ -100,11 +120,30 @@ _MESSAGES: Final[dict[IssueCode, tuple[str, str]]] = {
         "İthalat tarihi okunamadı («{value}»); GG.AA.YYYY biçiminde yazın.",
         'The import date could not be read ("{value}"); write it as DD.MM.YYYY.',
     ),
-    IssueCode.LEADING_ZERO_LOST: (
-        "IMEI hücresi sayı olarak kaydedilmiş ve {length} haneli kalmış; baştaki sıfır(lar) "
-        f"kaybolmuş olabilir. {_TEXT_CELL_TR} IMEI'yi 15 hane olarak yazın.",
-        "The IMEI cell was saved as a number and has {length} digits; leading zeros may "
-        f"have been lost. {_TEXT_CELL_EN} type the 15 digits.",
+    IssueCode.LEADING_ZERO_RESTORED: (
+        "IMEI hücresi sayı olarak kaydedilmiş ve {length} haneli kalmış ({value}); baştaki "
+        "sıfır kaybolmuş. Beyan edilen {brand} {model} modelinin kayıtlı TAC'ına ({tac}) uyan "
+        "tek okuma {imei} olarak alındı. {_text_cell_tr} IMEI'yi 15 hane olarak yazın.",
+        "The IMEI cell was saved as a number and has {length} digits ({value}); its leading "
+        "zero was lost. The one reading that fits a registered TAC ({tac}) of the declared "
+        "{brand} {model} was taken: {imei}. {_text_cell_en} type the 15 digits.",
+    ),
+    IssueCode.LEADING_ZERO_NO_READING: (
+        "IMEI hücresi sayı olarak kaydedilmiş ve {length} haneli kalmış ({value}); baştaki "
+        "sıfır kaybolmuş olabilir, ama hiçbir okuması ({readings}) beyan edilen {brand} {model} "
+        "modelinin kayıtlı bir TAC'ına ait geçerli bir IMEI değil. {_text_cell_tr} IMEI'yi 15 "
+        "hane olarak yazın.",
+        "The IMEI cell was saved as a number and has {length} digits ({value}); its leading "
+        "zero may have been lost, but no reading of it ({readings}) is a valid IMEI of a "
+        "registered TAC of the declared {brand} {model}. {_text_cell_en} type the 15 digits.",
+    ),
+    IssueCode.LEADING_ZERO_AMBIGUOUS: (
+        "IMEI hücresi sayı olarak kaydedilmiş ve {length} haneli kalmış ({value}); birden fazla "
+        "okuması ({readings}) beyan edilen {brand} {model} modelinin kayıtlı bir TAC'ına uyuyor, "
+        "hangisi olduğu bilinemiyor. {_text_cell_tr} IMEI'yi 15 hane olarak yazın.",
+        "The IMEI cell was saved as a number and has {length} digits ({value}); more than one "
+        "reading of it ({readings}) fits a registered TAC of the declared {brand} {model}, so "
+        "which one is meant cannot be told. {_text_cell_en} type the 15 digits.",
     ),
     IssueCode.IMEI_GAP: (
         "{header} boş bırakılmış ama sonraki IMEI sütunları dolu; IMEI'ler sırayla alındı.",
@@ -142,5 +181,10 @@ def make_issue(
     **params: object,
 ) -> FileIssue:
     tr, en = _MESSAGES[code]
-    values = {"header": header or "", **params}
+    values = {
+        "header": header or "",
+        "_text_cell_tr": _TEXT_CELL_TR,
+        "_text_cell_en": _TEXT_CELL_EN,
+        **params,
+    }
     return FileIssue(row, column, header, code, tr.format(**values), en.format(**values))

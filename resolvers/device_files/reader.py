@@ -217,7 +217,12 @@ def _table_file(
     encoding: str | None = None,
     delimiter: str | None = None,
 ) -> DeviceFile:
-    device_rows = TableRowReader(table.header, collector, limits).read(table.rows)
+    device_rows = TableRowReader(
+        table.header,
+        collector,
+        limits,
+        digits_may_be_numbers=file_format is DeviceFileFormat.CSV,
+    ).read(table.rows)
     return DeviceFile(
         file_format,
         opened,

@@ -1,8 +1,17 @@
 """Device rows out of table-like files (xlsx, CSV), and the tally of what was found.
 
 A row whose brand, model and IMEI cells are all blank is skipped (other columns may hold
-notes). A row with a file-structure problem is reported as issues and not handed on; a row
-with only warnings (leading zeros lost, an IMEI column skipped) is handed on, marked.
+notes). A row with a file-structure problem (no brand, model or IMEI, too many IMEIs) is
+reported as issues and not handed on. Any other row is handed on, marked:
+
+* an IMEI cell that cannot be an IMEI (letters, scientific notation, a fraction, a date)
+  keeps its place with the cell's text, and an :class:`ImeiNote` says why: the device will
+  fail INVALID_IMEI with it while the rest of the list is read and checked;
+* a number shorter than an IMEI (a numeric cell, or a CSV field Excel wrote from one) may
+  have lost its leading zeros: it is kept as read and listed in ``short_numbers``, for the
+  upload to settle against the TAC registry;
+* an IMEI column skipped: a warning.
+
 Digits of any length are handed on: whether they make a valid IMEI is the analysis' call.
 """
 
@@ -11,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from models.imei import CleanedImei, ImeiTextProblem, clean_imei
+from models.imei import IMEI_LENGTH, CleanedImei, ImeiTextProblem, clean_imei
 from resolvers.device_files.errors import DeviceFileError, DeviceFileErrorCode
 from resolvers.device_files.headers import (
     IMEI_COLUMNS,
@@ -24,11 +33,29 @@ from resolvers.device_files.headers import (
 from resolvers.device_files.issues import FileIssue, IssueCode, make_issue
 from resolvers.device_files.limits import DeviceFileLimits
 from resolvers.device_files.values import (
+    IMEI_SLOT_LENGTH,
     imei_cell_issue,
+    imei_slot,
     is_blank,
-    leading_zero_warning,
     normalise_name,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ImeiNote:
+    """Why the IMEI at ``position`` (into ``DeviceRow.imeis``) cannot be an IMEI."""
+
+    position: int
+    issue: FileIssue
+
+
+@dataclass(frozen=True, slots=True)
+class ShortNumber:
+    """A number shorter than an IMEI at ``position``: its leading zeros may be lost."""
+
+    position: int
+    column: str | None
+    header: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +67,8 @@ class DeviceRow:
     model: str
     imeis: tuple[str, ...]
     warnings: tuple[FileIssue, ...] = ()
+    notes: tuple[ImeiNote, ...] = ()
+    short_numbers: tuple[ShortNumber, ...] = ()
 
 
 _BLANK = CleanedImei("", ImeiTextProblem.EMPTY)
@@ -91,7 +120,16 @@ class TableRowReader:
     # Distinct brand/model texts cached: a list holds few of them, a million times over.
     _NAME_CACHE_SIZE = 10_000
 
-    def __init__(self, header: HeaderMatch, collector: IssueCollector, limits: DeviceFileLimits):
+    def __init__(
+        self,
+        header: HeaderMatch,
+        collector: IssueCollector,
+        limits: DeviceFileLimits,
+        *,
+        digits_may_be_numbers: bool = False,
+    ):
+        # CSV: Excel writes a numeric cell as plain digits, so digits may have been a number.
+        self._digits_may_be_numbers = digits_may_be_numbers
         self._brand = header.columns[DeviceColumn.BRAND]
         self._model = header.columns[DeviceColumn.MODEL]
         self._imeis = [header.columns[c] for c in IMEI_COLUMNS if c in header.columns]
@@ -167,13 +205,16 @@ class TableRowReader:
         )
 
         imeis: list[str] = []
-        unreadable = False
+        # Created when needed: most rows have neither (a million rows).
+        notes: list[ImeiNote] | None = None
+        short: list[ShortNumber] | None = None
         first_blank: ColumnRef | None = None
         gap_reported = False
         for ref in self._imeis:
             value = cells[ref.index]
             if isinstance(value, str) and value.isdigit() and value.isascii():
-                cleaned = CleanedImei(value)  # the usual cell: digits already
+                # The usual cell: digits already.
+                cleaned = CleanedImei(value, from_number=self._digits_may_be_numbers)
             elif value == "" or value is None:
                 cleaned = _BLANK
             else:
@@ -187,12 +228,17 @@ class TableRowReader:
                     make_issue(IssueCode.IMEI_GAP, row, first_blank.letter, first_blank.header)
                 )
             if cleaned.problem is not None:
-                unreadable = True
-                issues.append(imei_cell_issue(cleaned, row, ref.letter, ref.header))
+                issue = imei_cell_issue(cleaned, row, ref.letter, ref.header)
+                notes = notes or []
+                notes.append(ImeiNote(len(imeis), issue))
+                warnings.append(issue)
+                imeis.append(imei_slot(cleaned.text))
                 continue
-            imeis.append(cleaned.text)
-            if cleaned.leading_zeros_lost:
-                warnings.append(leading_zero_warning(cleaned, row, ref.letter, ref.header))
+            text = cleaned.text
+            if cleaned.from_number and len(text) < IMEI_LENGTH:
+                short = short or []
+                short.append(ShortNumber(len(imeis), ref.letter, ref.header))
+            imeis.append(text if len(text) <= IMEI_SLOT_LENGTH else imei_slot(text))
         for ref in self._extra:
             if not is_blank(cells[ref.index]):
                 issues.append(
@@ -204,11 +250,19 @@ class TableRowReader:
                         limit=MAX_IMEIS_PER_DEVICE,
                     )
                 )
-        if not imeis and not unreadable:
+        if not imeis:
             first = self._imeis[0]
             issues.append(make_issue(IssueCode.MISSING_IMEI, row, first.letter, first.header))
         if issues:
             for issue in issues:
                 self._collector.add(issue)
             return None
-        return DeviceRow(row, brand, model, tuple(imeis), tuple(warnings))
+        return DeviceRow(
+            row,
+            brand,
+            model,
+            tuple(imeis),
+            tuple(warnings) if warnings else (),
+            tuple(notes) if notes else (),
+            tuple(short) if short else (),
+        )

@@ -52,7 +52,10 @@ def imei_cell_issue(
     return make_issue(_IMEI_PROBLEM_CODES[cleaned.problem], row, column, header, value=cleaned.text)
 
 
-def leading_zero_warning(
-    cleaned: CleanedImei, row: int, column: str | None, header: str | None
-) -> FileIssue:
-    return make_issue(IssueCode.LEADING_ZERO_LOST, row, column, header, length=len(cleaned.text))
+#: What a device row keeps of an IMEI cell (the device tables' IMEI columns hold 32).
+IMEI_SLOT_LENGTH: Final = 32
+
+
+def imei_slot(text: str) -> str:
+    """An IMEI cell's text as the device keeps it; anything this long is no IMEI anyway."""
+    return text[:IMEI_SLOT_LENGTH]

@@ -7,8 +7,10 @@ paper, checked by the staff who enter it.
 
 - Invoice scan: every electronic application but a manufacture (JPEG under 300 KB, guide §3).
 - Capacity report: manufacture (art. 8(3)(b)), instead of an invoice.
-- CE certificate for every brand/model group of the device list, once per firm and model
-  (guide §3) — for imports, manufacture and swap devices. Not for test/sample devices
+- CE certificate for every brand/model group of the device list the firm goes on with —
+  those with devices that can pass (a red group's devices fail the TAC and model match, so
+  its certificate is not asked for) — once per firm and model (guide §3), for imports,
+  manufacture and swap devices. Not for test/sample devices
   (often not certified yet, art. 12) nor spare mainboards (not a device model of their own).
 """
 
@@ -20,7 +22,7 @@ from models.applications import Application
 from models.documents import ApplicationDocument, CeCertificate, DocumentKind
 from models.names import brand_model_key
 from models.workflow import ApplicationKind, Channel
-from resolvers import bulk
+from resolvers.applications.results import groups_of
 from resolvers.errors import Bilingual, DomainError, ErrorCode, invalid
 
 CE_KINDS = frozenset({ApplicationKind.IMPORT, ApplicationKind.MANUFACTURE, ApplicationKind.SWAP})
@@ -38,22 +40,22 @@ def needs_ce_certificates(application: Application) -> bool:
     return application.channel == Channel.ELECTRONIC and application.kind in CE_KINDS
 
 
-async def device_list_groups(application_id: int) -> list[tuple[str, str]]:
-    conn = bulk.current()
-    p = bulk.placeholders(conn, 1)
-    _, rows = await conn.execute_query(
-        "SELECT DISTINCT brand, model_code FROM device "
-        f"WHERE application_id = {p} ORDER BY brand, model_code",
-        [application_id],
-    )
-    return [(str(r[0]), str(r[1])) for r in rows]
+async def groups_going_on(application: Application) -> list[tuple[str, str]]:
+    """The brand/model groups with devices that can pass: after the analysis, those with
+    passing devices; before it, those that are not red."""
+    groups = await groups_of(application)
+    return [
+        (g.brand, g.model)
+        for g in groups
+        if (g.passed_count if g.analysed else g.matching_count) > 0
+    ]
 
 
 async def ce_requirements(application: Application) -> list[CeRequirement]:
-    """Every brand/model group of the list with the firm's certificate for it, if any."""
+    """Every group the firm goes on with, with the firm's certificate for it, if any."""
     if not needs_ce_certificates(application):
         return []
-    groups = await device_list_groups(application.id)
+    groups = await groups_going_on(application)
     if not groups:
         return []
     certificates = {

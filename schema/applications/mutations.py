@@ -16,6 +16,7 @@ from schema.applications.types import (
     ApplicationPayload,
     ApplicationType,
     ChannelType,
+    DeviceGroupType,
     DeviceListWarningType,
     UploadDeviceListPayload,
 )
@@ -144,6 +145,7 @@ class ApplicationMutations:
                     )
                     for w in result.warnings
                 ],
+                groups=[DeviceGroupType.of(g, lang) for g in result.groups],
             ),
             lambda errors: UploadDeviceListPayload(errors=errors),
         )

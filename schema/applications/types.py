@@ -156,6 +156,12 @@ class ApplicationType:
 class DeviceReasonType:
     code: CheckCodeType  # type: ignore[valid-type]
     label: str
+    imeis: list[str] = strawberry.field(
+        description="The device's IMEIs that fail this check (empty: the device as a whole)."
+    )
+    detail: str = strawberry.field(
+        description="Which IMEI fails and why, e.g. the cell that cannot be an IMEI."
+    )
 
 
 @strawberry.type(name="Device")
@@ -179,7 +185,12 @@ class DeviceType:
             model=device.model,
             imeis=list(device.imeis),
             passed=device.passed,
-            reasons=[DeviceReasonType(code=c, label=label(c, lang)) for c in device.reasons],
+            reasons=[
+                DeviceReasonType(
+                    code=r.code, label=r.label(lang), imeis=list(r.imeis), detail=r.detail(lang)
+                )
+                for r in device.reasons
+            ],
             registry_brand=device.registry_brand,
             registry_model=device.registry_model,
         )
@@ -192,7 +203,14 @@ class DeviceReasonCountType:
     count: int
 
 
-@strawberry.type(name="DeviceGroup", description="Devices grouped by declared brand and model.")
+@strawberry.type(
+    name="DeviceGroup",
+    description=(
+        "Devices grouped by declared brand and model, coloured from the upload on: RED when "
+        "none of its devices can pass the TAC and model match. Before the analysis the "
+        "passed/failed counts are those of the TAC and model match; after it, the analysis'."
+    ),
+)
 class DeviceGroupType:
     brand: str
     model: str
@@ -200,6 +218,10 @@ class DeviceGroupType:
     device_count: int
     passed_count: int
     failed_count: int
+    matching_count: int = strawberry.field(
+        description="Devices that can pass the TAC and model match."
+    )
+    analysed: bool = strawberry.field(description="Whether the counts are the analysis' own.")
     reasons: list[DeviceReasonCountType]
 
     @staticmethod
@@ -211,6 +233,8 @@ class DeviceGroupType:
             device_count=group.device_count,
             passed_count=group.passed_count,
             failed_count=group.failed_count,
+            matching_count=group.matching_count,
+            analysed=group.analysed,
             reasons=[
                 DeviceReasonCountType(code=c, label=label(c, lang), count=n)
                 for c, n in group.reasons.items()
@@ -251,4 +275,8 @@ class UploadDeviceListPayload:
     device_count: int | None = None
     imei_count: int | None = None
     warnings: list[DeviceListWarningType] = strawberry.field(default_factory=list)
+    groups: list[DeviceGroupType] = strawberry.field(
+        default_factory=list,
+        description="The list's brand/model groups, green or red, right after the upload.",
+    )
     errors: list[UserError] = strawberry.field(default_factory=list)

@@ -28,6 +28,7 @@ from resolvers.device_files import (
     DeviceRow,
     FileIssue,
     IssueCode,
+    ShortNumber,
     build_template_xlsx,
     device_row_cells,
     read_device_file,
@@ -118,16 +119,19 @@ class TestMessyExcel:
         assert rows[2].brand == "XİAOMİ"
         assert device_file.issues == []
 
-    def test_a_numeric_cell_that_lost_its_leading_zero_is_passed_on_with_a_warning(self) -> None:
+    def test_a_numeric_cell_that_lost_its_leading_zero_is_passed_on_for_the_registry(
+        self,
+    ) -> None:
         zero_tac = imei(4, prefix="01")
-        device_file, rows = read_all(xlsx([HEADER, ["NOKIA", "TA-1203", int(zero_tac)]]))
+        device_file, rows = read_all(
+            xlsx([HEADER, ["NOKIA", "TA-1203", int(zero_tac), zero_tac[1:]]])
+        )
         (row,) = rows
-        assert row.imeis == (zero_tac[1:],)  # not padded: the analysis will flag it
-        (warning,) = row.warnings
-        assert warning.code is IssueCode.LEADING_ZERO_LOST and warning.is_warning
-        assert (warning.row, warning.column, warning.header) == (2, "C", "IMEI1")
-        assert "baştaki sıfır" in warning.message_tr
-        assert device_file.warnings == [warning] and device_file.issues == []
+        # Kept as read: the upload settles it against the TAC registry. The text cell of
+        # 14 digits was typed so: it is no number that lost a zero.
+        assert row.imeis == (zero_tac[1:], zero_tac[1:])
+        assert row.short_numbers == (ShortNumber(0, "C", "IMEI1"),)
+        assert row.warnings == () and device_file.issues == []
 
     def test_a_full_length_numeric_cell_is_not_warned_about(self) -> None:
         _, rows = read_all(xlsx([HEADER, ["APPLE", "A2403", int(imei(9))]]))
@@ -151,9 +155,12 @@ class TestMessyExcel:
             },
         )
         device_file, rows = read_all(data)
-        assert [row.row_number for row in rows] == [4]
-        issue = only_issue(device_file)
-        assert (issue.row, issue.column, issue.header, issue.code) == (
+        assert [row.row_number for row in rows] == [4, 9]
+        assert rows[1].imeis == ("35x",) and device_file.issues == []
+        (note,) = rows[1].notes
+        issue = note.issue
+        assert (note.position, issue.row, issue.column, issue.header, issue.code) == (
+            0,
             9,
             "D",
             "IMEI1",
@@ -176,7 +183,7 @@ class TestMessyExcel:
 
 
 class TestRowIssues:
-    def test_each_broken_row_is_reported_precisely_and_not_handed_on(self) -> None:
+    def test_each_broken_row_is_reported_precisely(self) -> None:
         data = xlsx(
             [
                 [*HEADER, "IMEI5", "Not"],
@@ -203,25 +210,34 @@ class TestRowIssues:
             ]
         )
         device_file, rows = read_all(data)
-        assert [row.row_number for row in rows] == [2]
+        # Cells that cannot be IMEIs travel with their devices (they fail INVALID_IMEI).
+        assert [row.row_number for row in rows] == [2, 4, 7, 8, 9]
+        notes = {
+            (r.row_number, r.imeis[n.position], n.issue.column, n.issue.code)
+            for r in rows
+            for n in r.notes
+        }
+        assert notes == {
+            (4, "35209900176148O", "C", IssueCode.IMEI_NOT_DIGITS),
+            (7, "352099001761481.5", "C", IssueCode.IMEI_NOT_WHOLE_NUMBER),
+            (8, "3,52099E+14", "C", IssueCode.IMEI_SCIENTIFIC_NOTATION),
+            (9, "2024-03-15", "C", IssueCode.IMEI_UNSUPPORTED_VALUE),
+        }
         found = {(i.row, i.column, i.header, i.code) for i in device_file.issues}
         assert found == {
             (3, "C", "IMEI1", IssueCode.MISSING_IMEI),
-            (4, "C", "IMEI1", IssueCode.IMEI_NOT_DIGITS),
             (5, "A", "MARKA", IssueCode.MISSING_BRAND),
             (6, "B", "MODEL", IssueCode.MISSING_MODEL),
-            (7, "C", "IMEI1", IssueCode.IMEI_NOT_WHOLE_NUMBER),
-            (8, "C", "IMEI1", IssueCode.IMEI_SCIENTIFIC_NOTATION),
-            (9, "C", "IMEI1", IssueCode.IMEI_UNSUPPORTED_VALUE),
             (10, "G", "IMEI5", IssueCode.TOO_MANY_IMEIS),
             (11, "B", "MODEL", IssueCode.NAME_NOT_TEXT),
             (12, "B", "MODEL", IssueCode.NAME_TOO_LONG),
         }
-        assert device_file.issue_count == 10 and device_file.device_count == 1
+        assert device_file.issue_count == 6 and device_file.device_count == 5
+        assert device_file.warning_count == 4
 
     def test_messages_are_in_turkish_with_its_letters_and_in_english(self) -> None:
         device_file, _ = read_all(xlsx([HEADER, ["APPLE", "A2403", "35209900176148O"]]))
-        issue = only_issue(device_file)
+        (issue,) = device_file.warnings
         assert (
             issue.message_tr
             == "IMEI yalnızca rakamlardan oluşmalıdır; «35209900176148O» okunamadı."
@@ -233,7 +249,20 @@ class TestRowIssues:
 
     def test_every_message_fills_its_placeholders(self) -> None:
         for code in IssueCode:
-            issue = make_issue(code, 3, "C", "IMEI1", value="x", limit=4, length=14)
+            issue = make_issue(
+                code,
+                3,
+                "C",
+                "IMEI1",
+                value="x",
+                limit=4,
+                length=14,
+                readings="r",
+                brand="b",
+                model="m",
+                imei="i",
+                tac="t",
+            )
             assert "{" not in issue.message_tr + issue.message_en, code
         for error_code in ERROR_MESSAGES:
             params: dict[str, Any] = dict(
@@ -253,9 +282,10 @@ class TestRowIssues:
             assert "{" not in error.message_tr + error.message_en, error_code
 
     def test_only_the_first_issues_are_kept_but_all_are_counted(self) -> None:
-        rows = [HEADER] + [["APPLE", "A2403", "yok"] for _ in range(30)]
+        rows = [HEADER] + [["APPLE", None, "yok"] for _ in range(30)]
         device_file, _ = read_all(xlsx(rows), limits=DeviceFileLimits(max_kept_issues=5))
         assert len(device_file.issues) == 5 and device_file.issue_count == 30
+        assert len(device_file.warnings) == 0  # a refused row's IMEI is not looked at twice
 
 
 class TestHeaders:
@@ -500,7 +530,7 @@ class TestLimits:
         assert refusal(xlsx([HEADER, [], []])).code is DeviceFileErrorCode.NO_DEVICE_ROWS
 
     def test_rows_are_read_lazily(self) -> None:
-        data = xlsx([HEADER, ["APPLE", "A2403", imei(1)], ["APPLE", "A2403", "bad"]])
+        data = xlsx([HEADER, ["APPLE", "A2403", imei(1)], ["APPLE", None, imei(2)]])
         with read_device_file(data) as device_file:
             first = next(device_file.rows)
             assert first.row_number == 2 and device_file.issue_count == 0
@@ -516,6 +546,7 @@ class TestCsv:
             "\r\n"
             f"General Mobile;GM 23;{imei(2)};{imei(3)}\r\n"
             "Şahin;ÇİĞDEM-1;3,56938E+14;;\r\n"
+            f"Şahin;ÇİĞDEM-1;{imei(4)[1:]};;\r\n"
         )
         device_file, rows = read_all(b"\xef\xbb\xbf" + text.encode("utf-8"))
         assert (device_file.format, device_file.delimiter, device_file.encoding) == (
@@ -523,17 +554,22 @@ class TestCsv:
             ";",
             "utf-8-sig",
         )
-        assert rows == [
+        assert rows[:2] == [
             DeviceRow(2, "TÜRK TELEKOM", "T GO", (imei(1),)),
             DeviceRow(4, "GENERAL MOBİLE", "GM 23", (imei(2), imei(3))),
         ]
-        issue = only_issue(device_file)
-        assert (issue.row, issue.column, issue.header, issue.code) == (
+        assert device_file.issues == []
+        scientific = rows[2]
+        assert scientific.imeis == ("3,56938E+14",)
+        (note,) = scientific.notes
+        assert (note.issue.row, note.issue.column, note.issue.header, note.issue.code) == (
             5,
             "C",
             "ımeı1",
             IssueCode.IMEI_SCIENTIFIC_NOTATION,
         )
+        # Excel wrote a number: 14 digits may have lost a leading zero.
+        assert rows[3].short_numbers == (ShortNumber(0, "C", "ımeı1"),)
 
     def test_windows_turkish_encoding(self) -> None:
         text = f"MARKA;MODEL;IMEI1\r\nİnovasyon Şirketi;Çağrı Ğ-1;{imei(1)}\r\n"
@@ -636,9 +672,14 @@ class TestEk2Text:
             ]
         )
         device_file, rows = read_all(text.encode())
-        assert [r.row_number for r in rows] == [2]
+        assert [r.row_number for r in rows] == [2, 3]
+        (note,) = rows[1].notes
+        assert (note.issue.row, note.issue.header, note.issue.code) == (
+            3,
+            "IMEI1",
+            IssueCode.IMEI_NOT_DIGITS,
+        )
         assert [(i.row, i.column, i.header, i.code) for i in device_file.issues] == [
-            (3, None, "IMEI1", IssueCode.IMEI_NOT_DIGITS),
             (4, None, None, IssueCode.UNRECOGNISED_LINE),
             (5, None, None, IssueCode.TOO_MANY_IMEIS),
             (6, None, None, IssueCode.MISSING_IMEI),  # a brand/model line with no IMEI after it
