@@ -6,7 +6,7 @@ from tortoise.migrations import operations as ops
 # failure names the IMEIs that fail (device_failure.imei_positions). Existing rows stay null.
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0010_event_log')]
+    dependencies = [('models', '0014_fee_receipts_online_payments')]
 
     initial = False
 
