@@ -22,13 +22,13 @@ from resolvers.settings import get_settings
 __all__ = [
     "DEFAULT_ISSUER",
     "DocumentSeal",
-    "signature_block",
     "escape",
     "format_count",
     "format_date",
     "format_moment",
     "regulator_zone",
     "render_document",
+    "signature_block",
     "table_html",
     "upper_tr",
 ]
@@ -151,14 +151,14 @@ def table_html(
 _CSS: Final[str] = """
 @page {
     size: a4 portrait;
-    margin: 4.3cm 2cm 2.3cm 2cm;
+    margin: 4.3cm 2cm 2.6cm 2cm;
     @frame page_header {
         -pdf-frame-content: page-header;
         top: 1.2cm; left: 2cm; right: 2cm; height: 2.9cm;
     }
     @frame page_footer {
         -pdf-frame-content: page-footer;
-        bottom: 1cm; left: 2cm; right: 2cm; height: 0.9cm;
+        bottom: 0.9cm; left: 2cm; right: 2cm; height: 1.4cm;
     }
 }
 body { font-size: 10pt; line-height: 1.4; color: #000000; }

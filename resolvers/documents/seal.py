@@ -40,8 +40,8 @@ from resolvers.settings import Settings, SettingsError, get_settings
 __all__ = [
     "CA_FILE",
     "SIGNATURE_FIELD",
-    "Signatory",
     "SignRequest",
+    "Signatory",
     "SigningKey",
     "check_signing_key",
     "ensure_local_ca",

@@ -25,7 +25,7 @@ from models import clock
 from models.accounts import Firm
 from models.applications import Application
 from models.checks import CheckCode
-from models.documents import DocumentKind
+from models.documents import DocumentKind, IssuedKind
 from models.fees import format_lira
 from models.payments import FeeNotice, Payment, PaymentMethod
 from models.registry import WhitelistSource, WhitelistStatus
@@ -34,6 +34,7 @@ from resolvers import bulk, registry_changes
 from resolvers.actor import Actor
 from resolvers.applications import transitions
 from resolvers.applications.access import get_application
+from resolvers.documents.issuing import prepare_seal
 from resolvers.errors import (
     DomainError,
     ErrorCode,
@@ -226,6 +227,7 @@ async def record_payment(
         problems.add(
             invalid("amount", "tutar sıfırdan büyük olmalı", "the amount must be positive")
         )
+    prepared = await prepare_seal(IssuedKind.PERMIT)  # outside: may make the local CA
     async with in_transaction() as conn:
         application = await get_application(actor, application_id, for_update=True)
         existing = await Payment.get_or_none(application_id=application.id)
@@ -285,8 +287,11 @@ async def record_payment(
             held=application.kind in HOLD_KINDS,
             customs_due_at=progress.customs_due_at,
             issued_at=now,
+            seal=prepared.seal,
         )
-        _, permit = await pdfs.issue(actor, application, DocumentKind.PERMIT, html)
+        _, permit = await pdfs.issue(
+            actor, application, DocumentKind.PERMIT, html, (prepared, permit_number(application))
+        )
         await transitions.apply(
             actor,
             application,

@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 from models import clock
 from models.accounts import Firm
 from models.applications import Application
-from models.documents import DocumentKind
+from models.documents import DocumentKind, IssuedKind
 from models.fees import total_kurus
 from models.payments import FeeNotice
 from models.progress import ApplicationProgress
@@ -19,10 +19,11 @@ from resolvers import audit
 from resolvers.actor import Actor
 from resolvers.applications import transitions
 from resolvers.applications.access import get_application
+from resolvers.documents.issuing import prepare_seal
 from resolvers.errors import DomainError, ErrorCode, invalid, invalid_state
 from resolvers.workflow import pdfs
 from resolvers.workflow.common import passing_groups, progress_of, reference, turkish_today
-from resolvers.workflow.fees import quote_for
+from resolvers.workflow.fees import payment_due, quote_for
 
 MAX_REASON = 4000
 
@@ -83,7 +84,9 @@ async def _release(progress: ApplicationProgress) -> None:
 
 
 async def approve(actor: Actor, application_id: int) -> Application:
-    """Approve: the fee notice (passing IMEIs × this year's fee) is issued, payment awaited."""
+    """Approve: the fee notice (passing IMEIs × this year's fee) is issued, signed by the
+    Kurum, payment awaited."""
+    prepared = await prepare_seal(IssuedKind.FEE_NOTICE)  # outside: may make the local CA
     async with in_transaction():
         application = await get_application(actor, application_id, for_update=True)
         transitions.check(actor, application, Action.APPROVE)
@@ -100,9 +103,20 @@ async def approve(actor: Actor, application_id: int) -> Application:
         firm = await Firm.get(id=application.firm_id)
         now = clock.now()
         html = pdfs.fee_notice_html(
-            application, firm, groups, number, year, fee.per_imei_kurus, amount, now
+            application,
+            firm,
+            groups,
+            number,
+            year,
+            fee.per_imei_kurus,
+            amount,
+            now,
+            payment_due(now),
+            prepared.seal,
         )
-        _, stored = await pdfs.issue(actor, application, DocumentKind.FEE_NOTICE, html)
+        _, stored = await pdfs.issue(
+            actor, application, DocumentKind.FEE_NOTICE, html, (prepared, number)
+        )
         await FeeNotice.create(
             application_id=application.id,
             number=number,
