@@ -227,8 +227,8 @@ def render_document(
     seal_line = ""
     if seal is not None:
         seal_line = (
-            f'<p class="seal">Bu belge Kurum adına elektronik imzalıdır. Doğrulama kodu: '
-            f"<b>{escape(seal.code)}</b> · {escape(seal.verify_url)}</p>"
+            '<p class="seal">MCKS tarafından düzenlenmiş, Kurum adına elektronik imzalanmıştır. '
+            f"Doğrulama kodu: <b>{escape(seal.code)}</b> · {escape(seal.verify_url)}</p>"
         )
     reference_cell = f"Sayı: {escape(reference)}" if reference else "&#160;"
     return f"""<!DOCTYPE html>
