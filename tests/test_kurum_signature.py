@@ -32,11 +32,15 @@ from reportlab.pdfbase.ttfonts import TTFont
 
 from integrations.mail.simulator import serve_simulator
 from models import clock
+from models.accounts import Firm
 from models.documents import IssuedDocument, IssuedKind
 from models.tac import TacModel
 from resolvers import jobs
+from resolvers.actor import Actor
+from resolvers.after import letters
 from resolvers.documents.pdf import FONT_DIR
 from resolvers.documents.seal import CA_FILE, check_signing_key, local_signing_dir
+from resolvers.files import read_bytes
 from resolvers.settings import Settings, SettingsError, configure, get_settings
 from resolvers.workflow import notifications
 from tests.support.api import gql, login, make_world
@@ -422,3 +426,36 @@ def test_the_local_ca_is_made_once_even_by_processes_starting_together(settings,
     made = sorted(p.name for p in (tmp_path / "var").iterdir())
     assert made == ["signing"]  # no temporary directory left behind
     assert Path(tmp_path / "var" / "signing" / CA_FILE).is_file()
+
+
+async def test_a_decision_letter_is_signed_and_verifiable(db, client):
+    clock.freeze(NOW)
+    world = await make_world()
+    firm = await Firm.get(id=world.firm_a.id)
+    prepared = await letters.prepare_seal(IssuedKind.CORRECTION_LETTER)
+    html = letters.correction_letter_html(
+        firm,
+        "MCKS-DZ-2026-000001",
+        "MCKS-2026-000001",
+        NOW,
+        [(imei(APPLE + "400001"), imei(APPLE + "400002"), "APPLE", LONG_MODEL)],
+        None,
+        NOW,
+        prepared.seal,
+    )
+    stored = await letters.issue(
+        Actor.system("test"),
+        prepared,
+        IssuedKind.CORRECTION_LETTER,
+        "MCKS-DZ-2026-000001",
+        firm.id,
+        "duzeltme.pdf",
+        html,
+    )
+    pdf = await read_bytes(stored)
+    await assert_signed_by_the_kurum(pdf)
+    assert_nothing_runs_off_the_page(pdf)
+    assert LONG_MODEL in flat(pdf_text(pdf)) and "Elif Şahin" in pdf_text(pdf)
+    verified = (await gql(client, VERIFY, {"code": code_of(pdf)}))["data"]["verifyDocument"]
+    assert (verified["kind"], verified["number"]) == ("CORRECTION_LETTER", "MCKS-DZ-2026-000001")
+    assert verified["sha256"] == stored.sha256 == hashlib.sha256(pdf).hexdigest()
