@@ -327,6 +327,7 @@ async def test_the_kurum_signs_what_it_issues_and_mails_it_signed(
         await assert_signed_by_the_kurum(letter)
         assert_nothing_runs_off_the_page(letter)
         assert hashlib.sha256(plain_pdf()).hexdigest() in flat(pdf_text(letter))
+        assert "Kurum adına Elif Şahin (Tüketici ile İlişkiler Uzmanı)" in flat(pdf_text(letter))
         unsigned = await upload(client, user, application_id, letter, "k.pdf", query=UPLOAD_COVER)
         assert [e["code"] for e in unsigned["data"]["uploadSignedCoverLetter"]["errors"]] == [
             "SIGNATURE_MISSING"

@@ -56,6 +56,20 @@ async def prepare_seal(kind: IssuedKind) -> PreparedSeal:
     )
 
 
+async def store_generated(actor: Actor, pdf: bytes, *, firm_id: int, file_name: str) -> StoredFile:
+    """A PDF we generated, stored for its firm (`GET /files/{id}` serves it to the firm and
+    staff only)."""
+    return await files.store(
+        actor,
+        pdf,
+        kind=FileKind.GENERATED,
+        original_name=file_name,
+        content_type="application/pdf",
+        firm_id=firm_id,
+        max_bytes=len(pdf),
+    )
+
+
 async def issue_signed(
     actor: Actor,
     prepared: PreparedSeal,
@@ -70,15 +84,7 @@ async def issue_signed(
     """Render and sign in a PDF worker, store it for the firm, keep its code (call inside the
     operation's transaction, so a failed operation leaves no code that verifies)."""
     pdf = await render_pdf(html, prepared.request)
-    stored = await files.store(
-        actor,
-        pdf,
-        kind=FileKind.GENERATED,
-        original_name=file_name,
-        content_type="application/pdf",
-        firm_id=firm_id,
-        max_bytes=len(pdf),
-    )
+    stored = await store_generated(actor, pdf, firm_id=firm_id, file_name=file_name)
     seal = prepared.seal
     try:
         await IssuedDocument.create(

@@ -226,9 +226,13 @@ def render_document(
     """
     seal_line = ""
     if seal is not None:
+        who = escape(seal.signatory_name)
+        if seal.signatory_title:
+            who += f" ({escape(seal.signatory_title)})"
         seal_line = (
-            '<p class="seal">MCKS tarafından düzenlenmiş, Kurum adına elektronik imzalanmıştır. '
-            f"Doğrulama kodu: <b>{escape(seal.code)}</b> · {escape(seal.verify_url)}</p>"
+            f'<p class="seal">MCKS tarafından düzenlenmiş, Kurum adına {who} tarafından '
+            f"elektronik imzalanmıştır. Doğrulama kodu: <b>{escape(seal.code)}</b> · "
+            f"{escape(seal.verify_url)}</p>"
         )
     reference_cell = f"Sayı: {escape(reference)}" if reference else "&#160;"
     return f"""<!DOCTYPE html>

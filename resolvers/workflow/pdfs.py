@@ -19,11 +19,10 @@ from models.applications import Application
 from models.countries import country_name_tr
 from models.documents import ApplicationDocument, DocumentKind, IssuedKind
 from models.fees import format_lira
-from models.files import FileKind, StoredFile
+from models.files import StoredFile
 from models.labels import label
 from models.progress import SignatureMethod
 from models.workflow import ApplicationKind, clears_customs
-from resolvers import files
 from resolvers.actor import Actor
 from resolvers.documents import (
     escape,
@@ -34,7 +33,7 @@ from resolvers.documents import (
     table_html,
     upper_tr,
 )
-from resolvers.documents.issuing import PreparedSeal, issue_signed
+from resolvers.documents.issuing import PreparedSeal, issue_signed, store_generated
 from resolvers.documents.layout import DEFAULT_ISSUER, DocumentSeal, signature_block
 from resolvers.settings import get_settings
 from resolvers.workflow.common import DeviceGroupCount, format_day, reference
@@ -356,15 +355,7 @@ async def issue(
         )
     else:
         pdf = await render_pdf(html)
-        stored = await files.store(
-            actor,
-            pdf,
-            kind=FileKind.GENERATED,
-            original_name=file_name,
-            content_type="application/pdf",
-            firm_id=application.firm_id,
-            max_bytes=len(pdf),
-        )
+        stored = await store_generated(actor, pdf, firm_id=application.firm_id, file_name=file_name)
     document = await ApplicationDocument.create(
         application_id=application.id,
         kind=kind,
