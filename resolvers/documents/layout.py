@@ -182,7 +182,7 @@ h3 { font-size: 10pt; margin: 8pt 0 4pt 0; }
 
 table.imza { width: 100%; margin: 14pt 0 0 0; }
 table.imza td { vertical-align: top; font-size: 9pt; }
-table.imza td.kutu { border: 0.75pt solid #555555; padding: 4pt; height: 2.6cm; }
+table.imza td.kutu { border: 0.75pt solid #555555; padding: 4pt; }
 p.imza { text-align: right; margin: 14pt 0 0 0; }
 
 table.liste { width: 100%; margin: 4pt 0 8pt 0; }

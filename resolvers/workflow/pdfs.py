@@ -86,10 +86,12 @@ def _signatory_table(firm: Firm, method: SignatureMethod) -> str:
             f"İmza: {DOTS}<br/><br/>Islak imzalı ve kaşeli nüshanın her sayfası Kurum arşivine "
             "teslim edilir."
         )
+    # Blank lines under the details leave room for the stamp: a fixed cell height would make
+    # xhtml2pdf shrink the taller signatory cell beside it to fit the row.
     return (
         '<table class="imza"><tr>'
         '<td class="kutu" style="width: 50%"><b>Firma Kaşesi</b> (iletişim bilgileri)<br/>'
-        f"{_contact_lines(firm)}</td>"
+        f"{_contact_lines(firm)}<br/><br/><br/></td>"
         '<td style="width: 4%">&#160;</td>'
         '<td style="width: 46%"><b>Firma Yetkilisi</b><br/>'
         f"Adı ve Soyadı: {name}<br/>Unvanı: {title}<br/><br/>{sign}</td>"
