@@ -24,7 +24,7 @@ from gateway.middleware import GatewayMiddleware
 from gateway.observability import ObservabilityMiddleware
 from gateway.payment_callback import payment_callback
 from gateway.push import push_channel
-from gateway.routes import download_file, healthz, readyz
+from gateway.routes import download_file, healthz, readyz, verify_document
 from gateway.worker import run_forever
 from resolvers.documents import shutdown_renderer
 from resolvers.operators import quota
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/explorer/{name}", explorer_asset),
             Route("/files/{file_id}", download_file),
+            Route("/documents/verify/{code}", verify_document),
             Route("/templates/device-list.xlsx", device_list_template),
             Route("/applications/{application_id}/devices.xlsx", application_devices_xlsx),
             Route("/applications/{application_id}/ek2.txt", application_ek2),

@@ -43,9 +43,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from gateway.logs import configure_logging
     from gateway.serve import options_from, serve
+    from resolvers.documents.seal import check_signing_key
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_format)
+    # The key opens and its certificate is valid, before any process starts; a demo's first
+    # start makes its local CA here. A SettingsError ends the command with its message.
+    signer = check_signing_key(settings)
+    print(f"documents are signed by {signer.certificate_subject}", flush=True)
     options = options_from(settings, args.host, args.port)
     workers = args.workers or settings.workers
     print(f"GraphQL explorer: http://{options.host}:{options.port}/graphql", flush=True)

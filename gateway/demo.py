@@ -38,6 +38,22 @@ DEMO_FIRMS = (
     ("Kıbrıs Cihaz Üretim Ltd.", "9876543210", FirmKind.MANUFACTURER, "uretim@kibriscihaz.example"),
 )
 
+# What each demo firm's Ek-1 petition prints: address, phone, authorised signatory and title.
+DEMO_FIRM_CONTACTS = {
+    "1234567890": (
+        "Organize Sanayi Bölgesi, 3. Cadde No: 12, Lefkoşa",
+        "+90 392 600 10 20",
+        "Mehmet Öztürk",
+        "Genel Müdür",
+    ),
+    "9876543210": (
+        "Sanayi Sitesi, Fabrika Sokak No: 4, Gazimağusa",
+        "+90 392 600 30 40",
+        "Zeynep Çelik",
+        "Üretim Müdürü",
+    ),
+}
+
 DEMO_PEOPLE = (
     DemoPerson("firma.kullanici", "Ayşe Yılmaz", Role.FIRM_USER, "1234567890"),
     DemoPerson("firma.yonetici", "Mehmet Öztürk", Role.FIRM_SUPERVISOR, "1234567890"),
@@ -119,8 +135,17 @@ async def load_demo() -> list[str]:
         for name, tax, firm_kind, email in DEMO_FIRMS:
             firm = await Firm.get_or_none(tax_number=tax)
             if firm is None:
+                address, phone, signatory, title = DEMO_FIRM_CONTACTS[tax]
                 firm = await Firm.create(
-                    name=name, tax_number=tax, kind=firm_kind, contact_email=email, created_at=now
+                    name=name,
+                    tax_number=tax,
+                    kind=firm_kind,
+                    contact_email=email,
+                    created_at=now,
+                    address=address,
+                    phone=phone,
+                    signatory_name=signatory,
+                    signatory_title=title,
                 )
             firms[tax] = firm
         for person in DEMO_PEOPLE:

@@ -8,8 +8,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 
 from gateway.readiness import ready
+from models.labels import label
 from resolvers import download_links, files
 from resolvers.actor import Actor
+from resolvers.documents import issuing
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.settings import get_settings
 
@@ -51,6 +53,28 @@ def require_person(request: Request) -> Actor | JSONResponse:
 def attachment(name: str) -> str:
     ascii_name = name.encode("ascii", "replace").decode().replace('"', "")
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+async def verify_document(request: Request) -> JSONResponse:
+    """The URL printed on every signed document: does its code belong to an issued one?"""
+    lang = request.scope.get("state", {}).get("lang", "tr")
+    try:
+        found = await issuing.verify_code(actor_of(request), request.path_params["code"])
+    except DomainError as error:
+        return error_response(error, request, 429)
+    answer: dict[str, object] = {"code": found.code, "valid": found.valid}
+    if found.valid and found.kind is not None and found.issued_at is not None:
+        answer |= {
+            "kind": found.kind.value,
+            "kindLabel": label(found.kind, lang),
+            "number": found.number,
+            "firmName": found.firm_name,
+            "issuedAt": found.issued_at.isoformat(),
+            "signatoryName": found.signatory_name,
+            "signatoryTitle": found.signatory_title,
+            "sha256": found.sha256,
+        }
+    return JSONResponse(answer, status_code=200 if found.valid else 404)
 
 
 async def download_file(request: Request) -> FileResponse | JSONResponse:

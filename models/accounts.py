@@ -16,6 +16,12 @@ class Firm(Model):
     tax_number = fields.CharField(max_length=20, unique=True)
     kind = fields.CharEnumField(FirmKind, max_length=32)
     contact_email = fields.CharField(max_length=254)
+    # Contact details and the authorised signatory the Ek-1 petition prints (Tebliğ art.
+    # 8(1)(a): "firma kaşesi ... iletişim bilgileri", "firma yetkilisinin unvanı").
+    address = fields.TextField(default="")
+    phone = fields.CharField(max_length=32, default="")
+    signatory_name = fields.CharField(max_length=255, default="")
+    signatory_title = fields.CharField(max_length=255, default="")
     # Static IPs or CIDRs the firm's users may connect from (guide §1); empty = anywhere.
     allowed_ips: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
     is_active = fields.BooleanField(default=True)

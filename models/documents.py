@@ -69,6 +69,48 @@ class ApplicationDocument(Model):
         indexes = (("application_id", "kind"),)
 
 
+class IssuedKind(StrEnum):
+    """What the Kurum signs and issues (each with a verification code printed on it)."""
+
+    FEE_NOTICE = "FEE_NOTICE"
+    PERMIT = "PERMIT"
+    COVER_LETTER = "COVER_LETTER"
+    REPLACEMENT_LETTER = "REPLACEMENT_LETTER"
+    CORRECTION_LETTER = "CORRECTION_LETTER"
+
+
+register(
+    IssuedKind,
+    {
+        "FEE_NOTICE": ("Kayıt ücreti bildirimi", "Fee notice"),
+        "PERMIT": ("İthal izin / MCKS kayıt belgesi", "Import permit / registration certificate"),
+        "COVER_LETTER": ("Gümrük belgesi kapak yazısı", "Customs documents cover letter"),
+        "REPLACEMENT_LETTER": ("Değişim bildirimi sonuç yazısı", "Replacement report decision"),
+        "CORRECTION_LETTER": ("IMEI düzeltme sonuç yazısı", "IMEI correction decision"),
+    },
+)
+
+
+class IssuedDocument(Model):
+    """A document the Kurum signed, found by the verification code printed on it: anyone
+    holding the paper can ask whether it is genuine (and compare the file's SHA-256)."""
+
+    id = fields.IntField(primary_key=True)
+    code = fields.CharField(max_length=16, unique=True)
+    kind = fields.CharEnumField(IssuedKind, max_length=32)
+    number = fields.CharField(max_length=64)
+    firm_id = fields.IntField(db_index=True)
+    application_id = fields.IntField(null=True)
+    file_id = fields.IntField()
+    sha256 = fields.CharField(max_length=64)
+    signatory_name = fields.CharField(max_length=255)
+    signatory_title = fields.CharField(max_length=255, default="")
+    issued_at = fields.DatetimeField()
+
+    class Meta:
+        table = "issued_document"
+
+
 class CeCertificate(Model):
     """A CE certificate of a firm for one brand and model (JPEG scan, guide §3)."""
 

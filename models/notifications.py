@@ -25,6 +25,8 @@ class Notification(Model):
     recipient = fields.CharField(max_length=254)
     subject = fields.CharField(max_length=255)
     body = fields.TextField()
+    # A signed document the mail carries (the fee notice, the permit): a StoredFile id.
+    attachment_file_id = fields.IntField(null=True)
     status = fields.CharEnumField(
         NotificationStatus, max_length=16, default=NotificationStatus.PENDING
     )

@@ -79,6 +79,12 @@ def _reminder_days(default: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(days)
 
 
+def _entries(name: str) -> tuple[str, ...]:
+    """Entries separated by semicolons (an entry such as "Bank: IBAN" may hold commas)."""
+    raw = os.environ.get(name, "")
+    return tuple(part.strip() for part in raw.split(";") if part.strip())
+
+
 class SettingsError(RuntimeError):
     """The environment asks for something the gateway cannot run with."""
 
@@ -253,6 +259,24 @@ class Settings:
     # E-signatures must chain to a CA certificate in this directory (PEM or DER files);
     # unset: only integrity is checked and the audit trail says "trust not verified".
     signature_trust_roots: Path | None = None
+    # The Kurum's own signing key (PKCS#12: key, certificate and its chain) with which it
+    # signs what it issues (fee notices, permits, letters; guide §5 "elektronik imzalı").
+    # Required in production; development and tests make a local CA under var/signing/.
+    signing_key_file: Path | None = None
+    signing_key_passphrase: str = ""
+    # Who signs, as printed under the documents; empty: the certificate's name and title.
+    signatory_name: str = ""
+    signatory_title: str = ""
+    # Where the public verifies a document's code (printed on every signed document).
+    public_url: str = "http://127.0.0.1:8000"
+    # The Kurum's bank accounts printed on fee notices ("Bank: IBAN"; MCKS_BANK_ACCOUNTS,
+    # separated by semicolons). The defaults are demo accounts, not real ones.
+    bank_accounts: tuple[str, ...] = (
+        "Kooperatif Merkez Bankası: TR33 0006 1005 1978 6457 8413 26",
+        "Limasol Türk Kooperatif Bankası: TR04 0020 5000 0093 1234 5600 01",
+    )
+    # A fee notice is to be paid within this many days of its date.
+    fee_payment_days: int = 30
     # Mail to firms. Without an SMTP host, development and tests keep mail in memory; in
     # production the notifications wait in the outbox until a server is configured.
     smtp_host: str = ""
@@ -460,6 +484,19 @@ class Settings:
                 if os.environ.get("MCKS_SIGNATURE_TRUST_ROOTS", "").strip()
                 else None
             ),
+            signing_key_file=(
+                Path(os.environ["MCKS_SIGNING_KEY_FILE"])
+                if os.environ.get("MCKS_SIGNING_KEY_FILE", "").strip()
+                else None
+            ),
+            signing_key_passphrase=os.environ.get("MCKS_SIGNING_KEY_PASSPHRASE", ""),
+            signatory_name=os.environ.get("MCKS_SIGNATORY_NAME", "").strip(),
+            signatory_title=os.environ.get("MCKS_SIGNATORY_TITLE", "").strip(),
+            public_url=(os.environ.get("MCKS_PUBLIC_URL", "").strip() or cls.public_url).rstrip(
+                "/"
+            ),
+            bank_accounts=_entries("MCKS_BANK_ACCOUNTS") or cls.bank_accounts,
+            fee_payment_days=max(1, _int("MCKS_FEE_PAYMENT_DAYS", cls.fee_payment_days)),
             smtp_host=os.environ.get("MCKS_SMTP_HOST", cls.smtp_host).strip(),
             smtp_port=_int("MCKS_SMTP_PORT", cls.smtp_port),
             smtp_username=os.environ.get("MCKS_SMTP_USERNAME", cls.smtp_username),
@@ -504,6 +541,8 @@ class Settings:
                 "MCKS_LOGIN_FAILURE_MEMORY_HOURS must cover MCKS_LOGIN_MAX_DELAY_SECONDS and "
                 "MCKS_LOGIN_ACCOUNT_MAX_DELAY_SECONDS"
             )
+        if settings.env == "production":
+            _require_signing_key(settings)
         if settings.download_link_minutes < 1:
             raise SettingsError("MCKS_DOWNLOAD_LINK_MINUTES must be at least 1")
         retention = settings.observation_retention_days
@@ -513,6 +552,19 @@ class Settings:
                 f"(MCKS_CLONE_WINDOW_HOURS = {settings.clone_window_hours})"
             )
         return settings
+
+
+def _require_signing_key(settings: Settings) -> None:
+    """Production issues no unsigned permit: refuse to start without the Kurum's key."""
+    key = settings.signing_key_file
+    if key is None:
+        raise SettingsError(
+            "MCKS_SIGNING_KEY_FILE is required in production: the Kurum signs the fee notices, "
+            "permits and letters it issues with it (a PKCS#12 file with the key and certificate; "
+            "its passphrase in MCKS_SIGNING_KEY_PASSPHRASE)"
+        )
+    if not key.is_file():
+        raise SettingsError(f"MCKS_SIGNING_KEY_FILE {str(key)!r} is not a readable file")
 
 
 _active: Settings | None = None

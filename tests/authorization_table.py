@@ -96,6 +96,8 @@ QUERIES: Final[dict[str, frozenset[str]]] = {
     # Operators: network-attach checks and the list feeds (staff may look too).
     "checkImeis": STAFF | {OPERATOR},
     "imeiStatus": PUBLIC,
+    # A document's verification code: whoever holds the paper asks (customs, a buyer).
+    "verifyDocument": PUBLIC,
     "whitelistChanges": STAFF | {OPERATOR},
     "blacklistChanges": STAFF | {OPERATOR},
     "blacklistEntry": STAFF,

@@ -221,6 +221,8 @@ def test_every_file_reference_column_is_known_to_the_sweep(db):
             ("correction_request", "petition_file_id"),
             ("fee_notice", "file_id"),
             ("fee_receipt", "file_id"),
+            ("issued_document", "file_id"),
+            ("notification", "attachment_file_id"),
             ("replacement_report", "letter_file_id"),
             ("replacement_report", "source_file_id"),
             ("tac_request", "letter_file_id"),

@@ -21,6 +21,8 @@ OPERATOR_FIELDS = {
         "individualRegistrations",
         "checkImeis",
         "imeiStatus",
+        # Public: whoever holds a signed document checks its code.
+        "verifyDocument",
         "whitelistChanges",
         "blacklistChanges",
         # The pairings their EIRs enforce (art. 14).

@@ -5,6 +5,7 @@ Import from here; the simulators are imported explicitly
 """
 
 from integrations.mail.interface import (
+    MailAttachment,
     Mailer,
     MailError,
     MailMessage,
@@ -16,6 +17,7 @@ from integrations.mail.interface import (
 from integrations.mail.smtp import SmtpMailer
 
 __all__ = [
+    "MailAttachment",
     "MailError",
     "MailMessage",
     "MailRejected",

@@ -17,6 +17,19 @@ from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
+class MailAttachment:
+    """A file the message carries (the signed fee notice or permit)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+    def __post_init__(self) -> None:
+        if "/" not in self.content_type:
+            raise ValueError("a content type is type/subtype")
+
+
+@dataclass(frozen=True, slots=True)
 class MailMessage:
     to: tuple[str, ...]
     subject: str
@@ -26,6 +39,7 @@ class MailMessage:
     message_id: str
     date: datetime
     reply_to: str | None = None
+    attachments: tuple[MailAttachment, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.to or any("@" not in address for address in self.to):
@@ -46,6 +60,12 @@ def to_email(message: MailMessage, sender: str) -> EmailMessage:
     if message.reply_to:
         email["Reply-To"] = message.reply_to
     email.set_content(message.text, charset="utf-8", cte="quoted-printable")
+    for attachment in message.attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        # base64, and the file name RFC 2231-encoded (Turkish letters survive).
+        email.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     return email
 
 

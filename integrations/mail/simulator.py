@@ -60,6 +60,15 @@ class ReceivedMail:
         body = self.message.get_body(("plain",))
         return body.get_content() if body is not None else ""  # type: ignore[union-attr]
 
+    @property
+    def attachments(self) -> list[tuple[str, str, bytes]]:
+        """(file name, content type, bytes) of each attached file, as a mail client saves it."""
+        found = []
+        for part in self.message.iter_attachments():  # type: ignore[attr-defined]
+            data = part.get_content()
+            found.append((part.get_filename() or "", part.get_content_type(), bytes(data)))
+        return found
+
 
 @dataclass
 class Mailbox:

@@ -80,6 +80,60 @@ def _required_text(value: str, field: str, max_length: int = 255) -> str:
 
 # --- firms -------------------------------------------------------------------------------
 
+#: A phone number as people write it: digits, spaces, + ( ) - /, at least 7 digits.
+PHONE_RE = re.compile(r"\+?[0-9 ()/-]{7,32}")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _phone(value: str) -> str:
+    value = " ".join(value.split())
+    if value and (not PHONE_RE.fullmatch(value) or sum(c.isdigit() for c in value) < 7):
+        raise invalid(
+            "phone",
+            "telefon numarası rakam, boşluk ve + ( ) - / içerebilir (en az 7 rakam)",
+            "a phone number holds digits, spaces and + ( ) - / (at least 7 digits)",
+        )
+    return value
+
+
+def _optional_text(value: str, field: str, max_length: int = 255) -> str:
+    """Contact details and the signatory: empty clears them (the Ek-1 shows dotted lines)."""
+    value = " ".join(value.split())
+    if len(value) > max_length:
+        raise invalid(
+            field,
+            f"en fazla {max_length} karakter olabilir",
+            f"at most {max_length} characters",
+        )
+    return value
+
+
+def _firm_contact(
+    problems: Problems,
+    address: str | None,
+    phone: str | None,
+    signatory_name: str | None,
+    signatory_title: str | None,
+) -> dict[str, str]:
+    """The Ek-1 details given (None: not given), checked; every error into `problems`."""
+    checks = (
+        ("address", address, lambda v: _optional_text(v, "address", 500)),
+        ("phone", phone, _phone),
+        ("signatory_name", signatory_name, lambda v: _optional_text(v, "signatoryName")),
+        ("signatory_title", signatory_title, lambda v: _optional_text(v, "signatoryTitle")),
+    )
+    values: dict[str, str] = {}
+    for name, given, check in checks:
+        if given is not None:
+            checked = problems.check(check, given)
+            if checked is not None:
+                values[name] = checked
+    return values
+
 
 async def create_firm(
     actor: Actor,
@@ -88,6 +142,10 @@ async def create_firm(
     kind: FirmKind,
     contact_email: str,
     allowed_ips: Sequence[str] = (),
+    address: str | None = None,
+    phone: str | None = None,
+    signatory_name: str | None = None,
+    signatory_title: str | None = None,
 ) -> Firm:
     require_admin(actor)
     problems = Problems()  # every input error at once, each with its field
@@ -105,6 +163,7 @@ async def create_firm(
         problems.add(already_exists("Vergi numarası", "Tax number", tax_number, field="taxNumber"))
     email = problems.check(_email, contact_email) or contact_email
     ips = problems.check(_allowlist, allowed_ips, "allowedIps") or []
+    contact = _firm_contact(problems, address, phone, signatory_name, signatory_title)
     problems.raise_any()
     async with in_transaction():
         if await Firm.filter(tax_number=tax_number).exists():
@@ -116,6 +175,7 @@ async def create_firm(
             contact_email=email,
             allowed_ips=ips,
             created_at=clock.now(),
+            **contact,
         )
         await audit.record(
             actor,
@@ -135,12 +195,17 @@ async def update_firm(
     contact_email: str | None = None,
     allowed_ips: Sequence[str] | None = None,
     is_active: bool | None = None,
+    address: str | None = None,
+    phone: str | None = None,
+    signatory_name: str | None = None,
+    signatory_title: str | None = None,
 ) -> Firm:
     require_admin(actor)
     problems = Problems()  # every input error at once, each with its field
     new_name = None if name is None else problems.check(_required_text, name, "name")
     new_email = None if contact_email is None else problems.check(_email, contact_email)
     new_ips = None if allowed_ips is None else problems.check(_allowlist, allowed_ips, "allowedIps")
+    contact = _firm_contact(problems, address, phone, signatory_name, signatory_title)
     problems.raise_any()
     async with in_transaction():
         firm = await Firm.filter(id=firm_id).select_for_update().first()
@@ -156,6 +221,9 @@ async def update_firm(
             changes["allowedIps"] = new_ips
         if is_active is not None:
             firm.is_active = changes["isActive"] = is_active
+        for name, value in contact.items():
+            setattr(firm, name, value)
+            changes[_camel(name)] = value
         await firm.save()
         await audit.record(actor, "firm.updated", "Firm", firm.id, changes, firm_id=firm.id)
     sessions_changed()  # sessions may have ended: no cached actor outlives them

@@ -27,6 +27,7 @@ from models.accounts import Firm
 from models.after import CORRECTED, CorrectionPair, CorrectionRequest, CorrectionStatus
 from models.applications import Application
 from models.checks import IMEI_STANDARD_CODES, CheckCode
+from models.documents import IssuedKind
 from models.files import FileKind
 from models.labels import label
 from models.registry import WhitelistEntry, WhitelistSource
@@ -348,6 +349,7 @@ async def _letter(
 ) -> int:
     firm = await Firm.get(id=request.firm_id)
     number = letter_number(LETTER_PREFIX, request.id, request.requested_at)
+    prepared = await letters.prepare_seal(IssuedKind.CORRECTION_LETTER)
     html = letters.correction_letter_html(
         firm,
         number,
@@ -356,8 +358,17 @@ async def _letter(
         [(p.wrong_imei, p.right_imei, p.brand, p.model_code) for p in pairs],
         rejection_reason,
         clock.now(),
+        prepared.seal,
     )
-    stored = await letters.issue(actor, request.firm_id, f"duzeltme-{number}.pdf", html)
+    stored = await letters.issue(
+        actor,
+        prepared,
+        IssuedKind.CORRECTION_LETTER,
+        number,
+        request.firm_id,
+        f"duzeltme-{number}.pdf",
+        html,
+    )
     return stored.id
 
 

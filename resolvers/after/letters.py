@@ -2,8 +2,9 @@
 IMEI correction approved or rejected (art. 13).
 
 The `*_html` functions are pure (data in, HTML out, every value escaped); `issue` renders a
-letter in the PDF worker pool and stores it owned by the firm, so `GET /files/{id}` serves it
-to the firm and staff only.
+letter in the PDF worker pool, has the Kurum sign it (its verification code and signatory are
+printed on it) and stores it owned by the firm, so `GET /files/{id}` serves it to the firm and
+staff only.
 """
 
 from __future__ import annotations
@@ -13,17 +14,20 @@ from datetime import datetime
 from typing import Final
 
 from models.accounts import Firm
-from models.files import FileKind, StoredFile
-from resolvers import files
+from models.documents import IssuedKind
+from models.files import StoredFile
 from resolvers.actor import Actor
 from resolvers.documents import (
     escape,
     format_count,
     format_date,
     render_document,
-    render_pdf,
     table_html,
 )
+from resolvers.documents.issuing import PreparedSeal, issue_signed, prepare_seal
+
+__all__ = ["issue", "prepare_seal"]
+from resolvers.documents.layout import DocumentSeal, signature_block
 
 COMMUNIQUE: Final = (
     "Elektronik Kimlik Bilgisini Haiz Cihazların Kayıt Altına Alınmasına Dair Tebliğ"
@@ -52,6 +56,7 @@ def replacement_letter_html(
     pairs: Sequence[tuple[str, str, str, str]],
     invalid_lines: int,
     issued_at: datetime,
+    seal: DocumentSeal,
 ) -> str:
     """`pairs`: (old IMEI, new IMEI, brand, model) of every applied pair."""
     source = "Ek-3 dosyası ile yaptığınız" if from_file else "MCKS üzerinden yaptığınız"
@@ -73,12 +78,14 @@ def replacement_letter_html(
         f"{skipped}"
         "<p>Değişim bildirimleri yalnızca cihazların ithalatçısı ya da imalatçısı tarafından "
         "yapılabilir (Tebliğ madde 11(2)).</p>"
+        f"{signature_block(seal)}"
     )
     return render_document(
         "Anakart ve Takas Cihaz Değişim Bildirimi Sonucu",
         body,
         reference=number,
         issued_at=issued_at,
+        seal=seal,
     )
 
 
@@ -90,6 +97,7 @@ def correction_letter_html(
     pairs: Sequence[tuple[str, str, str, str]],
     rejection_reason: str | None,
     issued_at: datetime,
+    seal: DocumentSeal,
 ) -> str:
     """`pairs`: (wrong IMEI, right IMEI, brand, model); a reason means the request was
     rejected."""
@@ -113,21 +121,25 @@ def correction_letter_html(
             "<p>Gerekçede belirtilen eksiklik giderilerek yeni bir düzeltme talebinde "
             "bulunulabilir.</p>"
         )
-    body = intro + outcome + _pairs_table(("HATALI IMEI", "DOĞRU IMEI"), pairs)
+    body = (
+        intro + outcome + _pairs_table(("HATALI IMEI", "DOĞRU IMEI"), pairs) + signature_block(seal)
+    )
     return render_document(
-        "IMEI Düzeltme Talebi Sonucu", body, reference=number, issued_at=issued_at
+        "IMEI Düzeltme Talebi Sonucu", body, reference=number, issued_at=issued_at, seal=seal
     )
 
 
-async def issue(actor: Actor, firm_id: int, file_name: str, html: str) -> StoredFile:
-    """Render and store a letter for the firm (call inside the decision's transaction)."""
-    pdf = await render_pdf(html)
-    return await files.store(
-        actor,
-        pdf,
-        kind=FileKind.GENERATED,
-        original_name=file_name,
-        content_type="application/pdf",
-        firm_id=firm_id,
-        max_bytes=len(pdf),
+async def issue(
+    actor: Actor,
+    prepared: PreparedSeal,
+    kind: IssuedKind,
+    number: str,
+    firm_id: int,
+    file_name: str,
+    html: str,
+) -> StoredFile:
+    """Render, sign and store a letter for the firm (call inside the decision's
+    transaction)."""
+    return await issue_signed(
+        actor, prepared, kind, number, html, firm_id=firm_id, file_name=file_name
     )

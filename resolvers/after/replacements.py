@@ -37,6 +37,7 @@ from models.after import (
     ReplacementReportStatus,
 )
 from models.checks import CheckCode
+from models.documents import IssuedKind
 from models.imei import is_valid_imei
 from models.labels import label
 from models.progress import HeldImei
@@ -309,6 +310,7 @@ async def issue_letter(
     """The decision letter of an applied report; returns the stored file's id."""
     firm = await Firm.get(id=report.firm_id)
     number = letter_number(LETTER_PREFIX, report.id, report.created_at)
+    prepared = await letters.prepare_seal(IssuedKind.REPLACEMENT_LETTER)
     html = letters.replacement_letter_html(
         firm,
         number,
@@ -317,8 +319,17 @@ async def issue_letter(
         [(p.old, p.new, p.held.brand, p.held.model) for p in pairs],  # type: ignore[union-attr]
         report.invalid_count,
         clock.now(),
+        prepared.seal,
     )
-    stored = await letters.issue(actor, report.firm_id, f"degisim-{number}.pdf", html)
+    stored = await letters.issue(
+        actor,
+        prepared,
+        IssuedKind.REPLACEMENT_LETTER,
+        number,
+        report.firm_id,
+        f"degisim-{number}.pdf",
+        html,
+    )
     return stored.id
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Final
@@ -20,17 +21,30 @@ from resolvers.settings import get_settings
 
 __all__ = [
     "DEFAULT_ISSUER",
+    "DocumentSeal",
     "escape",
     "format_count",
     "format_date",
     "format_moment",
     "regulator_zone",
     "render_document",
+    "signature_block",
     "table_html",
     "upper_tr",
 ]
 
 DEFAULT_ISSUER: Final[str] = "Bilgi Teknolojileri ve Haberleşme Kurumu"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSeal:
+    """What a document the Kurum signs prints about its signature (every page's footer, and
+    the signature block): the verification code, who signs, where to verify."""
+
+    code: str
+    signatory_name: str
+    signatory_title: str
+    verify_url: str
 
 
 @lru_cache(maxsize=8)
@@ -137,14 +151,14 @@ def table_html(
 _CSS: Final[str] = """
 @page {
     size: a4 portrait;
-    margin: 4.3cm 2cm 2.3cm 2cm;
+    margin: 4.3cm 2cm 2.6cm 2cm;
     @frame page_header {
         -pdf-frame-content: page-header;
         top: 1.2cm; left: 2cm; right: 2cm; height: 2.9cm;
     }
     @frame page_footer {
         -pdf-frame-content: page-footer;
-        bottom: 1cm; left: 2cm; right: 2cm; height: 0.9cm;
+        bottom: 0.9cm; left: 2cm; right: 2cm; height: 1.4cm;
     }
 }
 body { font-size: 10pt; line-height: 1.4; color: #000000; }
@@ -164,16 +178,34 @@ h3 { font-size: 10pt; margin: 8pt 0 4pt 0; }
     font-size: 8pt; color: #333333; text-align: center; margin: 0;
     border-top: 0.5pt solid #777777; padding-top: 3pt;
 }
+#page-footer p.seal { font-size: 7pt; border-top: none; padding-top: 0; }
+
+table.imza { width: 100%; margin: 14pt 0 0 0; }
+table.imza td { vertical-align: top; font-size: 9pt; }
+table.imza td.kutu { border: 0.75pt solid #555555; padding: 4pt; }
+p.imza { text-align: right; margin: 14pt 0 0 0; }
 
 table.liste { width: 100%; margin: 4pt 0 8pt 0; }
 table.liste th, table.liste td {
     border: 0.5pt solid #555555; padding: 3pt 4pt 2pt 4pt; font-size: 9pt;
     text-align: left; vertical-align: top;
+    /* A word wider than its cell (a SHA-256, a long model code) breaks inside the cell
+       instead of running over the next one and off the page. */
+    overflow-wrap: anywhere;
 }
 table.liste th { background-color: #e6e6e6; font-weight: bold; }
 table.liste .num { text-align: right; }
 table.liste td.empty { text-align: center; font-style: italic; }
 """
+
+
+def signature_block(seal: DocumentSeal) -> str:
+    """The Kurum's signature under a letter: signed electronically, by whom, and its code."""
+    title = f"<br/>{escape(seal.signatory_title)}" if seal.signatory_title else ""
+    return (
+        f'<p class="imza">Elektronik imzalıdır<br/><b>{escape(seal.signatory_name)}</b>{title}'
+        f"<br/>Doğrulama kodu: <b>{escape(seal.code)}</b></p>"
+    )
 
 
 def render_document(
@@ -183,13 +215,25 @@ def render_document(
     reference: str | None,
     issued_at: datetime,
     issuer: str = DEFAULT_ISSUER,
+    seal: DocumentSeal | None = None,
 ) -> str:
     """A complete HTML document in the house layout, ready for ``render_pdf``.
 
     ``title``, ``reference`` and ``issuer`` are plain text and are escaped here. ``body_html`` is
     inserted as it is: build it with :func:`escape` / :func:`table_html`. ``reference`` is the
     document number ("Sayı"); ``None`` leaves it out, e.g. for a draft application form.
+    ``seal`` puts the verification code and where to check it in every page's footer.
     """
+    seal_line = ""
+    if seal is not None:
+        who = escape(seal.signatory_name)
+        if seal.signatory_title:
+            who += f" ({escape(seal.signatory_title)})"
+        seal_line = (
+            f'<p class="seal">MCKS tarafından düzenlenmiş, Kurum adına {who} tarafından '
+            f"elektronik imzalanmıştır. Doğrulama kodu: <b>{escape(seal.code)}</b> · "
+            f"{escape(seal.verify_url)}</p>"
+        )
     reference_cell = f"Sayı: {escape(reference)}" if reference else "&#160;"
     return f"""<!DOCTYPE html>
 <html lang="tr">
@@ -208,7 +252,7 @@ def render_document(
 </tr></table>
 </div>
 <div id="page-footer">
-<p>Sayfa <pdf:pagenumber /> / <pdf:pagecount /></p>
+<p>Sayfa <pdf:pagenumber /> / <pdf:pagecount /></p>{seal_line}
 </div>
 {body_html}
 </body>

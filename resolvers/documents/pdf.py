@@ -44,6 +44,8 @@ from xhtml2pdf import pisa
 from xhtml2pdf.config.resources import ResourceAccessPolicy
 from xhtml2pdf.default import DEFAULT_CSS, DEFAULT_FONT
 
+from resolvers.documents.seal import SignRequest, sign_pdf_sync
+
 __all__ = [
     "FONT_DIR",
     "FONT_FAMILY",
@@ -289,8 +291,14 @@ def _discard_pool(broken: ProcessPoolExecutor) -> None:
     broken.shutdown(wait=False, cancel_futures=True)
 
 
-async def render_pdf(html: str) -> bytes:
-    """Render ``html`` to PDF bytes in a worker process.
+def _render_job(html: str, sign: SignRequest | None) -> bytes:
+    pdf = render_pdf_sync(html)
+    return pdf if sign is None else sign_pdf_sync(pdf, sign)
+
+
+async def render_pdf(html: str, sign: SignRequest | None = None) -> bytes:
+    """Render ``html`` to PDF bytes in a worker process; with ``sign``, the same worker then
+    signs it (PAdES, `resolvers.documents.seal`).
 
     Safe to call concurrently: each worker renders one document at a time, up to one worker per
     core. The first call starts the pool (about 0.4 s: a fresh interpreter imports xhtml2pdf and
@@ -303,7 +311,7 @@ async def render_pdf(html: str) -> bytes:
     pool = _get_pool()
     loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(pool, render_pdf_sync, html)
+        return await loop.run_in_executor(pool, _render_job, html, sign)
     except BrokenProcessPool as exc:
         # A worker was killed (out of memory, signal). The executor is unusable from now on, so
         # replace it rather than failing every later render; this document is not retried in

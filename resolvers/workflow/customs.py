@@ -15,13 +15,14 @@ from tortoise.transactions import in_transaction
 from models import clock
 from models.accounts import Firm
 from models.applications import Application
-from models.documents import DocumentKind
+from models.documents import DocumentKind, IssuedKind
 from models.progress import ApplicationProgress, SignatureMethod
 from models.workflow import Action, ApplicationStatus
 from resolvers import audit, files
 from resolvers.actor import Actor
 from resolvers.applications import transitions
 from resolvers.applications.access import get_application
+from resolvers.documents.issuing import prepare_seal
 from resolvers.errors import DomainError, ErrorCode, invalid_state
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
@@ -32,6 +33,7 @@ from resolvers.workflow.common import (
     current_document,
     progress_of,
     read_upload,
+    reference,
     signature_path,
 )
 from resolvers.workflow.documents import PDF, require_type, store_document
@@ -73,6 +75,7 @@ async def upload_customs_documents(
     await _e_signature_path(actor, application_id, lock=False)
     data = await read_upload(content, get_settings().max_document_bytes)
     require_type(data, (PDF,))
+    prepared = await prepare_seal(IssuedKind.COVER_LETTER)
     async with in_transaction():
         application = await _e_signature_path(actor, application_id, lock=True)
         permit = await current_document(application.id, DocumentKind.PERMIT)
@@ -89,8 +92,11 @@ async def upload_customs_documents(
             permit[0].created_at,
             pdfs.CustomsFileInfo(stored.original_name, stored.size, stored.sha256),
             clock.now(),
+            prepared.seal,
         )
-        _, letter = await pdfs.issue(actor, application, DocumentKind.COVER_LETTER, html)
+        _, letter = await pdfs.issue(
+            actor, application, DocumentKind.COVER_LETTER, html, (prepared, reference(application))
+        )
         await audit.record(
             actor,
             "application.customs_documents_uploaded",

@@ -4,6 +4,7 @@ logged in reads what a year's fee is. The arithmetic itself is `models.fees`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from tortoise.transactions import in_transaction
@@ -22,6 +23,7 @@ from models.roles import Role
 from resolvers import audit
 from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, invalid
+from resolvers.settings import get_settings
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 # Above this a fee is a typo (a million liras per IMEI).
@@ -147,3 +149,9 @@ def kurus_of(amount: Decimal, field: str) -> int:
             "tutar en fazla iki ondalık basamaklı, sıfır ya da pozitif bir sayı olmalı",
             "an amount is a non-negative number with at most two decimals",
         ) from error
+
+
+def payment_due(issued_at: datetime) -> datetime:
+    """The last day to pay a fee notice: MCKS_FEE_PAYMENT_DAYS after its date (printed on
+    the notice and in its e-mail)."""
+    return issued_at + timedelta(days=get_settings().fee_payment_days)

@@ -10,7 +10,9 @@ worker that dies after sending leaves the lease to expire and the row is sent ag
 same Message-ID, which receivers use to drop the duplicate.
 
 Every status change is reported: all statuses are visible to the firm, and the ones the firm
-caused itself still tell the supervisor and the contact address what happened.
+caused itself still tell the supervisor and the contact address what happened. The mail
+announcing the fee notice carries the signed notice, the one announcing the payment the
+signed permit (guide §4, §5): the row names the stored file, read when the mail is sent.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from integrations.mail import (
+    MailAttachment,
     Mailer,
     MailError,
     MailMessage,
@@ -33,7 +36,9 @@ from integrations.mail import (
 from models import clock
 from models.accounts import Firm, User
 from models.applications import Application, DeclarationDifference
+from models.documents import DocumentKind
 from models.fees import format_lira
+from models.files import StoredFile
 from models.jobs import Job
 from models.labels import label
 from models.notifications import Notification, NotificationStatus
@@ -41,14 +46,15 @@ from models.payments import FeeNotice
 from models.progress import ApplicationProgress
 from models.roles import Role
 from models.workflow import SUPERVISOR, TRANSITIONS, ApplicationStatus
-from resolvers import audit, jobs, metrics
+from resolvers import audit, files, jobs, metrics
 from resolvers.actor import Actor
 from resolvers.documents import format_count, format_date, format_moment
 from resolvers.errors import Bilingual, DomainError, ErrorCode, invalid_state, not_found
 from resolvers.pagination import Page, paginate
 from resolvers.settings import Settings, get_settings
 from resolvers.workflow.balance import balance_of
-from resolvers.workflow.common import reference
+from resolvers.workflow.common import current_document, reference
+from resolvers.workflow.fees import payment_due
 
 log = logging.getLogger("mcks.notifications")
 
@@ -165,6 +171,7 @@ async def _next_step(application: Application) -> tuple[str, str]:
         notice = await FeeNotice.get_or_none(application_id=application.id)
         if notice is not None:
             amount = format_lira(notice.amount_kurus)
+            due = format_date(payment_due(notice.issued_at))
             balance = await balance_of(application.id)
             prepaid_tr = prepaid_en = ""
             if balance.paid_kurus:  # pre-paid receipts already set off (art. 8(2)(f))
@@ -175,12 +182,14 @@ async def _next_step(application: Application) -> tuple[str, str]:
                 prepaid_tr = f" Başvuruyla ödenen {paid} mahsup edildi; kalan {rest}."
                 prepaid_en = f" The {paid} paid with the application was set off; {rest} remain."
             return (
-                f"Ücret bildirimi düzenlendi: {notice.number}, ödenecek tutar {amount}."
-                f"{prepaid_tr} Ödeme sanal POS, Kurumda kart ya da banka havalesiyle "
-                "(dekont beyan ederek) yapılabilir.",
-                f"A fee notice was issued: {notice.number}, amount due {amount}.{prepaid_en} "
-                "Pay by virtual POS, by card at the office, or by bank transfer (declaring "
-                "the receipt).",
+                f"Ücret bildirimi düzenlendi: {notice.number}, ödenecek tutar {amount}, son "
+                f"ödeme tarihi {due}.{prepaid_tr} Ödeme sanal POS, Kurumda kart ya da banka "
+                "havalesiyle (dekont beyan ederek) yapılabilir; havalede bildirim numarasını "
+                "belirtiniz. Kurumca elektronik imzalı ücret bildirimi ektedir.",
+                f"A fee notice was issued: {notice.number}, amount due {amount}, to be paid by "
+                f"{due}.{prepaid_en} Pay by virtual POS, by card at the office, or by bank "
+                "transfer (declaring the receipt) quoting the notice number. The fee notice, "
+                "e-signed by the regulator, is attached.",
             )
     progress = await ApplicationProgress.get_or_none(application_id=application.id)
     if status == S.AWAITING_CUSTOMS_DOCUMENTS and progress is not None:
@@ -188,11 +197,19 @@ async def _next_step(application: Application) -> tuple[str, str]:
         count = format_count(progress.registered_imei_count + progress.held_imei_count)
         return (
             f"Ödemeniz alındı; {count} IMEI kayıt altına alındı ve ithal izin belgesi "
-            "düzenlendi. Genel Tahsilat Makbuzu ve TİB 1 beyannamesini en geç "
-            f"{due} tarihine kadar iletiniz.",
+            "düzenlendi (Kurumca elektronik imzalı, ektedir). Genel Tahsilat Makbuzu ve TİB 1 "
+            f"beyannamesini en geç {due} tarihine kadar iletiniz.",
             f"Your payment was received; {count} IMEI(s) were registered and the import "
-            "permit was issued. Send the general collection receipt and the TİB 1 declaration "
-            f"by {due} at the latest.",
+            "permit was issued (e-signed by the regulator, attached). Send the general "
+            f"collection receipt and the TİB 1 declaration by {due} at the latest.",
+        )
+    if status == S.COMPLETED and progress is not None and progress.customs_due_at is None:
+        # Paid, and no customs documents are due (manufacture): the permit came with this.
+        return (
+            "Ödemeniz alındı ve başvuru süreciniz tamamlanmıştır. Kurumca elektronik imzalı "
+            "kayıt belgesi ektedir.",
+            "Your payment was received and your application is complete. The registration "
+            "certificate, e-signed by the regulator, is attached.",
         )
     if status == S.COMPLETED:
         return ("Başvuru süreciniz tamamlanmıştır.", "Your application is complete.")
@@ -281,11 +298,18 @@ async def queue_firm_mail(firm_id: int, event: str, subject: str, body: str) -> 
 
 
 async def queue(
-    application: Application, event: str, addresses: list[str], subject: str, body: str
+    application: Application,
+    event: str,
+    addresses: list[str],
+    subject: str,
+    body: str,
+    attachment_file_id: int | None = None,
 ) -> list[Notification]:
     """One outbox row per recipient of an application's mail (inside the caller's
     transaction), due now."""
-    return await _queue(application.firm_id, application.id, event, addresses, subject, body)
+    return await _queue(
+        application.firm_id, application.id, event, addresses, subject, body, attachment_file_id
+    )
 
 
 async def _queue(
@@ -295,6 +319,7 @@ async def _queue(
     addresses: list[str],
     subject: str,
     body: str,
+    attachment_file_id: int | None = None,
 ) -> list[Notification]:
     # One row per recipient, so one refused address does not hold back the others.
     now = clock.now()
@@ -306,6 +331,7 @@ async def _queue(
             recipient=address,
             subject=subject[:255],
             body=body,
+            attachment_file_id=attachment_file_id,
             next_attempt_at=now,
             created_at=now,
         )
@@ -316,7 +342,8 @@ async def _queue(
 async def status_changed(
     application: Application, previous: ApplicationStatus, reason: str | Bilingual | None
 ) -> list[Notification]:
-    """Queue the e-mails for a status change (inside the change's transaction)."""
+    """Queue the e-mails for a status change (inside the change's transaction); the mail of
+    a change that issued a signed document carries it."""
     firm = await Firm.get_or_none(id=application.firm_id)
     if firm is None:
         return []
@@ -324,10 +351,38 @@ async def status_changed(
     if not addresses:
         return []
     subject, body = await compose(application, firm, previous, reason)
-    return await queue(application, EVENT_STATUS, addresses, subject, body)
+    attachment = await _signed_document(application, previous)
+    return await queue(application, EVENT_STATUS, addresses, subject, body, attachment)
+
+
+async def _signed_document(application: Application, previous: ApplicationStatus) -> int | None:
+    """The signed document this change issued, which its mail carries: the fee notice on
+    approval, the permit with the payment (whatever comes after it)."""
+    if application.status == S.AWAITING_PAYMENT:
+        kind = DocumentKind.FEE_NOTICE
+    elif previous == S.AWAITING_PAYMENT:
+        kind = DocumentKind.PERMIT
+    else:
+        return None
+    issued = await current_document(application.id, kind)
+    return issued[1].id if issued is not None else None
 
 
 # --- sending -----------------------------------------------------------------------------
+
+
+async def _attachments(notification: Notification) -> tuple[MailAttachment, ...]:
+    if notification.attachment_file_id is None:
+        return ()
+    stored = await StoredFile.get_or_none(id=notification.attachment_file_id)
+    if stored is None:
+        return ()  # swept away (should not happen): the text still says where to find it
+    try:
+        data = await files.read_bytes(stored)
+    except OSError as error:
+        log.error("notification %s: attachment unreadable: %s", notification.id, error)
+        return ()
+    return (MailAttachment(stored.original_name, stored.content_type, data),)
 
 
 def _message_id(notification: Notification) -> str:
@@ -363,6 +418,7 @@ async def _send(notification: Notification) -> bool:
         text=notification.body,
         message_id=_message_id(notification),
         date=notification.created_at,
+        attachments=await _attachments(notification),
     )
     attempts = notification.attempts + 1
     now = clock.now()

@@ -26,7 +26,7 @@ from models import clock
 from models.accounts import Firm
 from models.applications import Application
 from models.checks import CheckCode
-from models.documents import DocumentKind
+from models.documents import DocumentKind, IssuedKind
 from models.fees import format_lira
 from models.payments import (
     FeeNotice,
@@ -41,6 +41,7 @@ from resolvers import bulk, registry_changes
 from resolvers.actor import Actor
 from resolvers.applications import transitions
 from resolvers.applications.access import get_application
+from resolvers.documents.issuing import PreparedSeal, prepare_seal
 from resolvers.errors import (
     Bilingual,
     DomainError,
@@ -253,15 +254,19 @@ async def settle(
     receipt_no: str | None = None,
     note: str = "",
     extra: dict[str, object] | None = None,
+    prepared: PreparedSeal | None = None,
 ) -> Payment:
-    """The fee is paid: record it, register the passing IMEIs, issue the permit, move on.
-    Call with the application's row locked, inside the caller's transaction."""
+    """The fee is paid: record it, register the passing IMEIs, issue the permit (signed by
+    the Kurum: `prepared` is its seal, made before the transaction where the caller can),
+    move on. Call with the application's row locked, inside the caller's transaction."""
     customs = clears_customs(application.kind, application.production_date)
     action = Action.RECORD_PAYMENT if customs else Action.RECORD_PAYMENT_WITHOUT_CUSTOMS
     transitions.check(actor, application, action)
     notice = await FeeNotice.get_or_none(application_id=application.id)
     if notice is None:
         raise invalid_state("ücret bildirimi yok", "there is no fee notice")
+    if prepared is None:
+        prepared = await prepare_seal(IssuedKind.PERMIT)
     now = clock.now()
     payment = await Payment.create(
         application_id=application.id,
@@ -293,8 +298,11 @@ async def settle(
         held=application.kind in HOLD_KINDS,
         customs_due_at=progress.customs_due_at,
         issued_at=now,
+        seal=prepared.seal,
     )
-    _, permit = await pdfs.issue(actor, application, DocumentKind.PERMIT, html)
+    _, permit = await pdfs.issue(
+        actor, application, DocumentKind.PERMIT, html, (prepared, permit_number(application))
+    )
     await transitions.apply(
         actor,
         application,
@@ -400,6 +408,7 @@ async def record_payment(
         problems.add(
             invalid("amount", "tutar sıfırdan büyük olmalı", "the amount must be positive")
         )
+    prepared = await prepare_seal(IssuedKind.PERMIT)  # outside: may make the local CA
     async with in_transaction() as conn:
         application = await get_application(actor, application_id, for_update=True)
         existing = await Payment.get_or_none(application_id=application.id)
@@ -456,6 +465,7 @@ async def record_payment(
             receipt_no=receipt,
             note=note,
             extra={"recordedAmountKurus": amount_kurus, "creditedBeforeKurus": balance.paid_kurus},
+            prepared=prepared,
         )
     return application
 

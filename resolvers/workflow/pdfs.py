@@ -3,7 +3,9 @@ fee notice, the import permit and the customs cover letter.
 
 Each `*_html` function is pure (data in, HTML out, every value escaped); `issue` renders one
 in the PDF worker pool and stores it as the application's generated document, owned by the
-firm, so `GET /files/{id}` serves it to the firm and staff only.
+firm, so `GET /files/{id}` serves it to the firm and staff only. What the Kurum issues (the
+fee notice, the permit, the cover letter it prepares for the firm) carries a `DocumentSeal`
+and is signed by the Kurum (`resolvers.documents.issuing`).
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from datetime import datetime
 from models import clock
 from models.accounts import Firm
 from models.applications import Application
-from models.documents import ApplicationDocument, DocumentKind
+from models.countries import country_name_tr
+from models.documents import ApplicationDocument, DocumentKind, IssuedKind
 from models.fees import format_lira
-from models.files import FileKind, StoredFile
+from models.files import StoredFile
 from models.labels import label
 from models.progress import SignatureMethod
 from models.workflow import ApplicationKind, clears_customs
-from resolvers import files
 from resolvers.actor import Actor
 from resolvers.applications.declarations import DeclaredLine
 from resolvers.documents import (
@@ -33,7 +35,9 @@ from resolvers.documents import (
     table_html,
     upper_tr,
 )
-from resolvers.documents.layout import DEFAULT_ISSUER
+from resolvers.documents.issuing import PreparedSeal, issue_signed, store_generated
+from resolvers.documents.layout import DEFAULT_ISSUER, DocumentSeal, signature_block
+from resolvers.settings import get_settings
 from resolvers.workflow.common import DeviceGroupCount, format_day, reference
 
 ADDRESSEE = "Tüketici ile İlişkiler Müdürlüğüne"
@@ -67,11 +71,47 @@ def _declared_table(declared: Sequence[DeclaredLine]) -> str:
     )
 
 
-def _firm_block(firm: Firm) -> str:
+def _contact_lines(firm: Firm) -> str:
+    """The firm's contact details as Ek-1 wants them ("iletişim bilgileri mutlaka yer
+    almalı"): name, tax number, address, phone, e-mail; what is not on file shows as —."""
     return (
-        "<p><b>Firma Kaşesi</b> (iletişim bilgileri)<br/>"
         f"{escape(firm.name)}<br/>Vergi No: {escape(firm.tax_number)}<br/>"
-        f"E-posta: {escape(firm.contact_email)}</p>"
+        f"Adres: {escape(firm.address or '—')}<br/>Telefon: {escape(firm.phone or '—')}<br/>"
+        f"E-posta: {escape(firm.contact_email)}"
+    )
+
+
+def _firm_block(firm: Firm) -> str:
+    return f"<p><b>Firma</b> (iletişim bilgileri)<br/>{_contact_lines(firm)}</p>"
+
+
+DOTS = "...................................."
+
+
+def _signatory_table(firm: Firm, method: SignatureMethod) -> str:
+    """Ek-1's foot: the firm's stamp box with its contact details beside the authorised
+    signatory's name, title (unvan) and signature."""
+    electronic = method == SignatureMethod.E_SIGNATURE
+    unnamed = "elektronik imza sertifikasındaki kişi" if electronic else DOTS
+    name = escape(firm.signatory_name) if firm.signatory_name else unnamed
+    title = escape(firm.signatory_title) if firm.signatory_title else DOTS
+    if electronic:
+        sign = "İmza: bu belge firma yetkilisince elektronik imza ile imzalanır."
+    else:
+        sign = (
+            f"İmza: {DOTS}<br/><br/>Islak imzalı ve kaşeli nüshanın her sayfası Kurum arşivine "
+            "teslim edilir."
+        )
+    # Blank lines under the details leave room for the stamp: a fixed cell height would make
+    # xhtml2pdf shrink the taller signatory cell beside it to fit the row.
+    return (
+        '<table class="imza"><tr>'
+        '<td class="kutu" style="width: 50%"><b>Firma Kaşesi</b> (iletişim bilgileri)<br/>'
+        f"{_contact_lines(firm)}<br/><br/><br/></td>"
+        '<td style="width: 4%">&#160;</td>'
+        '<td style="width: 46%"><b>Firma Yetkilisi</b><br/>'
+        f"Adı ve Soyadı: {name}<br/>Unvanı: {title}<br/><br/>{sign}</td>"
+        "</tr></table>"
     )
 
 
@@ -118,17 +158,7 @@ def application_form_html(
     """The application document the firm signs (the Ek-1 petition, for passing devices,
     with the firm's own declared table)."""
     devices = sum(g.devices for g in groups)
-    if method == SignatureMethod.E_SIGNATURE:
-        signature = (
-            "<p>Firma Yetkilisi (Adı ve Soyadı): elektronik imza sertifikasındaki kişi<br/>"
-            "İmza: bu belge firma yetkilisince elektronik imza ile imzalanır.</p>"
-        )
-    else:
-        signature = (
-            "<p>Firma Yetkilisi (Adı ve Soyadı): ....................................<br/><br/>"
-            "İmza: ....................................<br/><br/>"
-            "Islak imzalı ve kaşeli nüshanın her sayfası Kurum arşivine teslim edilir.</p>"
-        )
+    country = country_name_tr(application.origin_country) or "—"
     body = (
         f"<p><b>{escape(upper_tr(DEFAULT_ISSUER))}</b><br/>"
         f"<b>{escape(upper_tr(ADDRESSEE))}</b></p>"
@@ -139,8 +169,8 @@ def application_form_html(
         f"{_kind_note(application)}"
         f"<p>Başvuru türü: {escape(label(application.kind))}; fatura: "
         f"{escape(application.invoice_no or '—')} ({escape(format_day(application.invoice_date))})"
-        f"; menşe ülke: {escape(application.origin_country or '—')}.</p>"
-        f"{_firm_block(firm)}{signature}"
+        f"; menşe ülke: {escape(country)}.</p>"
+        f"{_signatory_table(firm, method)}"
     )
     return render_document(
         "Kayıt Altına Alma Başvurusu (Ek-1)",
@@ -160,6 +190,8 @@ def fee_notice_html(
     per_imei_kurus: int,
     amount_kurus: int,
     issued_at: datetime,
+    due_at: datetime,
+    seal: DocumentSeal,
     credited_kurus: int = 0,
 ) -> str:
     imeis = sum(g.imeis for g in groups)
@@ -182,12 +214,32 @@ def fee_notice_html(
         f"Kayıt ücretine tabi IMEI adedi: <b>{format_count(imeis)}</b><br/>"
         f"Ödenecek toplam tutar: <b>{escape(format_lira(amount_kurus))}</b></p>"
         f"{credited}"
-        "<p>Ödeme; sanal POS üzerinden çevrimiçi, Kurumda kredi ya da banka kartıyla veya Kurum "
-        'hesaplarına banka havalesiyle yapılabilir. Havale dekontunda "Kayıt Ücreti" ibaresi '
-        f"ve {escape(number)} bildirim numarası yer almalıdır. Ödeme ve evrak takibi için Kurum "
-        "arşiv bölümü ile iletişime geçiniz.</p>"
+        f"<p>Son ödeme tarihi: <b>{format_date(due_at)}</b><br/>"
+        f"Ödemede belirtilecek bildirim numarası: <b>{escape(number)}</b></p>"
+        "<p>Ödeme; sanal POS üzerinden çevrimiçi, Kurumda kredi ya da banka kartıyla veya "
+        "aşağıdaki Kurum hesaplarına banka havalesiyle yapılabilir. Havale dekontunda "
+        f'"Kayıt Ücreti" ibaresi ve {escape(number)} bildirim numarası yer almalıdır. Ödeme ve '
+        "evrak takibi için Kurum arşiv bölümü ile iletişime geçiniz.</p>"
+        f"{_bank_accounts_table()}"
+        f"{signature_block(seal)}"
     )
-    return render_document("Kayıt Ücreti Bildirimi", body, reference=number, issued_at=issued_at)
+    return render_document(
+        "Kayıt Ücreti Bildirimi", body, reference=number, issued_at=issued_at, seal=seal
+    )
+
+
+def _bank_accounts_table() -> str:
+    """The Kurum's accounts for a bank transfer (MCKS_BANK_ACCOUNTS: "Bank: IBAN")."""
+    rows = []
+    for entry in get_settings().bank_accounts:
+        bank, _, iban = entry.rpartition(":")
+        rows.append((bank.strip() or "—", iban.strip()))
+    return table_html(
+        ("BANKA", "IBAN"),
+        rows,
+        widths=("45%", "55%"),
+        empty_text="Havale için Kurum arşiv bölümünden hesap bilgisi alınız.",
+    )
 
 
 def permit_title(application: Application) -> str:
@@ -204,6 +256,7 @@ def permit_html(
     held: bool,
     customs_due_at: datetime | None,
     issued_at: datetime,
+    seal: DocumentSeal,
 ) -> str:
     imeis = sum(g.imeis for g in groups)
     devices = sum(g.devices for g in groups)
@@ -237,8 +290,11 @@ def permit_html(
         f"<p>{escape(firm.name)} (Vergi No: {escape(firm.tax_number)}) firmasının "
         f"{escape(reference(application))} numaralı başvurusu ile {source} {outcome}</p>"
         f"{_groups_table(groups)}{_kind_note(application)}{customs}"
+        f"{signature_block(seal)}"
     )
-    return render_document(permit_title(application), body, reference=number, issued_at=issued_at)
+    return render_document(
+        permit_title(application), body, reference=number, issued_at=issued_at, seal=seal
+    )
 
 
 def cover_letter_html(
@@ -248,10 +304,12 @@ def cover_letter_html(
     permit_issued_at: datetime,
     customs_file: CustomsFileInfo,
     issued_at: datetime,
+    seal: DocumentSeal,
 ) -> str:
     """The firm's cover letter for its customs documents (guide §6.1). The documents are a
     separate PDF; the letter names it by its SHA-256, so the firm's signature on the letter
-    also binds the exact file it sent."""
+    also binds the exact file it sent. The Kurum signs it first, as the letter MCKS prepared
+    for this permit (its code in the footer); the firm then countersigns it."""
     attachment = table_html(
         ("EK", "DOSYA", "BOYUT", "SHA-256"),
         [
@@ -283,6 +341,7 @@ def cover_letter_html(
         reference=reference(application),
         issued_at=issued_at,
         issuer=firm.name,
+        seal=seal,
     )
 
 
@@ -294,20 +353,40 @@ FILE_NAMES = {
 }
 
 
+#: The generated documents the Kurum signs, as the register of issued documents names them.
+SIGNED_KINDS = {
+    DocumentKind.FEE_NOTICE: IssuedKind.FEE_NOTICE,
+    DocumentKind.PERMIT: IssuedKind.PERMIT,
+    DocumentKind.COVER_LETTER: IssuedKind.COVER_LETTER,
+}
+
+
 async def issue(
-    actor: Actor, application: Application, kind: DocumentKind, html: str
+    actor: Actor,
+    application: Application,
+    kind: DocumentKind,
+    html: str,
+    sealed: tuple[PreparedSeal, str] | None = None,
 ) -> tuple[ApplicationDocument, StoredFile]:
-    """Render and store a generated document (call inside the operation's transaction)."""
-    pdf = await render_pdf(html)
-    stored = await files.store(
-        actor,
-        pdf,
-        kind=FileKind.GENERATED,
-        original_name=f"{FILE_NAMES[kind]}-{reference(application)}.pdf",
-        content_type="application/pdf",
-        firm_id=application.firm_id,
-        max_bytes=len(pdf),
-    )
+    """Render and store a generated document (call inside the operation's transaction).
+    `sealed` (the prepared seal the HTML carries, and the document's number) has the Kurum
+    sign it; the application form goes out unsigned, for the firm to sign."""
+    file_name = f"{FILE_NAMES[kind]}-{reference(application)}.pdf"
+    if sealed is not None:
+        prepared, number = sealed
+        stored = await issue_signed(
+            actor,
+            prepared,
+            SIGNED_KINDS[kind],
+            number,
+            html,
+            firm_id=application.firm_id,
+            file_name=file_name,
+            application_id=application.id,
+        )
+    else:
+        pdf = await render_pdf(html)
+        stored = await store_generated(actor, pdf, firm_id=application.firm_id, file_name=file_name)
     document = await ApplicationDocument.create(
         application_id=application.id,
         kind=kind,

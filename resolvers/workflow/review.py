@@ -9,7 +9,7 @@ from tortoise.transactions import in_transaction
 from models import clock
 from models.accounts import Firm
 from models.applications import Application
-from models.documents import DocumentKind
+from models.documents import DocumentKind, IssuedKind
 from models.fees import total_kurus
 from models.payments import FeeNotice, PaymentMethod
 from models.progress import ApplicationProgress
@@ -19,11 +19,12 @@ from resolvers import audit
 from resolvers.actor import Actor
 from resolvers.applications import declarations, transitions
 from resolvers.applications.access import get_application
+from resolvers.documents.issuing import prepare_seal
 from resolvers.errors import DomainError, ErrorCode, invalid, invalid_state
 from resolvers.workflow import payments, pdfs
 from resolvers.workflow.balance import balance_of
 from resolvers.workflow.common import passing_groups, progress_of, reference, turkish_today
-from resolvers.workflow.fees import quote_for
+from resolvers.workflow.fees import payment_due, quote_for
 
 MAX_REASON = 4000
 
@@ -84,9 +85,11 @@ async def _release(progress: ApplicationProgress) -> None:
 
 
 async def approve(actor: Actor, application_id: int) -> Application:
-    """Approve: the fee notice (passing IMEIs × this year's fee) is issued, payment awaited.
-    Receipts the archive confirmed before (pre-paid, art. 8(2)(f)) are reconciled at once:
-    enough settles the application, short leaves the difference due (on the notice too)."""
+    """Approve: the fee notice (passing IMEIs × this year's fee) is issued, signed by the
+    Kurum, payment awaited. Receipts the archive confirmed before (pre-paid, art. 8(2)(f))
+    are reconciled at once: enough settles the application, short leaves the difference
+    due (on the notice too)."""
+    prepared = await prepare_seal(IssuedKind.FEE_NOTICE)  # outside: may make the local CA
     async with in_transaction() as conn:
         application = await get_application(actor, application_id, for_update=True)
         transitions.check(actor, application, Action.APPROVE)
@@ -113,9 +116,13 @@ async def approve(actor: Actor, application_id: int) -> Application:
             fee.per_imei_kurus,
             amount,
             now,
+            payment_due(now),
+            prepared.seal,
             credited_kurus=prepaid.paid_kurus,
         )
-        _, stored = await pdfs.issue(actor, application, DocumentKind.FEE_NOTICE, html)
+        _, stored = await pdfs.issue(
+            actor, application, DocumentKind.FEE_NOTICE, html, (prepared, number)
+        )
         await FeeNotice.create(
             application_id=application.id,
             number=number,

@@ -16,6 +16,10 @@ What "e-signed" means here, in order (the first failure is the answer):
    soft-fail) (else SIGNATURE_UNTRUSTED). Without it, `trusted` is None and the caller
    records "trust not verified" in the audit trail.
 
+A signature already in the issued PDF is the Kurum's own (it signs the cover letter it
+prepares): its integrity is checked with the rest, but it is not the firm's signature, so it
+neither counts as one nor needs the firm's trust roots.
+
 Validation is CPU work (hashing, public-key operations), so it runs in a worker thread.
 """
 
@@ -33,6 +37,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import (
     PdfSignatureStatus,
     SignatureCoverageLevel,
@@ -135,7 +140,15 @@ def _integrity_problem(status: PdfSignatureStatus, newest: bool) -> tuple[str, s
     )
 
 
-async def _examine(data: bytes, roots: list[asn1_x509.Certificate] | None) -> _Outcome:
+def _signed_end(signature: EmbeddedPdfSignature) -> int:
+    """Where the bytes a signature covers end (its /ByteRange is [0, a, b, c])."""
+    _, _, offset, length = (int(value) for value in signature.byte_range)
+    return offset + length
+
+
+async def _examine(
+    data: bytes, roots: list[asn1_x509.Certificate] | None, issued_length: int = 0
+) -> _Outcome:
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = sorted(reader.embedded_signatures, key=lambda s: s.signed_revision)
@@ -154,18 +167,24 @@ async def _examine(data: bytes, roots: list[asn1_x509.Certificate] | None) -> _O
             log.info("signature %s not checkable: %s: %s", index, type(error).__name__, error)
             return _Outcome(problem=("imza okunamadı", "the signature cannot be read"))
         name = _signer_name(status)
-        signers.append(name)
+        ours = _signed_end(signature) <= issued_length
+        if not ours:
+            signers.append(name)
         problem = _integrity_problem(status, newest=index == len(signatures) - 1)
         if problem is not None:
             return _Outcome(signers=tuple(signers), problem=problem)
-        if roots is not None and not status.trusted:
+        if roots is not None and not status.trusted and not ours:
             untrusted.append(name)
+    if not signers:
+        return _Outcome(missing=True)  # only the Kurum's signature: the firm did not sign
     return _Outcome(signers=tuple(signers), untrusted=tuple(untrusted))
 
 
-def _examine_in_thread(data: bytes, roots: list[asn1_x509.Certificate] | None) -> _Outcome:
+def _examine_in_thread(
+    data: bytes, roots: list[asn1_x509.Certificate] | None, issued_length: int
+) -> _Outcome:
     _integrity_only.set(roots is None)  # this thread's context, copied into its loop
-    return asyncio.run(_examine(data, roots))
+    return asyncio.run(_examine(data, roots, issued_length))
 
 
 async def verify_signed_pdf(
@@ -178,7 +197,8 @@ async def verify_signed_pdf(
     roots = await asyncio.to_thread(load_trust_roots, directory) if directory else None
     if roots is not None and not roots:
         log.error("no certificates in the trust roots directory %s: nothing is trusted", directory)
-    outcome = await asyncio.to_thread(_examine_in_thread, data, roots)
+    issued_length = len(issued) if data.startswith(issued) else 0
+    outcome = await asyncio.to_thread(_examine_in_thread, data, roots, issued_length)
     if outcome.missing:
         raise DomainError(ErrorCode.SIGNATURE_MISSING, field=field)
     if outcome.problem is not None:

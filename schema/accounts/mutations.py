@@ -29,6 +29,10 @@ from schema.permissions import authenticated, public, requires
 ADMIN = requires(Role.STAFF_ADMIN)
 
 
+EK1_CONTACT = "Printed in the Ek-1 petition's stamp box with the phone (art. 8(1)(a))."
+EK1_SIGNATORY = "The authorised signatory the Ek-1 petition names; empty clears it."
+
+
 @strawberry.input
 class CreateFirmInput:
     name: str
@@ -38,6 +42,10 @@ class CreateFirmInput:
     allowed_ips: list[str] = strawberry.field(
         default_factory=list, description="Static IPs or CIDRs; empty allows any address."
     )
+    address: str | None = strawberry.field(default=None, description=EK1_CONTACT)
+    phone: str | None = None
+    signatory_name: str | None = strawberry.field(default=None, description=EK1_SIGNATORY)
+    signatory_title: str | None = strawberry.field(default=None, description="Unvan.")
 
 
 @strawberry.input
@@ -47,6 +55,10 @@ class UpdateFirmInput:
     contact_email: str | None = None
     allowed_ips: list[str] | None = None
     is_active: bool | None = None
+    address: str | None = strawberry.field(default=None, description=EK1_CONTACT)
+    phone: str | None = None
+    signatory_name: str | None = strawberry.field(default=None, description=EK1_SIGNATORY)
+    signatory_title: str | None = strawberry.field(default=None, description="Unvan.")
 
 
 @strawberry.input
@@ -121,6 +133,10 @@ class AccountMutations:
                 input.kind,
                 input.contact_email,
                 input.allowed_ips,
+                address=input.address,
+                phone=input.phone,
+                signatory_name=input.signatory_name,
+                signatory_title=input.signatory_title,
             ),
             lambda firm: FirmPayload(firm=FirmType.of(firm)),
             lambda errors: FirmPayload(errors=errors),
@@ -137,6 +153,10 @@ class AccountMutations:
                 contact_email=input.contact_email,
                 allowed_ips=input.allowed_ips,
                 is_active=input.is_active,
+                address=input.address,
+                phone=input.phone,
+                signatory_name=input.signatory_name,
+                signatory_title=input.signatory_title,
             ),
             lambda firm: FirmPayload(firm=FirmType.of(firm)),
             lambda errors: FirmPayload(errors=errors),

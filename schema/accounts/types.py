@@ -21,6 +21,10 @@ class FirmType:
     allowed_ips: list[str]
     is_active: bool
     created_at: datetime
+    address: str
+    phone: str
+    signatory_name: str
+    signatory_title: str
 
     @staticmethod
     def of(firm: Firm) -> FirmType:
@@ -33,6 +37,10 @@ class FirmType:
             allowed_ips=list(firm.allowed_ips),
             is_active=firm.is_active,
             created_at=firm.created_at,
+            address=firm.address,
+            phone=firm.phone,
+            signatory_name=firm.signatory_name,
+            signatory_title=firm.signatory_title,
         )
 
 

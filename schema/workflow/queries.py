@@ -7,16 +7,18 @@ from strawberry.types import Info
 
 from models.payments import ReceiptStatus
 from models.roles import Role
+from resolvers.documents import issuing
 from resolvers.workflow import customs, documents, fees, receipts, view
 from schema.common import PageInfo
 from schema.context import actor_of, lang_of
-from schema.permissions import ANY_PERSON, STAFF, requires
+from schema.permissions import ANY_PERSON, STAFF, public, requires
 from schema.workflow.types import (
     ApplicationWorkflowType,
     CeCertificateConnection,
     CeCertificateType,
     CustomsDeadlineConnection,
     CustomsDeadlineType,
+    DocumentVerificationType,
     FeeReceiptConnection,
     FeeReceiptType,
     FeeYearType,
@@ -37,6 +39,16 @@ def _deadlines(page, info: Info) -> CustomsDeadlineConnection:  # type: ignore[n
 
 @strawberry.type
 class WorkflowQueries:
+    @strawberry.field(
+        extensions=public(),
+        description="Is this the verification code of a document the Kurum signed (fee "
+        "notice, permit, cover letter, decision letter)? For anyone, without logging in; "
+        "limited per client address. Also `GET /documents/verify/{code}`.",
+    )
+    async def verify_document(self, info: Info, code: str) -> DocumentVerificationType:
+        found = await issuing.verify_code(actor_of(info), code)
+        return DocumentVerificationType.of(found, lang_of(info))
+
     @strawberry.field(
         extensions=requires(*ANY_PERSON),
         description="Signature, review, documents, fee notice, payment and customs deadline "

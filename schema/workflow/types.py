@@ -13,7 +13,7 @@ from typing import cast
 import strawberry
 from strawberry.types import Info
 
-from models.documents import CeCertificate, DocumentKind
+from models.documents import CeCertificate, DocumentKind, IssuedKind
 from models.fees import format_lira, lira_from_kurus
 from models.labels import label
 from models.payments import (
@@ -27,6 +27,7 @@ from models.payments import (
 )
 from models.progress import SignatureMethod
 from resolvers.actor import Actor
+from resolvers.documents.issuing import Verification
 from resolvers.workflow import view
 from resolvers.workflow.customs import CustomsDeadline
 from resolvers.workflow.fees import FeeYearView
@@ -41,6 +42,40 @@ DocumentKindType = strawberry.enum(DocumentKind, name="ApplicationDocumentKind")
 PaymentMethodType = strawberry.enum(PaymentMethod, name="PaymentMethod")
 ReceiptStatusType = strawberry.enum(ReceiptStatus, name="FeeReceiptStatus")
 OnlinePaymentStatusType = strawberry.enum(OnlinePaymentStatus, name="OnlinePaymentStatus")
+IssuedKindType = strawberry.enum(IssuedKind, name="IssuedDocumentKind")
+
+
+@strawberry.type(
+    name="DocumentVerification",
+    description="Whether a verification code belongs to a document the Kurum signed and "
+    "issued, and what that document is: compare its SHA-256 with the file you hold.",
+)
+class DocumentVerificationType:
+    code: str = strawberry.field(description="The code as read (case and dashes normalised).")
+    valid: bool = strawberry.field(description="The Kurum issued a document with this code.")
+    kind: IssuedKindType | None  # type: ignore[valid-type]
+    kind_label: str | None
+    number: str | None = strawberry.field(description="The document's number (Sayı).")
+    firm_name: str | None
+    issued_at: datetime | None
+    signatory_name: str | None
+    signatory_title: str | None
+    sha256: str | None = strawberry.field(description="SHA-256 of the signed PDF as issued.")
+
+    @staticmethod
+    def of(found: Verification, lang: str) -> DocumentVerificationType:
+        return DocumentVerificationType(
+            code=found.code,
+            valid=found.valid,
+            kind=found.kind,
+            kind_label=label(found.kind, lang) if found.kind else None,
+            number=found.number,
+            firm_name=found.firm_name,
+            issued_at=found.issued_at,
+            signatory_name=found.signatory_name,
+            signatory_title=found.signatory_title,
+            sha256=found.sha256,
+        )
 
 
 @strawberry.enum(description="Documents a draft takes: the invoice scan, the capacity report.")
