@@ -170,7 +170,7 @@ async def test_staff_dismiss_a_suspicion_with_a_reason_and_only_new_sightings_re
     ) == ["FORBIDDEN"]
     blank = await gql(client, DISMISS, {"id": opened["id"], "reason": "  "}, token=reviewer)
     [error] = blank["data"]["dismissCloneSuspicion"]["errors"]
-    assert error["field"] == "reason" and "gerekçe" in error["message"]
+    assert error["field"] == "reason" and "boş olamaz" in error["message"]
 
     reason = "Abone aynı kişi: ikinci hat kurumsal hat (operatör teyidi)"
     body = await gql(client, DISMISS, {"id": opened["id"], "reason": reason}, token=reviewer)

@@ -227,6 +227,12 @@ ID_OPERATIONS = {
         "firm_b",
         "FORBIDDEN",
     ),
+    # Clone suspicions are dismissed by staff only (a firm pairs its suspects instead).
+    "dismissCloneSuspicion": (
+        'mutation($id: Int!) { dismissCloneSuspicion(id: $id, reason: "x") { errors { code } } }',
+        "firm_b",
+        "FORBIDDEN",
+    ),
     # The outbox is the staff's: a firm reads its mails in its own inbox.
     "mailOutbox": (
         "query($id: Int!) { mailOutbox(applicationId: $id) { items { id } } }",

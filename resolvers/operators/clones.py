@@ -33,8 +33,9 @@ from models.network import (
 from models.roles import Role
 from resolvers import audit, bulk, jobs
 from resolvers.actor import Actor
+from resolvers.after.common import text
 from resolvers.documents import format_moment
-from resolvers.errors import DomainError, ErrorCode, invalid, invalid_state, not_found
+from resolvers.errors import DomainError, ErrorCode, invalid_state, not_found
 from resolvers.operators import greylist
 from resolvers.operators.lookup import as_datetime
 from resolvers.pagination import Page, paginate
@@ -210,13 +211,7 @@ async def dismiss(actor: Actor, suspicion_id: int, reason: str) -> CloneSuspicio
     """Staff close an open suspicion as not a clone, with the reason."""
     if actor.role not in CLONE_STAFF:
         raise DomainError(ErrorCode.FORBIDDEN)
-    reason = " ".join(reason.split())
-    if not reason or len(reason) > MAX_REASON:
-        raise invalid(
-            "reason",
-            f"gerekçe boş olamaz ve en fazla {MAX_REASON} karakter olabilir",
-            f"the reason must not be empty and at most {MAX_REASON} characters",
-        )
+    reason = text(reason, "reason", MAX_REASON, required=True)
     async with in_transaction():
         suspicion = await CloneSuspicion.filter(id=suspicion_id).select_for_update().first()
         if suspicion is None:
