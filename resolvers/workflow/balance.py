@@ -35,40 +35,38 @@ class Balance:
         return 0 if self.due_kurus is None else max(0, self.paid_kurus - self.due_kurus)
 
     def message(self, lang: str = "tr") -> str:
-        """What the firm is told about its fee, as one sentence."""
-        en = lang == "en"
-        paid, pending = format_lira(self.paid_kurus), self.pending_receipts
-        waiting_tr = f" {pending} dekont arşivin onayını bekliyor." if pending else ""
-        waiting_en = f" {pending} receipt(s) await the archive's check." if pending else ""
+        """What the firm is told about its fee, as one sentence (or two)."""
+        tr, en = self._message()
+        pending = self.pending_receipts
+        if pending and not self.settled:
+            tr += f" {pending} dekont arşivin onayını bekliyor."
+            en += f" {pending} receipt(s) await the archive's check."
+        return en if lang == "en" else tr
+
+    def _message(self) -> tuple[str, str]:
+        paid = format_lira(self.paid_kurus)
         if self.settled:
-            return "The fee is paid." if en else "Kayıt ücreti ödendi."
+            return "Kayıt ücreti ödendi.", "The fee is paid."
         if self.due_kurus is None:
-            if self.paid_kurus or pending:
+            if self.paid_kurus or self.pending_receipts:
                 return (
-                    f"Paid with the application: {paid}; reconciled when the fee is set."
-                    + waiting_en
-                    if en
-                    else f"Başvuruyla ödenen: {paid}; ücret belirlendiğinde mahsup edilecek."
-                    + waiting_tr
+                    f"Başvuruyla ödenen: {paid}; ücret belirlendiğinde mahsup edilecek.",
+                    f"Paid with the application: {paid}; reconciled when the fee is set.",
                 )
             return (
-                "The fee is set when the application is approved."
-                if en
-                else ("Kayıt ücreti başvuru onaylandığında belirlenir.")
+                "Kayıt ücreti başvuru onaylandığında belirlenir.",
+                "The fee is set when the application is approved.",
             )
         due, rest = format_lira(self.due_kurus), format_lira(self.outstanding_kurus or 0)
         if self.paid_kurus:
             return (
-                f"Paid {paid} of the fee of {due}: the difference of {rest} is still due."
-                + waiting_en
-                if en
-                else f"{due} tutarındaki ücretin {paid} kısmı ödendi: kalan {rest} farkın "
-                "ödenmesi gerekiyor." + waiting_tr
+                f"{due} tutarındaki ücretin {paid} kısmı ödendi: kalan {rest} farkın ödenmesi "
+                "gerekiyor.",
+                f"Paid {paid} of the fee of {due}: the difference of {rest} is still due.",
             )
         return (
-            f"The fee of {due} is due." + waiting_en
-            if en
-            else f"{due} tutarındaki kayıt ücretinin ödenmesi gerekiyor." + waiting_tr
+            f"{due} tutarındaki kayıt ücretinin ödenmesi gerekiyor.",
+            f"The fee of {due} is due.",
         )
 
 
