@@ -39,7 +39,14 @@ from resolvers import jobs
 from resolvers.actor import Actor
 from resolvers.after import letters
 from resolvers.documents.pdf import FONT_DIR
-from resolvers.documents.seal import CA_FILE, check_signing_key, local_signing_dir
+from resolvers.documents.seal import (
+    CA_FILE,
+    SignRequest,
+    check_signing_key,
+    local_signing_dir,
+    sign_pdf_sync,
+    signing_key,
+)
 from resolvers.files import read_bytes
 from resolvers.settings import Settings, SettingsError, configure, get_settings
 from resolvers.workflow import notifications
@@ -419,6 +426,11 @@ def test_a_configured_key_is_used_and_a_wrong_passphrase_is_refused(settings, tm
     )
     signer = check_signing_key()
     assert (signer.name, signer.title) == ("Ali Veli", "Daire Başkanı")
+    # An EC key (this CA's) signs as well as the local RSA one; the signature chains to it.
+    signed = sign_pdf_sync(plain_pdf(), SignRequest(signing_key(), "Deneme", signer.name))
+    root = asn1_x509.Certificate.load(ca.ca.public_bytes(serialization.Encoding.DER))
+    [status] = asyncio.run(validate(signed, [root]))
+    assert status.bottom_line and status.signing_cert.subject.native["common_name"] == "Ali Veli"
     configure(replace(get_settings(), signing_key_passphrase="yanlis"))
     with pytest.raises(SettingsError, match="wrong MCKS_SIGNING_KEY_PASSPHRASE"):
         check_signing_key()

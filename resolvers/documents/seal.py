@@ -29,11 +29,13 @@ from typing import Final
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.sign.general import get_pyca_cryptography_hash
 
 from resolvers.settings import Settings, SettingsError, get_settings
 
@@ -234,13 +236,38 @@ def signing_key(settings: Settings | None = None) -> SigningKey:
 # --- reading and using the key ---------------------------------------------------------------
 
 
+class _KeptKeySigner(signers.SimpleSigner):
+    """pyHanko's SimpleSigner parses its private key again for every signature, twice per
+    PDF (a dry run sizes the signature); cryptography checks an RSA key as it parses it,
+    ~0.2 s a time. This signer parses it once and keeps it."""
+
+    def __init__(self, loaded: signers.SimpleSigner) -> None:
+        super().__init__(
+            signing_cert=loaded.signing_cert,
+            signing_key=loaded.signing_key,
+            cert_registry=loaded.cert_registry,
+        )
+        self._key = serialization.load_der_private_key(loaded.signing_key.dump(), None)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        digest = get_pyca_cryptography_hash(digest_algorithm)
+        if mechanism == "rsassa_pkcs1v15" and isinstance(self._key, rsa.RSAPrivateKey):
+            return self._key.sign(data, PKCS1v15(), digest)
+        if mechanism == "ecdsa" and isinstance(self._key, ec.EllipticCurvePrivateKey):
+            return self._key.sign(data, ec.ECDSA(digest))
+        return super().sign_raw(data, digest_algorithm)  # PSS, EdDSA, …: pyHanko's own way
+
+
 @lru_cache(maxsize=4)
 def _load(key: SigningKey) -> tuple[signers.SimpleSigner, x509.Certificate]:
     data = Path(key.path).read_bytes()
     try:
         _, certificate, _ = pkcs12.load_key_and_certificates(data, key.passphrase.encode())
-        signer = signers.SimpleSigner.load_pkcs12_data(
-            data, other_certs=set(), passphrase=key.passphrase.encode()
+        signer = _KeptKeySigner(
+            signers.SimpleSigner.load_pkcs12_data(
+                data, other_certs=set(), passphrase=key.passphrase.encode()
+            )
         )
     except ValueError as exc:
         raise SettingsError(
