@@ -167,12 +167,14 @@ class WorkflowMutations:
         return await _workflow(info, application_id, step)
 
     @strawberry.mutation(
-        extensions=REVIEWERS, description="Take the application for review (one reviewer)."
+        extensions=REVIEWERS,
+        description="Take the application for review (one reviewer). A staff admin takes over "
+        "one another reviewer holds by giving `reason` (audited).",
     )
     async def take_application_for_review(
-        self, info: Info, application_id: int
+        self, info: Info, application_id: int, reason: str | None = None
     ) -> ApplicationWorkflowPayload:
-        step = review.take_for_review(actor_of(info), application_id)
+        step = review.take_for_review(actor_of(info), application_id, reason)
         return await _workflow(info, application_id, step)
 
     @strawberry.mutation(
