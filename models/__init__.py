@@ -21,4 +21,5 @@ MODEL_MODULES: list[str] = [
     "models.individuals",
     "models.after",
     "models.events",
+    "models.signers",
 ]

@@ -63,6 +63,9 @@ class ApplicationDocument(Model):
     file_id = fields.IntField()
     created_by = fields.CharField(max_length=255)
     created_at = fields.DatetimeField()
+    # An e-signed upload: the firm's registered signer who signed it (`models.signers`).
+    signer_id = fields.IntField(null=True)
+    signer_name = fields.CharField(max_length=255, null=True)
 
     class Meta:
         table = "application_document"

@@ -198,7 +198,9 @@ class Settings:
     max_document_bytes: int = 20 * 1024 * 1024
     # E-signatures must chain to a CA certificate in this directory (PEM or DER files);
     # unset: only integrity is checked and the audit trail says "trust not verified".
+    # Production refuses to start without it unless `signature_integrity_only` says so.
     signature_trust_roots: Path | None = None
+    signature_integrity_only: bool = False
     # Mail to firms. Without an SMTP host, development and tests keep mail in memory; in
     # production the notifications wait in the outbox until a server is configured.
     smtp_host: str = ""
@@ -385,6 +387,7 @@ class Settings:
                 if os.environ.get("MCKS_SIGNATURE_TRUST_ROOTS", "").strip()
                 else None
             ),
+            signature_integrity_only=_bool("MCKS_SIGNATURE_INTEGRITY_ONLY", False),
             smtp_host=os.environ.get("MCKS_SMTP_HOST", cls.smtp_host).strip(),
             smtp_port=_int("MCKS_SMTP_PORT", cls.smtp_port),
             smtp_username=os.environ.get("MCKS_SMTP_USERNAME", cls.smtp_username),
@@ -429,6 +432,7 @@ class Settings:
                 "MCKS_LOGIN_FAILURE_MEMORY_HOURS must cover MCKS_LOGIN_MAX_DELAY_SECONDS and "
                 "MCKS_LOGIN_ACCOUNT_MAX_DELAY_SECONDS"
             )
+        _check_trust_roots(settings)
         if settings.download_link_minutes < 1:
             raise SettingsError("MCKS_DOWNLOAD_LINK_MINUTES must be at least 1")
         retention = settings.observation_retention_days
@@ -438,6 +442,35 @@ class Settings:
                 f"(MCKS_CLONE_WINDOW_HOURS = {settings.clone_window_hours})"
             )
         return settings
+
+
+# The files a trust roots directory's certificates are read from.
+CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der")
+
+
+def _check_trust_roots(settings: Settings) -> None:
+    """Safe by default: production checks e-signatures against known CAs, or says
+    explicitly that it checks only their integrity (any self-made certificate passes)."""
+    roots = settings.signature_trust_roots
+    if roots is not None and settings.signature_integrity_only:
+        raise SettingsError(
+            "set either MCKS_SIGNATURE_TRUST_ROOTS or MCKS_SIGNATURE_INTEGRITY_ONLY, not both"
+        )
+    if roots is None:
+        if settings.env == "production" and not settings.signature_integrity_only:
+            raise SettingsError(
+                "MCKS_SIGNATURE_TRUST_ROOTS is required in production: a directory of the CA "
+                "certificates firms' e-signatures must chain to. To accept e-signatures on "
+                "their integrity only, set MCKS_SIGNATURE_INTEGRITY_ONLY=true explicitly"
+            )
+        return
+    if not roots.is_dir():
+        raise SettingsError(f"MCKS_SIGNATURE_TRUST_ROOTS: {roots} is not a directory")
+    if not any(p.suffix.lower() in CERTIFICATE_SUFFIXES for p in roots.iterdir() if p.is_file()):
+        raise SettingsError(
+            f"MCKS_SIGNATURE_TRUST_ROOTS: {roots} holds no certificate "
+            f"({', '.join(CERTIFICATE_SUFFIXES)} files): nothing would be trusted"
+        )
 
 
 _active: Settings | None = None

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from models import clock
+from models.applications import Application
 from models.roles import Role
 from models.workflow import TRANSITIONS, Action, ApplicationStatus, actions_available
 from resolvers import jobs
@@ -17,7 +18,7 @@ from resolvers.applications import transitions
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.settings import configure
 from tests.support.api import error_codes, gql, login, make_world
-from tests.support.signing import TestCa, append_content, tamper
+from tests.support.signing import TestCa, append_content, sign_as_firm, tamper
 from tests.support.uploads import imei, upload, xlsx
 from tests.support.workflow import (
     APPROVE,
@@ -125,7 +126,12 @@ async def test_wrong_roles_and_another_firm_are_refused_at_every_step(client):
     assert (await download(client, reviewer, form_id)).status_code == 200
     form = (await download(client, user, form_id)).content
     await upload(
-        client, user, application_id, await TestCa.create().sign(form), "s.pdf", query=UPLOAD_SIGNED
+        client,
+        user,
+        application_id,
+        await sign_as_firm(application_id, form),
+        "s.pdf",
+        query=UPLOAD_SIGNED,
     )
 
     assert await refused(client, APPROVE, {"id": application_id}, archive) == ["FORBIDDEN"]
@@ -159,6 +165,7 @@ async def test_the_signed_application_must_be_intact_ours_and_trusted_when_confi
     chosen = await step(client, CHOOSE, {"id": application_id, "method": "E_SIGNATURE"}, user)
     form = (await download(client, user, chosen["workflow"]["applicationForm"])).content
     firm_ca, other_ca = TestCa.create(), TestCa.create("Başka Sağlayıcı", "Mehmet Öztürk")
+    await firm_ca.register_for((await Application.get(id=application_id)).firm_id)
     signed = await firm_ca.sign(form)
 
     async def codes(content: bytes) -> list[str]:

@@ -20,7 +20,7 @@ from models.fees import (
 )
 from resolvers import jobs
 from tests.support.api import gql, login, make_world
-from tests.support.signing import TestCa
+from tests.support.signing import sign_as_firm
 from tests.support.uploads import imei, upload, xlsx
 from tests.support.workflow import (
     APPROVE,
@@ -145,7 +145,12 @@ async def test_the_fee_notice_uses_the_year_of_approval(client):
     chosen = await step(client, CHOOSE, {"id": application_id, "method": "E_SIGNATURE"}, user)
     form = (await download(client, user, chosen["workflow"]["applicationForm"])).content
     await upload(
-        client, user, application_id, await TestCa.create().sign(form), "s.pdf", query=UPLOAD_SIGNED
+        client,
+        user,
+        application_id,
+        await sign_as_firm(application_id, form),
+        "s.pdf",
+        query=UPLOAD_SIGNED,
     )
     reviewer = await login(client, "staff.reviewer")
     await step(client, TAKE, {"id": application_id}, reviewer)

@@ -15,7 +15,7 @@ from models.workflow import ApplicationStatus
 from resolvers import jobs
 from tests.support.api import gql, login, make_world
 from tests.support.operators import CHECK, make_operator
-from tests.support.signing import TestCa
+from tests.support.signing import sign_as_firm
 from tests.support.uploads import imei, upload, xlsx
 from tests.support.workflow import (
     APPROVE,
@@ -134,7 +134,7 @@ async def test_manufacture_needs_a_capacity_report_reuses_ce_and_completes_at_pa
     form = (await download(client, user, chosen["workflow"]["applicationForm"])).content
     assert "10.11.2026 tarihinde imalatı gerçekleştirilen toplam 1 adet" in pdf_text(form)
     signed = await upload(
-        client, user, first, await TestCa.create().sign(form), "s.pdf", query=UPLOAD_SIGNED
+        client, user, first, await sign_as_firm(first, form), "s.pdf", query=UPLOAD_SIGNED
     )
     assert signed["data"]["uploadSignedApplication"]["application"]["status"] == "UNDER_REVIEW"
 
@@ -258,7 +258,12 @@ async def test_mainboard_imeis_are_held_off_the_whitelist(client, world):
     chosen = await to_review(client, user, supervisor, application_id, "E_SIGNATURE")
     form = (await download(client, user, chosen["workflow"]["applicationForm"])).content
     await upload(
-        client, user, application_id, await TestCa.create().sign(form), "s.pdf", query=UPLOAD_SIGNED
+        client,
+        user,
+        application_id,
+        await sign_as_firm(application_id, form),
+        "s.pdf",
+        query=UPLOAD_SIGNED,
     )
     paid = await review_and_pay(client, application_id, "20.00")
     assert paid["workflow"]["heldImeiCount"] == 2 and paid["workflow"]["registeredImeiCount"] == 0

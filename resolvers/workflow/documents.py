@@ -14,6 +14,7 @@ from models.applications import Application
 from models.documents import ApplicationDocument, CeCertificate, DocumentKind
 from models.files import FileKind, StoredFile
 from models.names import brand_model_key, normalise_brand_model
+from models.signers import FirmSigner
 from models.workflow import EDITABLE, clears_customs
 from resolvers import audit, files
 from resolvers.actor import Actor
@@ -66,8 +67,10 @@ async def store_document(
     data: bytes,
     filename: str,
     content_type: str,
+    signer: FirmSigner | None = None,
 ) -> tuple[ApplicationDocument, StoredFile]:
-    """Store an uploaded document of the application (inside the caller's transaction)."""
+    """Store an uploaded document of the application (inside the caller's transaction);
+    an e-signed one with the firm's registered signer who signed it."""
     stored = await files.store(
         actor,
         data,
@@ -83,6 +86,8 @@ async def store_document(
         file_id=stored.id,
         created_by=actor.name,
         created_at=clock.now(),
+        signer_id=signer.id if signer else None,
+        signer_name=signer.name if signer else None,
     )
     return document, stored
 

@@ -24,6 +24,8 @@ class DocumentView:
     file: StoredFile
     created_by: str
     created_at: datetime
+    signer_id: int | None = None  # an e-signed upload: the firm's registered signer
+    signer_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,9 @@ async def application_workflow(actor: Actor, application_id: int) -> WorkflowVie
         f.id: f for f in await StoredFile.filter(id__in=[d.file_id for d in current.values()])
     }
     documents = [
-        DocumentView(kind, stored[d.file_id], d.created_by, d.created_at)
+        DocumentView(
+            kind, stored[d.file_id], d.created_by, d.created_at, d.signer_id, d.signer_name
+        )
         for kind, d in sorted(current.items(), key=lambda item: item[1].id)
     ]
     return WorkflowView(

@@ -65,6 +65,10 @@ class ApplicationDocumentType:
     sha256: str
     created_by: str
     created_at: datetime
+    signer_id: int | None = strawberry.field(
+        description="E-signed uploads: the firm's registered signer (`firmSigners`) who signed."
+    )
+    signer_name: str | None
 
     @staticmethod
     def of(document: view.DocumentView, lang: str) -> ApplicationDocumentType:
@@ -78,6 +82,8 @@ class ApplicationDocumentType:
             sha256=document.file.sha256,
             created_by=document.created_by,
             created_at=document.created_at,
+            signer_id=document.signer_id,
+            signer_name=document.signer_name,
         )
 
 
