@@ -151,6 +151,8 @@ MUTATIONS: Final[dict[str, frozenset[str]]] = {
     "reopenApplication": FIRM,
     "uploadApplicationDocument": FIRM | STAFF,
     "uploadCeCertificate": FIRM,
+    # Paper applications are entered by staff from the papers (art. 9): they record the scans.
+    "recordPaperDocument": STAFF,
     # Staff admins register a firm's signers against the signed record (art. 8(1)).
     "registerFirmSigner": only(ADMIN),
     "revokeFirmSigner": only(ADMIN),

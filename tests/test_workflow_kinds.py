@@ -35,6 +35,7 @@ from tests.support.workflow import (
     pdf_text,
     pdf_workers,
     plain_pdf,
+    record_papers,
     step,
     upload_document,
 )
@@ -155,7 +156,8 @@ async def test_staff_enter_a_paper_application_that_goes_through_on_paper(client
     application_id = created["application"]["id"]
     content = ek2([imei(SAMSUNG + "500001"), imei(SAMSUNG + "500002")])
     await upload(client, staff, application_id, content, "ek2.txt")
-    # Paper documents are on paper: no scans are asked for.
+    # Staff record the scans of the papers the firm delivered (art. 9(2)).
+    await record_papers(client, staff, application_id, [("SAMSUNG", "SM-G9359", 2)])
     submitted = await gql(client, SUBMIT, {"id": application_id}, token=staff)
     assert submitted["data"]["submitApplication"]["application"]["status"] == "IN_ANALYSIS"
     await jobs.drain()
@@ -212,6 +214,7 @@ async def test_one_failing_device_rejects_a_paper_application_and_the_firm_is_to
     await upload(
         client, staff, application_id, ek2([imei(SAMSUNG + "500003"), registered]), "ek2.txt"
     )
+    await record_papers(client, staff, application_id, [("SAMSUNG", "SM-G9359", 2)])
     await gql(client, SUBMIT, {"id": application_id}, token=staff)
     await jobs.drain()
     assert (await Application.get(id=application_id)).status == ApplicationStatus.REJECTED

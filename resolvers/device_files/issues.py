@@ -29,9 +29,13 @@ class IssueCode(StrEnum):
     # Warnings: the row is handed on, marked.
     LEADING_ZERO_LOST = "LEADING_ZERO_LOST"
     IMEI_GAP = "IMEI_GAP"
+    # A paper application's Ek-2 header names another firm or date (`resolvers.workflow.paper`).
+    EK2_HEADER_DIFFERS = "EK2_HEADER_DIFFERS"
 
 
-WARNING_CODES: Final = frozenset({IssueCode.LEADING_ZERO_LOST, IssueCode.IMEI_GAP})
+WARNING_CODES: Final = frozenset(
+    {IssueCode.LEADING_ZERO_LOST, IssueCode.IMEI_GAP, IssueCode.EK2_HEADER_DIFFERS}
+)
 
 _TEXT_CELL_TR: Final = "Hücreyi metin biçimine alıp"
 _TEXT_CELL_EN: Final = "Format the cell as text and"
@@ -105,6 +109,10 @@ _MESSAGES: Final[dict[IssueCode, tuple[str, str]]] = {
         f"kaybolmuş olabilir. {_TEXT_CELL_TR} IMEI'yi 15 hane olarak yazın.",
         "The IMEI cell was saved as a number and has {length} digits; leading zeros may "
         f"have been lost. {_TEXT_CELL_EN} type the 15 digits.",
+    ),
+    IssueCode.EK2_HEADER_DIFFERS: (
+        "Ek-2 başlığı başvuruyla uyuşmuyor: {detail}",
+        "The Ek-2 header does not match the application: {detail}",
     ),
     IssueCode.IMEI_GAP: (
         "{header} boş bırakılmış ama sonraki IMEI sütunları dolu; IMEI'ler sırayla alındı.",

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from models import clock
 from models.applications import Application
-from models.documents import ApplicationDocument, DocumentKind
+from models.documents import ApplicationDocument, DocumentKind, PetitionLine
 from models.files import StoredFile
 from models.payments import FeeNotice, Payment
 from models.progress import ApplicationProgress, SignatureMethod
@@ -83,3 +83,9 @@ async def application_workflow(actor: Actor, application_id: int) -> WorkflowVie
 async def required_ce_certificates(actor: Actor, application_id: int) -> list[CeRequirement]:
     """The device list's brand/model groups and the firm's CE certificate for each."""
     return await ce_requirements(await get_application(actor, application_id))
+
+
+async def petition(actor: Actor, application_id: int) -> list[PetitionLine]:
+    """A paper application's Ek-1 petition table as staff recorded it (art. 9(2)(a))."""
+    application = await get_application(actor, application_id)
+    return await PetitionLine.filter(application_id=application.id).order_by("line_number")

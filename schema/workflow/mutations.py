@@ -13,7 +13,7 @@ from strawberry.types import Info
 from models.documents import DocumentKind
 from models.roles import Role
 from resolvers.actor import Actor
-from resolvers.workflow import customs, documents, fees, payments, review, signing, view
+from resolvers.workflow import customs, documents, fees, paper, payments, review, signing, view
 from resolvers.workflow.view import WorkflowView
 from schema.applications.mutations import upload_chunks
 from schema.context import actor_of, lang_of
@@ -26,6 +26,7 @@ from schema.workflow.types import (
     DraftDocumentKind,
     FeeYearPayload,
     FeeYearType,
+    PaperDocumentKind,
     PaymentMethodType,
     SignatureMethodType,
 )
@@ -34,6 +35,8 @@ FIRM = requires(Role.FIRM_USER, Role.FIRM_SUPERVISOR)
 FIRM_AND_STAFF = requires(Role.FIRM_USER, Role.FIRM_SUPERVISOR, *STAFF)
 REVIEWERS = requires(Role.STAFF_REVIEWER, Role.STAFF_ADMIN)
 ARCHIVE = requires(Role.STAFF_ARCHIVE, Role.STAFF_ADMIN)
+# Who enters paper applications (models.workflow: SUBMIT_PAPER).
+PAPER_STAFF = requires(*STAFF)
 
 
 @strawberry.input
@@ -45,6 +48,13 @@ class RecordPaymentInput:
         default=None, description="The bank receipt (dekont) number; required for transfers."
     )
     note: str = ""
+
+
+@strawberry.input
+class PetitionLineInput:
+    brand: str = strawberry.field(description="MARKA, as on the petition.")
+    model: str = strawberry.field(description="MODEL, as on the petition.")
+    count: int = strawberry.field(description="ADET: the number of devices.")
 
 
 @strawberry.input
@@ -111,6 +121,31 @@ class WorkflowMutations:
             DocumentKind(kind.value),
             upload_chunks(file),
             _name(file, "belge"),
+        )
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
+        extensions=PAPER_STAFF,
+        description="A paper application's paper as a scan (PDF or JPEG), art. 9(2): the Ek-1 "
+        "petition (with `petition`, its MARKA/MODEL/ADET table), the certified customs "
+        "declaration copy, the capacity report, a new TAC's letter, the original fee receipt, "
+        "the signature circular. Before submission. Multipart (`X-MCKS-Upload: 1`).",
+    )
+    async def record_paper_document(
+        self,
+        info: Info,
+        application_id: int,
+        kind: PaperDocumentKind,
+        file: Upload,
+        petition: list[PetitionLineInput] | None = None,
+    ) -> ApplicationWorkflowPayload:
+        step = paper.record_paper_document(
+            actor_of(info),
+            application_id,
+            DocumentKind(kind.value),
+            upload_chunks(file),
+            _name(file, "tarama"),
+            [paper.PetitionRow(p.brand, p.model, p.count) for p in petition or []] or None,
         )
         return await _workflow(info, application_id, step)
 
