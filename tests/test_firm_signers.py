@@ -5,6 +5,7 @@ roots, or with integrity-only checking said explicitly."""
 
 from __future__ import annotations
 
+import io
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from models import clock
 from models.audit import AuditEvent
 from models.documents import ApplicationDocument, DocumentKind
+from resolvers.errors import DomainError, ErrorCode
 from resolvers.settings import Settings, SettingsError
 from tests.support.after import multipart
 from tests.support.api import gql, login, make_world
@@ -268,3 +270,35 @@ def test_production_refuses_to_start_without_trust_roots_unless_told(monkeypatch
     # Development (make run) and tests keep checking integrity only, without a setting.
     monkeypatch.setattr(os, "environ", {"MCKS_ENV": "development"})
     assert Settings.from_env().signature_trust_roots is None
+
+
+async def test_the_kurums_own_signature_on_an_issued_document_is_not_the_firms(world):
+    """A document the Kurum issued signed (a cover letter) comes back with the firm's
+    signature added: only the added one is matched against the firm's signers."""
+    from reportlab.pdfgen import canvas
+
+    from resolvers.workflow.signatures import verify_signed_pdf
+
+    buffer = io.BytesIO()
+    page = canvas.Canvas(buffer)
+    page.drawString(100, 100, "Kapak yazısı")
+    page.save()
+    kurum = TestCa.create("Kurum Test Kök Sertifikası", "Bilgi Teknolojileri ve İletişim Kurumu")
+    issued = await kurum.sign(buffer.getvalue(), field="KurumImzasi")
+    ayse = TestCa.create(signer_name="Ayşe Yılmaz")
+    signer_id = await ayse.register_for(world.firm_a.id)
+
+    with pytest.raises(DomainError) as unsigned:
+        await verify_signed_pdf(
+            issued, issued, "kapak yazısı", "cover letter", firm_id=world.firm_a.id
+        )
+    assert unsigned.value.code == ErrorCode.SIGNATURE_MISSING
+    check = await verify_signed_pdf(
+        await ayse.sign(issued), issued, "kapak yazısı", "cover letter", firm_id=world.firm_a.id
+    )
+    assert check.signers == ("Ayşe Yılmaz",) and check.registered.id == signer_id
+    with pytest.raises(DomainError) as elsewhere:
+        await verify_signed_pdf(
+            await ayse.sign(issued), issued, "kapak yazısı", "cover letter", firm_id=world.firm_b.id
+        )
+    assert elsewhere.value.code == ErrorCode.SIGNER_OF_ANOTHER_FIRM

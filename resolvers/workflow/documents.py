@@ -65,6 +65,23 @@ def require_type(data: bytes, allowed: tuple[str, ...], field: str = "file") -> 
     return found
 
 
+def require_kind_fits(application: Application, kind: DocumentKind) -> None:
+    """A capacity report belongs to manufactured devices, a customs declaration to imports."""
+    imported = clears_customs(application.kind, application.production_date)
+    if kind == DocumentKind.CAPACITY_REPORT and imported:
+        raise invalid(
+            "kind",
+            "kapasite raporu yalnızca imal edilen cihazlar için verilir",
+            "a capacity report belongs to manufactured devices only",
+        )
+    if kind == DocumentKind.CUSTOMS_DECLARATION_COPY and not imported:
+        raise invalid(
+            "kind",
+            "imal edilen cihazların gümrük beyannamesi yoktur",
+            "manufactured devices have no customs declaration",
+        )
+
+
 async def store_document(
     actor: Actor,
     application: Application,
@@ -111,14 +128,7 @@ async def upload_application_document(
             "bu belge türü taslağa yüklenmez",
             "this kind of document is not uploaded to a draft",
         )
-    if kind == DocumentKind.CAPACITY_REPORT and clears_customs(
-        application.kind, application.production_date
-    ):
-        raise invalid(
-            "kind",
-            "kapasite raporu yalnızca imal edilen cihazlar için verilir",
-            "a capacity report belongs to manufactured devices only",
-        )
+    require_kind_fits(application, kind)
     if application.status not in EDITABLE:
         raise invalid_state(
             "belgeler yalnızca taslak başvurularda değiştirilebilir",

@@ -30,7 +30,13 @@ from resolvers.device_files.issues import IssueCode, make_issue
 from resolvers.errors import DomainError, DomainErrors, ErrorCode, invalid, invalid_state
 from resolvers.settings import get_settings
 from resolvers.workflow.common import Content, format_day, read_upload
-from resolvers.workflow.documents import JPEG, PDF, require_type, store_document
+from resolvers.workflow.documents import (
+    JPEG,
+    PDF,
+    require_kind_fits,
+    require_type,
+    store_document,
+)
 
 PAPER_DOCUMENTS = frozenset(
     {
@@ -142,23 +148,12 @@ async def record_paper_document(
     application = await get_application(actor, application_id)
     _require_paper_draft(actor, application)
     if kind not in PAPER_DOCUMENTS:
-        raise invalid("kind", "bu belge türü evrak başvurusuna kaydedilmez", "not a paper")
-    if kind == DocumentKind.CAPACITY_REPORT and clears_customs(
-        application.kind, application.production_date
-    ):
         raise invalid(
             "kind",
-            "kapasite raporu yalnızca imal edilen cihazlar için verilir",
-            "a capacity report belongs to manufactured devices only",
+            "bu belge türü evrak başvurusunun belgelerinden değil",
+            "this kind of document is not one of a paper application's papers",
         )
-    if kind == DocumentKind.CUSTOMS_DECLARATION_COPY and not clears_customs(
-        application.kind, application.production_date
-    ):
-        raise invalid(
-            "kind",
-            "imal edilen cihazların gümrük beyannamesi yoktur",
-            "manufactured devices have no customs declaration",
-        )
+    require_kind_fits(application, kind)
     if kind == DocumentKind.PETITION:
         rows = _petition(petition)
     elif petition:
