@@ -233,7 +233,7 @@ class TestRowIssues:
 
     def test_every_message_fills_its_placeholders(self) -> None:
         for code in IssueCode:
-            issue = make_issue(code, 3, "C", "IMEI1", value="x", limit=4, length=14)
+            issue = make_issue(code, 3, "C", "IMEI1", value="x", limit=4, length=14, detail="d")
             assert "{" not in issue.message_tr + issue.message_en, code
         for error_code in ERROR_MESSAGES:
             params: dict[str, Any] = dict(
