@@ -18,7 +18,7 @@ from resolvers.applications import transitions
 from resolvers.errors import DomainError, ErrorCode
 from resolvers.settings import configure
 from tests.support.api import error_codes, gql, login, make_world
-from tests.support.signing import TestCa, append_content, sign_as_firm, tamper
+from tests.support.signing import TestCa, append_content, tamper
 from tests.support.uploads import imei, upload, xlsx
 from tests.support.workflow import (
     APPROVE,
@@ -36,6 +36,7 @@ from tests.support.workflow import (
     refused,
     step,
     upload_document,
+    upload_signed_by_firm,
 )
 from tests.test_application_analysis import (
     APPLE,
@@ -125,14 +126,7 @@ async def test_wrong_roles_and_another_firm_are_refused_at_every_step(client):
     assert (await download(client, intruder, form_id)).status_code == 404
     assert (await download(client, reviewer, form_id)).status_code == 200
     form = (await download(client, user, form_id)).content
-    await upload(
-        client,
-        user,
-        application_id,
-        await sign_as_firm(application_id, form),
-        "s.pdf",
-        query=UPLOAD_SIGNED,
-    )
+    await upload_signed_by_firm(client, user, application_id, form)
 
     assert await refused(client, APPROVE, {"id": application_id}, archive) == ["FORBIDDEN"]
     assert await refused(client, APPROVE, {"id": application_id}, user) == ["FORBIDDEN"]

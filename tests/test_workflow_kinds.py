@@ -38,6 +38,7 @@ from tests.support.workflow import (
     record_papers,
     step,
     upload_document,
+    upload_signed_by_firm,
 )
 from tests.test_application_analysis import (
     APPLE,
@@ -260,14 +261,7 @@ async def test_mainboard_imeis_are_held_off_the_whitelist(client, world):
     await attach_documents(client, user, application_id)  # no CE for spare mainboards
     chosen = await to_review(client, user, supervisor, application_id, "E_SIGNATURE")
     form = (await download(client, user, chosen["workflow"]["applicationForm"])).content
-    await upload(
-        client,
-        user,
-        application_id,
-        await sign_as_firm(application_id, form),
-        "s.pdf",
-        query=UPLOAD_SIGNED,
-    )
+    await upload_signed_by_firm(client, user, application_id, form)
     paid = await review_and_pay(client, application_id, "20.00")
     assert paid["workflow"]["heldImeiCount"] == 2 and paid["workflow"]["registeredImeiCount"] == 0
     held = (

@@ -16,6 +16,7 @@ from resolvers import jobs
 from resolvers.documents import shutdown_renderer
 from resolvers.workflow import notifications
 from tests.support.api import gql
+from tests.support.signing import sign_as_firm
 from tests.support.uploads import upload
 
 WORKFLOW_STATE = """
@@ -265,3 +266,12 @@ async def record_papers(
     for kind in kinds:
         recorded = await record_paper(client, token, application_id, kind, jpeg())
         assert recorded["errors"] == [], recorded
+
+
+async def upload_signed_by_firm(
+    client: httpx.AsyncClient, token: str, application_id: int, form: bytes
+) -> dict[str, Any]:
+    """The firm's registered signer e-signs the application document; the firm uploads it."""
+    signed = await sign_as_firm(application_id, form)
+    body = await upload(client, token, application_id, signed, "s.pdf", query=UPLOAD_SIGNED)
+    return body["data"]["uploadSignedApplication"]  # type: ignore[no-any-return]
