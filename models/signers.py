@@ -52,9 +52,11 @@ class FirmSigner(Model):
     certificate_pem = fields.TextField()
     certificate_sha256 = fields.CharField(max_length=64, db_index=True)
     # CA_*: SHA-256 of the CA's subject name (DER), the issuer a signer's certificate names.
-    ca_subject_sha256 = fields.CharField(max_length=64, null=True, db_index=True)
-    serial_number = fields.CharField(max_length=64, null=True)  # decimal (CA_SERIAL)
-    identity_number = fields.CharField(max_length=64, null=True)  # CA_IDENTITY
+    # A signature finds its registrations by certificate, serial or identity number (indexed
+    # each: one provider's CA may stand behind thousands of registrations).
+    ca_subject_sha256 = fields.CharField(max_length=64, null=True)
+    serial_number = fields.CharField(max_length=64, null=True, db_index=True)  # decimal
+    identity_number = fields.CharField(max_length=64, null=True, db_index=True)
     subject = fields.CharField(max_length=512, default="")
     issuer = fields.CharField(max_length=512, default="")
     not_after = fields.DatetimeField(null=True)

@@ -74,11 +74,17 @@ def _identity_of(certificate: x509.Certificate) -> str:
     return str(values[0].value).strip().upper() if values else ""
 
 
-def _same_identity(found: str, registered: str) -> bool:
-    if found == registered:
-        return True
-    # "TCKTR-12345678901" carries the number 12345678901 (ETSI EN 319 412-1 semantics).
-    return found.endswith(registered) and not found[-len(registered) - 1].isalnum()
+def _identities(found: str) -> list[str]:
+    """The identity numbers a subject serialNumber stands for: itself, and the number after
+    its scheme prefix ("TCKTR-12345678901" carries 12345678901, ETSI EN 319 412-1)."""
+    if not found:
+        return []
+    tail = found
+    for index in range(len(found) - 1, -1, -1):
+        if not found[index].isalnum():
+            tail = found[index + 1 :]
+            break
+    return sorted({found, tail} - {""})
 
 
 def _clean_number(raw: str | None, field: str, what_tr: str, what_en: str) -> str | None:
@@ -328,10 +334,7 @@ def _matches(signer: FirmSigner, certificate: x509.Certificate, fingerprint: str
         return False
     if signer.match == SignerMatch.CA_SERIAL:
         return signer.serial_number == str(certificate.serial_number)
-    identity = _identity_of(certificate)
-    return bool(identity and signer.identity_number) and _same_identity(
-        identity, signer.identity_number or ""
-    )
+    return signer.identity_number in _identities(_identity_of(certificate))
 
 
 async def require_registered(firm_id: int, certificates: Sequence[bytes]) -> FirmSigner:
@@ -343,9 +346,20 @@ async def require_registered(firm_id: int, certificates: Sequence[bytes]) -> Fir
         certificate = x509.load_der_x509_certificate(der)
         fingerprint = _sha256(der)
         issuer = _sha256(certificate.issuer.public_bytes())
+        # Narrowed in SQL by serial or identity number: a provider's CA may stand behind
+        # thousands of registrations, and each candidate costs a signature verification.
         candidates = await FirmSigner.filter(
             Q(certificate_sha256=fingerprint, match=SignerMatch.CERTIFICATE)
-            | Q(ca_subject_sha256=issuer),
+            | Q(
+                ca_subject_sha256=issuer,
+                match=SignerMatch.CA_SERIAL,
+                serial_number=str(certificate.serial_number),
+            )
+            | Q(
+                ca_subject_sha256=issuer,
+                match=SignerMatch.CA_IDENTITY,
+                identity_number__in=_identities(_identity_of(certificate)) or [""],
+            ),
             active=True,
         ).order_by("id")
         matching = [s for s in candidates if _matches(s, certificate, fingerprint)]
