@@ -23,4 +23,5 @@ MODEL_MODULES: list[str] = [
     "models.events",
     "models.grace",
     "models.quotas",
+    "models.signers",
 ]

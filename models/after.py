@@ -61,6 +61,11 @@ class ReplacementProblem(StrEnum):
     NEW_NOT_HELD = "NEW_NOT_HELD"
     NEW_ALREADY_REGISTERED = "NEW_ALREADY_REGISTERED"
     NEW_BLACKLISTED = "NEW_BLACKLISTED"
+    # Art. 11: a mainboard/swap IMEI stands in for an IMEI of the same model, and a device's
+    # IMEIs (dual SIM) are replaced together, by the IMEIs of one held device.
+    MODEL_MISMATCH = "MODEL_MISMATCH"
+    DEVICE_INCOMPLETE = "DEVICE_INCOMPLETE"
+    DEVICE_SPLIT = "DEVICE_SPLIT"
 
 
 class CorrectionStatus(StrEnum):
@@ -116,6 +121,20 @@ register(
             "The new IMEI is already whitelisted",
         ),
         "NEW_BLACKLISTED": ("Yeni IMEI kara listede", "The new IMEI is blacklisted"),
+        "MODEL_MISMATCH": (
+            "Yeni IMEI eski IMEI'nin marka/modeline ait değil (aynı marka ve model ya da o "
+            "modelin TAC'ı olmalı)",
+            "The new IMEI is not of the old IMEI's brand/model (the same brand and model, or "
+            "a TAC of that model)",
+        ),
+        "DEVICE_INCOMPLETE": (
+            "Çok IMEI'li cihazın bütün IMEI'leri aynı bildirimde birlikte değiştirilmeli",
+            "Every IMEI of a multi-IMEI device must be replaced together, in one report",
+        ),
+        "DEVICE_SPLIT": (
+            "Bir cihazın IMEI'leri tek bir anakart/takas cihazın IMEI'leriyle değiştirilmeli",
+            "A device's IMEIs must be replaced by the IMEIs of one mainboard/swap device",
+        ),
     },
 )
 register(

@@ -52,6 +52,8 @@ class ErrorCode(StrEnum):
     SIGNATURE_INVALID = "SIGNATURE_INVALID"
     SIGNATURE_UNTRUSTED = "SIGNATURE_UNTRUSTED"
     DOCUMENT_MISMATCH = "DOCUMENT_MISMATCH"
+    SIGNER_NOT_REGISTERED = "SIGNER_NOT_REGISTERED"
+    SIGNER_OF_ANOTHER_FIRM = "SIGNER_OF_ANOTHER_FIRM"
     REVIEW_TAKEN = "REVIEW_TAKEN"
     FEE_NOT_DEFINED = "FEE_NOT_DEFINED"
     PAYMENT_AMOUNT_MISMATCH = "PAYMENT_AMOUNT_MISMATCH"
@@ -224,6 +226,21 @@ MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "imzalayıp yükleyin.",
         "The uploaded file is not the {what} downloaded from MCKS. Sign the downloaded "
         "document without changing it and upload it.",
+    ),
+    ErrorCode.SIGNER_NOT_REGISTERED: (
+        "Belgeyi imzalayan sertifika ({signer}) firmanızın Kurum'a kayıtlı imza "
+        "yetkililerinden birine ait değil. Belgeyi kayıtlı bir imza yetkilisi imzalamalı; "
+        "yeni yetkili için Kurum'a başvurun (Tebliğ md. 8(1)).",
+        "The certificate that signed the document ({signer}) is not one of your firm's "
+        "signers registered with the regulator. A registered signer must sign it; apply to "
+        "the regulator to register a new one (communiqué art. 8(1)).",
+    ),
+    ErrorCode.SIGNER_OF_ANOTHER_FIRM: (
+        "Belgeyi imzalayan sertifika ({signer}) başka bir firmanın imza yetkilisi olarak "
+        "kayıtlı. Firmanızın belgelerini yalnızca firmanızın kayıtlı imza yetkilileri "
+        "imzalayabilir.",
+        "The certificate that signed the document ({signer}) is registered as another "
+        "firm's signer. Only your firm's registered signers may sign your firm's documents.",
     ),
     ErrorCode.REVIEW_TAKEN: (
         "Başvuru {reviewer} tarafından incelemeye alınmış.",

@@ -258,6 +258,7 @@ class Settings:
     max_document_bytes: int = 20 * 1024 * 1024
     # E-signatures must chain to a CA certificate in this directory (PEM or DER files);
     # unset: only integrity is checked and the audit trail says "trust not verified".
+    # Production refuses to start without it unless `signature_integrity_only` says so.
     signature_trust_roots: Path | None = None
     # The Kurum's own signing key (PKCS#12: key, certificate and its chain) with which it
     # signs what it issues (fee notices, permits, letters; guide §5 "elektronik imzalı").
@@ -277,6 +278,7 @@ class Settings:
     )
     # A fee notice is to be paid within this many days of its date.
     fee_payment_days: int = 30
+    signature_integrity_only: bool = False
     # Mail to firms. Without an SMTP host, development and tests keep mail in memory; in
     # production the notifications wait in the outbox until a server is configured.
     smtp_host: str = ""
@@ -497,6 +499,7 @@ class Settings:
             ),
             bank_accounts=_entries("MCKS_BANK_ACCOUNTS") or cls.bank_accounts,
             fee_payment_days=max(1, _int("MCKS_FEE_PAYMENT_DAYS", cls.fee_payment_days)),
+            signature_integrity_only=_bool("MCKS_SIGNATURE_INTEGRITY_ONLY", False),
             smtp_host=os.environ.get("MCKS_SMTP_HOST", cls.smtp_host).strip(),
             smtp_port=_int("MCKS_SMTP_PORT", cls.smtp_port),
             smtp_username=os.environ.get("MCKS_SMTP_USERNAME", cls.smtp_username),
@@ -543,6 +546,7 @@ class Settings:
             )
         if settings.env == "production":
             _require_signing_key(settings)
+        _check_trust_roots(settings)
         if settings.download_link_minutes < 1:
             raise SettingsError("MCKS_DOWNLOAD_LINK_MINUTES must be at least 1")
         retention = settings.observation_retention_days
@@ -565,6 +569,35 @@ def _require_signing_key(settings: Settings) -> None:
         )
     if not key.is_file():
         raise SettingsError(f"MCKS_SIGNING_KEY_FILE {str(key)!r} is not a readable file")
+
+
+# The files a trust roots directory's certificates are read from.
+CERTIFICATE_SUFFIXES = (".pem", ".crt", ".cer", ".der")
+
+
+def _check_trust_roots(settings: Settings) -> None:
+    """Safe by default: production checks e-signatures against known CAs, or says
+    explicitly that it checks only their integrity (any self-made certificate passes)."""
+    roots = settings.signature_trust_roots
+    if roots is not None and settings.signature_integrity_only:
+        raise SettingsError(
+            "set either MCKS_SIGNATURE_TRUST_ROOTS or MCKS_SIGNATURE_INTEGRITY_ONLY, not both"
+        )
+    if roots is None:
+        if settings.env == "production" and not settings.signature_integrity_only:
+            raise SettingsError(
+                "MCKS_SIGNATURE_TRUST_ROOTS is required in production: a directory of the CA "
+                "certificates firms' e-signatures must chain to. To accept e-signatures on "
+                "their integrity only, set MCKS_SIGNATURE_INTEGRITY_ONLY=true explicitly"
+            )
+        return
+    if not roots.is_dir():
+        raise SettingsError(f"MCKS_SIGNATURE_TRUST_ROOTS: {roots} is not a directory")
+    if not any(p.suffix.lower() in CERTIFICATE_SUFFIXES for p in roots.iterdir() if p.is_file()):
+        raise SettingsError(
+            f"MCKS_SIGNATURE_TRUST_ROOTS: {roots} holds no certificate "
+            f"({', '.join(CERTIFICATE_SUFFIXES)} files): nothing would be trusted"
+        )
 
 
 _active: Settings | None = None

@@ -29,6 +29,7 @@ from schema.observability import OperationLabel
 from schema.operators.mutations import OperatorMutations
 from schema.operators.queries import OperatorQueries
 from schema.operators.subscriptions import OperatorSubscriptions
+from schema.signers.schema import SignerMutations, SignerQueries
 from schema.tac.mutations import TacMutations
 from schema.tac.queries import TacQueries
 from schema.workflow.mutations import WorkflowMutations
@@ -50,6 +51,7 @@ class Query(
     OperatorQueries,
     IndividualQueries,
     AfterRegistrationQueries,
+    SignerQueries,
     CommonQueries,
 ):
     pass
@@ -66,6 +68,7 @@ class Mutation(
     OperatorMutations,
     IndividualMutations,
     AfterRegistrationMutations,
+    SignerMutations,
 ):
     pass
 

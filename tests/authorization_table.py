@@ -77,6 +77,8 @@ QUERIES: Final[dict[str, frozenset[str]]] = {
     "applicationDeviceGroups": FIRM | STAFF,
     "applicationWorkflow": FIRM | STAFF,
     "ceCertificates": FIRM | STAFF,
+    # Authorised signers (art. 8(1)): a firm reads its own, staff any firm's.
+    "firmSigners": FIRM | STAFF,
     # The fee schedule is what firms pay: people read it.
     "feeSchedule": PEOPLE,
     "customsDeadlines": FIRM | STAFF,
@@ -161,6 +163,11 @@ MUTATIONS: Final[dict[str, frozenset[str]]] = {
     "reopenApplication": FIRM | STAFF,
     "uploadApplicationDocument": FIRM | STAFF,
     "uploadCeCertificate": FIRM,
+    # Paper applications are entered by staff from the papers (art. 9): they record the scans.
+    "recordPaperDocument": STAFF,
+    # Staff admins register a firm's signers against the signed record (art. 8(1)).
+    "registerFirmSigner": only(ADMIN),
+    "revokeFirmSigner": only(ADMIN),
     "chooseSignatureMethod": FIRM,
     "uploadSignedApplication": FIRM,
     # Archive staff receive paper; reviewers decide; archive staff record payments. A staff

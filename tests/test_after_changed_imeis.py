@@ -10,6 +10,7 @@ import pytest
 from gateway.demo import load_demo
 from models import clock
 from models.after import ReplacementLine
+from models.applications import DeviceImei
 from models.audit import AuditEvent
 from models.progress import HeldImei
 from models.workflow import ApplicationKind
@@ -256,3 +257,27 @@ def test_the_reader_keeps_line_numbers_and_skips_text_lines():
         (6, "35693803564380O", "354071150001014", None),
     ]
     assert read_ek3("356938035643809\n")[0].problem == "UNRECOGNISED_LINE"
+
+
+async def test_an_ek3_line_replacing_half_of_a_dual_imei_device_is_not_valid(client, world):
+    """Art. 11 in the bulk report too: the lines of one device's IMEIs stand together."""
+    phones = await registered_application(world.firm_a)
+    first, second = imei(401), imei(402)
+    await DeviceImei.bulk_create(
+        [DeviceImei(application_id=phones.id, row_number=1, imei=v) for v in (first, second)]
+    )
+    await register(phones, first, second)
+    boards = await registered_application(world.firm_a, ApplicationKind.MAINBOARD)
+    await hold(boards, imei(501), imei(502))
+    token = await login(client, "a.user")
+
+    payload = await upload_report(
+        client, token, ek3_file(f"{first} {imei(501)}", f"{OLD1} {imei(502)}")
+    )
+
+    report = payload["report"]
+    assert (report["validCount"], report["invalidCount"]) == (1, 1)
+    lines = await gql(client, LINES, {"id": report["id"], "valid": False}, token=token)
+    [line] = lines["data"]["replacementReportLines"]["items"]
+    assert (line["lineNumber"], line["problem"]) == (3, "DEVICE_INCOMPLETE")
+    assert "birlikte değiştirilmeli" in line["problemLabel"]

@@ -10,6 +10,7 @@ import pytest
 from gateway.demo import load_demo
 from models import clock
 from models.after import Replacement
+from models.applications import DeviceImei
 from models.audit import AuditEvent
 from models.network import CloneSuspicion
 from models.progress import HeldImei
@@ -248,3 +249,76 @@ async def test_only_firms_report_replacements(client, world, who):
     token = OPERATOR_TOKEN if who == "operator" else await login(client, who)
     body = await gql(client, REPORT, {"pairs": [{"oldImei": OLD, "newImei": NEW}]}, token=token)
     assert error_codes(body) == ["FORBIDDEN"]
+
+
+SAMSUNG_TAC = "35332811"  # the demo registry's SAMSUNG SM-G9359
+
+
+async def test_a_held_imei_replaces_an_imei_of_the_same_model_only(client, world):
+    """Art. 11: a mainboard/swap IMEI stands in for an IMEI of its own model — declared as
+    the same brand and model, or carrying a TAC the registry gives that model."""
+    swaps = await registered_application(world.firm_a, ApplicationKind.SWAP)
+    samsung, same_name = imei(301, tac=SAMSUNG_TAC), imei(302, tac="35999999")
+    await hold(swaps, samsung, brand="SAMSUNG", model="SM-G9359")
+    await hold(swaps, same_name, brand="apple", model="a2403")  # unknown TAC, same model
+    token = await login(client, "a.user")
+
+    refused = await report(client, token, (OLD, samsung))
+
+    [error] = refused["errors"]
+    assert (error["code"], error["field"]) == ("INVALID_INPUT", "pairs.0")
+    assert f"{OLD} → {samsung}" in error["message"]
+    assert "marka/modeline ait değil" in error["message"]
+    assert await operator_view(client, OLD) == {OLD: ("ALLOW", "REGISTERED", None)}
+    # The same brand and model as declared; and a mainboard model with the phone's TAC.
+    accepted = await report(client, token, (OLD, same_name), (OTHER_OLD, NEW))
+    assert accepted["errors"] == []
+    assert await Replacement.filter(old_imei__in=[OLD, OTHER_OLD]).count() == 2
+
+
+async def test_both_imeis_of_a_dual_imei_device_are_replaced_together(client, world):
+    phones = await registered_application(world.firm_a)
+    first, second = imei(401), imei(402)
+    await DeviceImei.bulk_create(
+        [DeviceImei(application_id=phones.id, row_number=2, imei=v) for v in (first, second)]
+    )
+    await register(phones, first, second)
+    boards = await registered_application(world.firm_a, ApplicationKind.MAINBOARD)
+    board_1, board_2, board_3, board_4 = imei(501), imei(502), imei(503), imei(504)
+    await DeviceImei.bulk_create(
+        [
+            DeviceImei(application_id=boards.id, row_number=row, imei=value)
+            for row, value in ((1, board_1), (1, board_2), (2, board_3), (2, board_4))
+        ]
+    )
+    await hold(boards, board_1, board_2, board_3, board_4)
+    single_1, single_2 = imei(601), imei(602)  # two single-IMEI mainboards
+    await hold(boards, single_1, single_2)
+    token = await login(client, "a.user")
+
+    # One IMEI of the phone: the report lacks its other IMEI and the board's other IMEI.
+    half = await report(client, token, (first, board_1))
+    [error] = half["errors"]
+    assert (error["code"], error["field"]) == ("INVALID_INPUT", "pairs.0")
+    assert "birlikte değiştirilmeli" in error["message"]
+    assert f"bildirimde eksik: {second}, {board_2}" in error["message"]
+    # Both IMEIs, but to two different boards.
+    split = await report(client, token, (first, single_1), (second, single_2))
+    assert [e["field"] for e in split["errors"]] == ["pairs.0", "pairs.1"]
+    assert "tek bir anakart/takas cihazın" in split["errors"][0]["message"]
+    crossed = await report(client, token, (first, board_1), (second, board_3))
+    assert len(crossed["errors"]) == 2 and board_2 in crossed["errors"][0]["message"]
+    assert await operator_view(client, first, second) == {
+        first: ("ALLOW", "REGISTERED", None),
+        second: ("ALLOW", "REGISTERED", None),
+    }
+
+    whole = await report(client, token, (first, board_1), (second, board_2))
+
+    assert whole["errors"] == []
+    assert await operator_view(client, first, second, board_1, board_2) == {
+        first: ("BLOCK", "NOT_REGISTERED", "REPLACED"),
+        second: ("BLOCK", "NOT_REGISTERED", "REPLACED"),
+        board_1: ("ALLOW", "REGISTERED", None),
+        board_2: ("ALLOW", "REGISTERED", None),
+    }

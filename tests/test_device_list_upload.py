@@ -11,7 +11,7 @@ from resolvers import jobs
 from resolvers.job_kinds import load_handlers
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.uploads import imei, upload, xlsx
-from tests.support.workflow import attach_documents, declare_as_listed
+from tests.support.workflow import attach_documents, record_papers
 from tests.test_application_analysis import (
     APPLE,
     IMPORT_DATA,
@@ -164,7 +164,7 @@ async def test_staff_enter_a_paper_application_from_ek2_and_it_passes_to_review(
         "uploadDeviceList"
     ]
     assert payload["errors"] == [] and payload["deviceCount"] == 2
-    await declare_as_listed(client, staff, application_id)  # the Ek-1 petition's table
+    await record_papers(client, staff, application_id, [("SAMSUNG", "SM-G9359", 2)])
     submitted = await gql(client, SUBMIT, {"id": application_id}, token=staff)
     assert submitted["data"]["submitApplication"]["application"]["status"] == "IN_ANALYSIS"
     await jobs.drain()
@@ -191,7 +191,7 @@ async def test_one_failing_device_rejects_a_paper_application_as_a_whole(client)
         ek2([imei(SAMSUNG + "700003"), ids["blacklisted"]]),
         "ek2.txt",
     )
-    await declare_as_listed(client, staff, application_id)
+    await record_papers(client, staff, application_id, [("SAMSUNG", "SM-G9359", 2)])
     await gql(client, SUBMIT, {"id": application_id}, token=staff)
     await jobs.drain()
     application = await Application.get(id=application_id)

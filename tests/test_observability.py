@@ -24,7 +24,7 @@ from models import clock
 from models.jobs import Job, JobStatus
 from models.notifications import Notification, NotificationStatus
 from resolvers.settings import configure, get_settings
-from tests.support.api import gql
+from tests.support.api import gql, make_world
 from tests.support.operators import CHECK, OPERATOR_TOKEN, imei, whitelist
 from tests.test_serve import (
     ROOT,
@@ -368,7 +368,9 @@ def development_scenario(database_url: str) -> None:
     assert ready["status"] == 200
 
 
-async def test_an_e_signature_without_trust_roots_logs_one_line_not_a_traceback(settings, caplog):
+async def test_an_e_signature_without_trust_roots_logs_one_line_not_a_traceback(
+    db, settings, caplog
+):
     from reportlab.pdfgen import canvas
 
     from resolvers.workflow.signatures import verify_signed_pdf
@@ -379,10 +381,15 @@ async def test_an_e_signature_without_trust_roots_logs_one_line_not_a_traceback(
     page.drawString(100, 100, "Başvuru")
     page.save()
     issued = buffer.getvalue()
-    signed = await TestCa.create().sign(issued)
+    firm = (await make_world()).firm_a
+    ca = TestCa.create()
+    await ca.register_for(firm.id)
+    signed = await ca.sign(issued)
     configure(replace(settings, signature_trust_roots=None))
     with caplog.at_level(logging.DEBUG):
-        check = await verify_signed_pdf(signed, issued, "başvuru dokümanı", "application document")
+        check = await verify_signed_pdf(
+            signed, issued, "başvuru dokümanı", "application document", firm_id=firm.id
+        )
     assert check.trusted is None
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [r.name for r in warnings] == ["mcks.signatures"]

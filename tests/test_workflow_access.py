@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from models import clock
+from models.applications import Application
 from models.roles import Role
 from models.workflow import TRANSITIONS, Action, ApplicationStatus, actions_available
 from resolvers import jobs
@@ -35,6 +36,7 @@ from tests.support.workflow import (
     refused,
     step,
     upload_document,
+    upload_signed_by_firm,
 )
 from tests.test_application_analysis import (
     APPLE,
@@ -128,9 +130,7 @@ async def test_wrong_roles_and_another_firm_are_refused_at_every_step(client):
     assert (await download(client, intruder, form_id)).status_code == 404
     assert (await download(client, reviewer, form_id)).status_code == 200
     form = (await download(client, user, form_id)).content
-    await upload(
-        client, user, application_id, await TestCa.create().sign(form), "s.pdf", query=UPLOAD_SIGNED
-    )
+    await upload_signed_by_firm(client, user, application_id, form)
 
     assert await refused(client, APPROVE, {"id": application_id}, archive) == ["FORBIDDEN"]
     assert await refused(client, APPROVE, {"id": application_id}, user) == ["FORBIDDEN"]
@@ -164,6 +164,7 @@ async def test_the_signed_application_must_be_intact_ours_and_trusted_when_confi
     chosen = await step(client, CHOOSE, {"id": application_id, "method": "E_SIGNATURE"}, user)
     form = (await download(client, user, chosen["workflow"]["applicationForm"])).content
     firm_ca, other_ca = TestCa.create(), TestCa.create("Başka Sağlayıcı", "Mehmet Öztürk")
+    await firm_ca.register_for((await Application.get(id=application_id)).firm_id)
     signed = await firm_ca.sign(form)
 
     async def codes(content: bytes) -> list[str]:

@@ -20,20 +20,19 @@ from models.fees import (
 )
 from resolvers import jobs
 from tests.support.api import gql, login, make_world
-from tests.support.signing import TestCa
 from tests.support.uploads import imei, upload, xlsx
 from tests.support.workflow import (
     APPROVE,
     CHOOSE,
     SET_FEE,
     TAKE,
-    UPLOAD_SIGNED,
     attach_documents,
     download,
     pdf_text,
     pdf_workers,
     refused,
     step,
+    upload_signed_by_firm,
 )
 from tests.test_application_analysis import APPLE, SUBMIT, TO_ANALYSIS, create_draft, seed_registry
 
@@ -182,9 +181,7 @@ async def test_the_fee_notice_uses_the_year_of_approval(client):
     await jobs.drain()
     chosen = await step(client, CHOOSE, {"id": application_id, "method": "E_SIGNATURE"}, user)
     form = (await download(client, user, chosen["workflow"]["applicationForm"])).content
-    await upload(
-        client, user, application_id, await TestCa.create().sign(form), "s.pdf", query=UPLOAD_SIGNED
-    )
+    await upload_signed_by_firm(client, user, application_id, form)
     reviewer = await login(client, "staff.reviewer")
     await step(client, TAKE, {"id": application_id}, reviewer)
 

@@ -15,7 +15,7 @@ from models.registry import WhitelistEntry, WhitelistSource
 from resolvers import jobs
 from tests.support.api import gql, login, make_world
 from tests.support.operators import CHECK, make_operator
-from tests.support.signing import TestCa
+from tests.support.signing import sign_as_firm
 from tests.support.uploads import imei, upload, xlsx
 from tests.support.workflow import (
     APPROVE,
@@ -153,7 +153,7 @@ async def test_an_import_application_goes_from_the_device_list_to_completed(clie
     assert [e["code"] for e in unsigned["data"]["uploadSignedApplication"]["errors"]] == [
         "SIGNATURE_MISSING"
     ]
-    signed = await TestCa.create().sign(form)
+    signed = await sign_as_firm(application_id, form)
     uploaded = await upload(client, user, application_id, signed, "imzali.pdf", query=UPLOAD_SIGNED)
     under_review = uploaded["data"]["uploadSignedApplication"]
     assert under_review["errors"] == [] and under_review["application"]["status"] == "UNDER_REVIEW"
@@ -236,7 +236,7 @@ async def test_an_import_application_goes_from_the_device_list_to_completed(clie
         client,
         user,
         application_id,
-        await TestCa.create().sign(letter),
+        await sign_as_firm(application_id, letter),
         "kapak.pdf",
         query=UPLOAD_COVER,
     )

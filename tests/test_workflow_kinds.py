@@ -16,7 +16,7 @@ from models.workflow import ApplicationStatus
 from resolvers import jobs
 from tests.support.api import gql, login, make_world
 from tests.support.operators import CHECK, make_operator
-from tests.support.signing import TestCa
+from tests.support.signing import sign_as_firm
 from tests.support.uploads import imei, upload, xlsx
 from tests.support.workflow import (
     APPROVE,
@@ -36,9 +36,11 @@ from tests.support.workflow import (
     pdf_text,
     pdf_workers,
     plain_pdf,
+    record_papers,
     refused,
     step,
     upload_document,
+    upload_signed_by_firm,
 )
 from tests.test_application_analysis import (
     APPLE,
@@ -138,7 +140,7 @@ async def test_manufacture_needs_a_capacity_report_reuses_ce_and_completes_at_pa
     form = (await download(client, user, chosen["workflow"]["applicationForm"])).content
     assert "10.11.2026 tarihinde imalatı gerçekleştirilen toplam 1 adet" in pdf_text(form)
     signed = await upload(
-        client, user, first, await TestCa.create().sign(form), "s.pdf", query=UPLOAD_SIGNED
+        client, user, first, await sign_as_firm(first, form), "s.pdf", query=UPLOAD_SIGNED
     )
     assert signed["data"]["uploadSignedApplication"]["application"]["status"] == "UNDER_REVIEW"
 
@@ -159,8 +161,8 @@ async def test_staff_enter_a_paper_application_that_goes_through_on_paper(client
     application_id = created["application"]["id"]
     content = ek2([imei(SAMSUNG + "500001"), imei(SAMSUNG + "500002")])
     await upload(client, staff, application_id, content, "ek2.txt")
-    # Paper documents are on paper: no scans are asked for.
-    await declare_as_listed(client, staff, application_id)  # the Ek-1 petition's table
+    # Staff record the scans of the papers the firm delivered (art. 9(2)).
+    await record_papers(client, staff, application_id, [("SAMSUNG", "SM-G9359", 2)])
     submitted = await gql(client, SUBMIT, {"id": application_id}, token=staff)
     assert submitted["data"]["submitApplication"]["application"]["status"] == "IN_ANALYSIS"
     await jobs.drain()
@@ -221,7 +223,7 @@ async def test_one_failing_device_rejects_a_paper_application_and_the_firm_is_to
     await upload(
         client, staff, application_id, ek2([imei(SAMSUNG + "500003"), registered]), "ek2.txt"
     )
-    await declare_as_listed(client, staff, application_id)
+    await record_papers(client, staff, application_id, [("SAMSUNG", "SM-G9359", 2)])
     await gql(client, SUBMIT, {"id": application_id}, token=staff)
     await jobs.drain()
     assert (await Application.get(id=application_id)).status == ApplicationStatus.REJECTED
@@ -295,9 +297,7 @@ async def test_mainboard_imeis_are_held_off_the_whitelist(client, world):
     await attach_documents(client, user, application_id)  # no CE for spare mainboards
     chosen = await to_review(client, user, supervisor, application_id, "E_SIGNATURE")
     form = (await download(client, user, chosen["workflow"]["applicationForm"])).content
-    await upload(
-        client, user, application_id, await TestCa.create().sign(form), "s.pdf", query=UPLOAD_SIGNED
-    )
+    await upload_signed_by_firm(client, user, application_id, form)
     paid = await review_and_pay(client, application_id, "20.00")
     assert paid["workflow"]["heldImeiCount"] == 2 and paid["workflow"]["registeredImeiCount"] == 0
     held = (

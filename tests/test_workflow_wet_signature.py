@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from models import clock
+from models.audit import AuditEvent
 from models.roles import Role
 from resolvers import jobs
 from tests.support.api import gql, login, make_user, make_world
@@ -43,6 +44,11 @@ __all__ = ["mailbox", "pdf_workers"]
 pytestmark = pytest.mark.usefixtures("pdf_workers")
 
 REOPEN = "mutation($id: Int!) { reopenApplication(applicationId: $id) { application { status } errors { code } } }"
+TAKE_OVER = (
+    "mutation($id: Int!, $reason: String) {"
+    " takeApplicationForReview(applicationId: $id, reason: $reason) {"
+    " workflow { reviewerName } errors { code field message } } }"
+)
 FIRM_VIEW = "query($id: Int!) { application(id: $id) { status statusLabel statusReason } }"
 
 
@@ -93,11 +99,28 @@ async def test_wet_signature_rejection_resubmission_and_paper_customs_documents(
     assert await refused(client, APPROVE, {"id": application_id}, other_reviewer) == [
         "REVIEW_TAKEN"
     ]
-    assert await refused(client, REJECT, {"id": application_id, "reason": " "}, reviewer) == [
+    # A staff admin takes over a review another reviewer holds only with a reason, audited;
+    # deciding it without taking it over is refused like anyone else's.
+    assert await refused(client, APPROVE, {"id": application_id}, admin) == ["REVIEW_TAKEN"]
+    body = await gql(client, TAKE_OVER, {"id": application_id, "reason": "  "}, token=admin)
+    (error,) = body["data"]["takeApplicationForReview"]["errors"]
+    assert error["field"] == "reason"
+    assert "staff.reviewer" in error["message"] and "gerekçe" in error["message"]
+    taken_over = await step(
+        client, TAKE_OVER, {"id": application_id, "reason": "Yıllık izin"}, admin
+    )
+    assert taken_over["workflow"]["reviewerName"] == "staff.admin"
+    event = await AuditEvent.get(action="application.review_taken_over")
+    assert event.details["reason"] == "Yıllık izin"
+    assert event.details["previousReviewer"] == "staff.reviewer"
+    assert await refused(client, REJECT, {"id": application_id, "reason": "x"}, reviewer) == [
+        "REVIEW_TAKEN"
+    ]
+    assert await refused(client, REJECT, {"id": application_id, "reason": " "}, admin) == [
         "INVALID_INPUT"
     ]
     reason = "Fatura tarihi gümrük beyannamesiyle tutarsız."
-    rejected = await step(client, REJECT, {"id": application_id, "reason": reason}, reviewer)
+    rejected = await step(client, REJECT, {"id": application_id, "reason": reason}, admin)
     assert rejected["application"]["status"] == "REJECTED"
     firm_view = (await gql(client, FIRM_VIEW, {"id": application_id}, token=user))["data"][
         "application"

@@ -40,6 +40,7 @@ from models.checks import CheckCode
 from models.documents import IssuedKind
 from models.imei import is_valid_imei
 from models.labels import label
+from models.names import brand_model_key
 from models.progress import HeldImei
 from models.registry import WhitelistSource, WhitelistStatus
 from models.workflow import ApplicationKind
@@ -66,6 +67,7 @@ from resolvers.errors import (
 from resolvers.operators.lookup import as_datetime
 from resolvers.pagination import Page, paginate
 from resolvers.scoping import visible_to
+from resolvers.tac.registry import models_for_tacs
 
 HOLD_KINDS = frozenset({ApplicationKind.MAINBOARD, ApplicationKind.SWAP})
 MAX_DIRECT_PAIRS = 1000
@@ -106,6 +108,8 @@ class CheckedPair:
     held: HeldRow | None = None
     # What the firm's earlier replacement with this new IMEI replaced (NEW_ALREADY_USED).
     used_for: str | None = None
+    # The device's other IMEIs the report lacks (DEVICE_INCOMPLETE).
+    missing: tuple[str, ...] = ()
 
 
 async def _whitelisted(olds: list[str]) -> dict[str, tuple[int | None, OldEntry]]:
@@ -161,13 +165,106 @@ async def _listed_or_barred(news: list[str]) -> dict[str, ReplacementProblem]:
     return {news[i]: _CHECK_PROBLEMS[codes[0]] for i, codes in reasons.items()}
 
 
+DeviceKey = tuple[int, int]  # (application_id, row_number): one row of a device list
+
+
+async def _devices(application_of: dict[str, int]) -> dict[str, tuple[DeviceKey, set[str]]]:
+    """Each IMEI's device in the given application's list, with all that device's IMEIs.
+    An IMEI no list of that application names (seeded, individual) is a device alone."""
+    found: dict[str, tuple[DeviceKey, set[str]]] = {}
+    async for imei, application_id, row, sibling in bulk.select_in(
+        "SELECT d.imei, d.application_id, d.row_number, s.imei FROM device_imei d "
+        "JOIN device_imei s ON s.application_id = d.application_id "
+        "AND s.row_number = d.row_number WHERE d.imei IN ({in_})",
+        list(application_of),
+    ):
+        if application_of[str(imei)] == int(application_id):
+            key = (int(application_id), int(row))
+            found.setdefault(str(imei), (key, set()))[1].add(str(sibling))
+    return found
+
+
+async def _same_model(pairs: Sequence[CheckedPair]) -> None:
+    """MODEL_MISMATCH unless the held IMEI is declared as the old IMEI's brand and model, or
+    its TAC is one of that model's in the registry (a mainboard keeps the phone's TAC)."""
+    models = await models_for_tacs(p.new[:8] for p in pairs)
+    for pair in pairs:
+        old, held = pair.old_entry, pair.held
+        assert old is not None and held is not None
+        wanted = (brand_model_key(old.brand), brand_model_key(old.model))
+        if (brand_model_key(held.brand), brand_model_key(held.model)) == wanted:
+            continue
+        tac_model = models.get(pair.new[:8])
+        if (
+            tac_model is not None
+            and (
+                brand_model_key(tac_model.brand),
+                brand_model_key(tac_model.model_code),
+            )
+            == wanted
+        ):
+            continue
+        pair.problem = P.MODEL_MISMATCH
+
+
+async def _whole_devices(firm_id: int, pairs: Sequence[CheckedPair]) -> None:
+    """A multi-IMEI device's IMEIs are replaced together, by one held device's IMEIs: the
+    report must hold every IMEI of the old device still whitelisted with its application,
+    and every IMEI of the new device still held (DEVICE_INCOMPLETE, naming the missing
+    ones); the old device's IMEIs must all go to one held device (DEVICE_SPLIT)."""
+    old_applications: dict[str, int] = {}
+    new_applications: dict[str, int] = {}
+    for pair in pairs:
+        assert pair.old_entry is not None and pair.held is not None
+        if pair.old_entry.application_id is not None:
+            old_applications[pair.old] = pair.old_entry.application_id
+        new_applications[pair.new] = pair.held.application_id
+    olds = await _devices(old_applications)
+    news = await _devices(new_applications)
+    reported_old = {p.old for p in pairs}
+    reported_new = {p.new for p in pairs}
+    old_siblings = {s for _, imeis in olds.values() for s in imeis} - reported_old
+    new_siblings = {s for _, imeis in news.values() for s in imeis} - reported_new
+    listed = await _whitelisted(sorted(old_siblings)) if old_siblings else {}
+    held = await _held(firm_id, sorted(new_siblings)) if new_siblings else {}
+    groups: dict[object, list[CheckedPair]] = {}
+    for pair in pairs:
+        groups.setdefault(olds[pair.old][0] if pair.old in olds else pair.old, []).append(pair)
+    for group in groups.values():
+        missing: set[str] = set()
+        for pair in group:
+            if pair.old in olds:
+                key, imeis = olds[pair.old]
+                missing |= {
+                    s
+                    for s in imeis - reported_old
+                    if s in listed
+                    and listed[s][0] == firm_id
+                    and listed[s][1].application_id == key[0]
+                }
+            if pair.new in news:
+                key, imeis = news[pair.new]
+                missing |= {
+                    s
+                    for s in imeis - reported_new
+                    if s in held and held[s].application_id == key[0]
+                }
+        targets = {news[p.new][0] if p.new in news else p.new for p in group}
+        for pair in group:
+            if missing:
+                pair.problem, pair.missing = P.DEVICE_INCOMPLETE, tuple(sorted(missing))
+            elif len(targets) > 1:
+                pair.problem = P.DEVICE_SPLIT
+
+
 async def check_pairs(firm_id: int, pairs: Sequence[CheckedPair]) -> None:
     """Record the first problem of every pair that has none yet (set-based, whole report).
 
     In order: the IMEIs' form, an IMEI repeated in the report (every occurrence: the firm
     must say which pair is meant), the old IMEI (whitelisted, by this firm), then the new
     one (held from this firm's mainboard/swap applications, not barred or listed since;
-    else already used by this firm, else not held)."""
+    else already used by this firm, else not held), then the pair as art. 11 wants it: the
+    same model, whole devices (`_same_model`, `_whole_devices`)."""
     for pair in pairs:
         if pair.problem is not None:
             continue
@@ -204,6 +301,13 @@ async def check_pairs(firm_id: int, pairs: Sequence[CheckedPair]) -> None:
             pair.problem, pair.used_for = P.NEW_ALREADY_USED, used[pair.new]
         else:
             pair.problem = P.NEW_NOT_HELD
+    matched = [p for p in open_pairs if p.problem is None]
+    if matched:
+        await _same_model(matched)
+    # A device is whole only when all its pairs passed everything before.
+    matched = [p for p in matched if p.problem is None]
+    if matched:
+        await _whole_devices(firm_id, matched)
 
 
 def refusal(pair: CheckedPair, field: str) -> DomainError:
@@ -224,8 +328,18 @@ def refusal(pair: CheckedPair, field: str) -> DomainError:
             return already_exists(
                 "Beyaz listedeki IMEI", "Whitelisted IMEI", pair.new, field=new_field
             )
-    # The pair's own form (invalid, the same IMEI twice, repeated in the report).
+    # The pair's own form (invalid, the same IMEI twice, repeated in the report) and art. 11.
     problem = pair.problem or P.UNRECOGNISED_LINE
+    if pair.missing:
+        also = ", ".join(pair.missing)
+        return DomainError(
+            ErrorCode.INVALID_INPUT,
+            field=field,
+            reason=Bilingual(
+                f"{pair.old} → {pair.new}: {label(problem, 'tr')}; bildirimde eksik: {also}",
+                f"{pair.old} → {pair.new}: {label(problem, 'en')}; missing from the report: {also}",
+            ),
+        )
     fields = {P.INVALID_OLD_IMEI: old_field, P.INVALID_NEW_IMEI: new_field}
     return DomainError(
         ErrorCode.INVALID_INPUT,

@@ -18,9 +18,10 @@ from pathlib import Path
 from tortoise.transactions import in_transaction
 
 from models import clock
+from models.accounts import Firm
 from models.applications import Application
 from models.files import FileKind, StoredFile
-from models.workflow import EDITABLE, ApplicationKind
+from models.workflow import EDITABLE, ApplicationKind, Channel
 from resolvers import audit, bulk, files
 from resolvers.actor import Actor
 from resolvers.applications.access import get_application
@@ -32,11 +33,14 @@ from resolvers.device_files import (
     DeviceFileError,
     DeviceFileLimits,
     DeviceRow,
+    Ek2Block,
     FileIssue,
+    IssueCode,
     read_device_file,
 )
 from resolvers.errors import Bilingual, DomainError, DomainErrors, ErrorCode, invalid_state
 from resolvers.settings import get_settings
+from resolvers.workflow.paper import ek2_header_differences
 
 MAX_REPORTED_ISSUES = 200
 BATCH = 5000
@@ -102,9 +106,11 @@ class _Parsed:
         issue_count: int,
         warnings: list[FileIssue],
         warning_count: int,
+        ek2_blocks: list[Ek2Block],
     ):
         self.issues, self.issue_count = issues, issue_count
         self.warnings, self.warning_count = warnings, warning_count
+        self.ek2_blocks = ek2_blocks
 
 
 def _read_in_thread(
@@ -128,6 +134,7 @@ def _read_in_thread(
                     device_file.issue_count,
                     device_file.warnings,
                     device_file.warning_count,
+                    device_file.ek2_blocks,
                 )
             )
     except BaseException as error:  # raised again on the event loop's side
@@ -248,6 +255,11 @@ async def upload_device_list(
                         )
                     )
                 raise DomainErrors(errors)
+            if locked.channel == Channel.PAPER:
+                # Art. 9(2)(ç): the Ek-2 header names the firm and the date; staff see where
+                # they differ from the application before submitting it.
+                firm = await Firm.get(id=locked.firm_id)
+                parsed.warnings.extend(ek2_header_differences(locked, firm, parsed.ek2_blocks))
             stored = await files.record(
                 actor,
                 blob,
@@ -284,6 +296,11 @@ async def upload_device_list(
                     "devices": device_count,
                     "imeis": imei_count,
                     "warnings": parsed.warning_count + readings.warning_count,
+                    "ek2HeaderDifferences": [
+                        w.message_en
+                        for w in parsed.warnings
+                        if w.code == IssueCode.EK2_HEADER_DIFFERS
+                    ][:MAX_REPORTED_ISSUES],
                 },
                 firm_id=locked.firm_id,
             )

@@ -36,6 +36,8 @@ class IssueCode(StrEnum):
     # Warnings: the row is handed on as read (or as settled against the registry).
     LEADING_ZERO_RESTORED = "LEADING_ZERO_RESTORED"
     IMEI_GAP = "IMEI_GAP"
+    # A paper application's Ek-2 header names another firm or date (`resolvers.workflow.paper`).
+    EK2_HEADER_DIFFERS = "EK2_HEADER_DIFFERS"
 
 
 #: The cell cannot be an IMEI: the device fails INVALID_IMEI with this issue as its reason.
@@ -51,7 +53,11 @@ UNREADABLE_IMEI_CODES: Final = frozenset(
     }
 )
 #: Issues of rows that are handed on (reported to the firm, never refusing the list).
-WARNING_CODES: Final = UNREADABLE_IMEI_CODES | {IssueCode.LEADING_ZERO_RESTORED, IssueCode.IMEI_GAP}
+WARNING_CODES: Final = UNREADABLE_IMEI_CODES | {
+    IssueCode.LEADING_ZERO_RESTORED,
+    IssueCode.IMEI_GAP,
+    IssueCode.EK2_HEADER_DIFFERS,
+}
 
 _TEXT_CELL_TR: Final = "Hücreyi metin biçimine alıp"
 _TEXT_CELL_EN: Final = "Format the cell as text and"
@@ -144,6 +150,10 @@ _MESSAGES: Final[dict[IssueCode, tuple[str, str]]] = {
         "The IMEI cell was saved as a number and has {length} digits ({value}); more than one "
         "reading of it ({readings}) fits a registered TAC of the declared {brand} {model}, so "
         "which one is meant cannot be told. {_text_cell_en} type the 15 digits.",
+    ),
+    IssueCode.EK2_HEADER_DIFFERS: (
+        "Ek-2 başlığı başvuruyla uyuşmuyor: {detail}",
+        "The Ek-2 header does not match the application: {detail}",
     ),
     IssueCode.IMEI_GAP: (
         "{header} boş bırakılmış ama sonraki IMEI sütunları dolu; IMEI'ler sırayla alındı.",

@@ -123,7 +123,11 @@ async def upload_signed_cover_letter(
     letter_document, letter_file = issued
     data = await read_upload(content, get_settings().max_document_bytes)
     signature = await verify_signed_pdf(
-        data, await files.read_bytes(letter_file), "kapak yazısı", "cover letter"
+        data,
+        await files.read_bytes(letter_file),
+        "kapak yazısı",
+        "cover letter",
+        firm_id=application.firm_id,
     )
     async with in_transaction():
         locked = await _e_signature_path(actor, application_id, lock=True)
@@ -134,7 +138,13 @@ async def upload_signed_cover_letter(
                 "the cover letter was issued again meanwhile (new customs documents)",
             )
         _, stored = await store_document(
-            actor, locked, DocumentKind.SIGNED_COVER_LETTER, data, filename, PDF
+            actor,
+            locked,
+            DocumentKind.SIGNED_COVER_LETTER,
+            data,
+            filename,
+            PDF,
+            signature.registered,
         )
         progress = await progress_of(locked.id)
         progress.completed_at = progress.updated_at = clock.now()
@@ -147,6 +157,7 @@ async def upload_signed_cover_letter(
                 "path": SignatureMethod.E_SIGNATURE.value,
                 "fileId": stored.id,
                 "signer": signature.signer,
+                "signerId": signature.registered.id,
                 "trust": signature.trust_note,
             },
         )

@@ -18,6 +18,7 @@ from models.applications import Application
 from models.documents import ApplicationDocument, CeCertificate, DocumentKind
 from models.files import FileKind, StoredFile
 from models.names import brand_model_key, normalise_brand_model
+from models.signers import FirmSigner
 from models.workflow import EDITABLE, ApplicationKind, clears_customs
 from resolvers import audit, files
 from resolvers.actor import Actor
@@ -45,6 +46,11 @@ FILE_KINDS = {
     DocumentKind.SIGNED_APPLICATION: FileKind.SIGNED_APPLICATION,
     DocumentKind.CUSTOMS_DOCUMENTS: FileKind.CUSTOMS_DOCUMENTS,
     DocumentKind.SIGNED_COVER_LETTER: FileKind.SIGNED_COVER_LETTER,
+    DocumentKind.PETITION: FileKind.PETITION,
+    DocumentKind.CUSTOMS_DECLARATION_COPY: FileKind.CUSTOMS_DOCUMENTS,
+    DocumentKind.TAC_LETTER: FileKind.TAC_LETTER,
+    DocumentKind.FEE_RECEIPT: FileKind.OTHER,
+    DocumentKind.SIGNATURE_CIRCULAR: FileKind.OTHER,
 }
 _TYPE_NAMES = {JPEG: "JPEG", PDF: "PDF"}
 # A scan of an A4 page at 600 dpi is 35 megapixels; more is not a scan (and a small file
@@ -107,6 +113,30 @@ def _too_large(field: str, size: str) -> DomainError:
     )
 
 
+def require_kind_fits(application: Application, kind: DocumentKind) -> None:
+    """A capacity report belongs to manufactured devices (instead of an invoice), a customs
+    declaration to imports."""
+    imported = clears_customs(application.kind, application.production_date)
+    if kind == DocumentKind.INVOICE and application.kind == ApplicationKind.MANUFACTURE:
+        raise invalid(
+            "kind",
+            "imalat başvurusunda fatura değil kapasite raporu verilir (madde 8(3))",
+            "a manufacture application gives its capacity report, not an invoice (art. 8(3))",
+        )
+    if kind == DocumentKind.CAPACITY_REPORT and imported:
+        raise invalid(
+            "kind",
+            "kapasite raporu yalnızca imal edilen cihazlar için verilir",
+            "a capacity report belongs to manufactured devices only",
+        )
+    if kind == DocumentKind.CUSTOMS_DECLARATION_COPY and not imported:
+        raise invalid(
+            "kind",
+            "imal edilen cihazların gümrük beyannamesi yoktur",
+            "manufactured devices have no customs declaration",
+        )
+
+
 async def store_document(
     actor: Actor,
     application: Application,
@@ -114,8 +144,10 @@ async def store_document(
     data: bytes,
     filename: str,
     content_type: str,
+    signer: FirmSigner | None = None,
 ) -> tuple[ApplicationDocument, StoredFile]:
-    """Store an uploaded document of the application (inside the caller's transaction)."""
+    """Store an uploaded document of the application (inside the caller's transaction);
+    an e-signed one with the firm's registered signer who signed it."""
     stored = await files.store(
         actor,
         data,
@@ -131,6 +163,8 @@ async def store_document(
         file_id=stored.id,
         created_by=actor.name,
         created_at=clock.now(),
+        signer_id=signer.id if signer else None,
+        signer_name=signer.name if signer else None,
     )
     return document, stored
 
@@ -149,20 +183,7 @@ async def upload_application_document(
             "bu belge türü taslağa yüklenmez",
             "this kind of document is not uploaded to a draft",
         )
-    if kind == DocumentKind.INVOICE and application.kind == ApplicationKind.MANUFACTURE:
-        raise invalid(
-            "kind",
-            "imalat başvurusunda fatura değil kapasite raporu verilir (madde 8(3))",
-            "a manufacture application gives its capacity report, not an invoice (art. 8(3))",
-        )
-    if kind == DocumentKind.CAPACITY_REPORT and clears_customs(
-        application.kind, application.production_date
-    ):
-        raise invalid(
-            "kind",
-            "kapasite raporu yalnızca imal edilen cihazlar için verilir",
-            "a capacity report belongs to manufactured devices only",
-        )
+    require_kind_fits(application, kind)
     if application.status not in EDITABLE:
         raise invalid_state(
             "belgeler yalnızca taslak başvurularda değiştirilebilir",

@@ -2,8 +2,16 @@
 10(2); guide §3), and which CE certificates its device list calls for.
 
 Called from `drafts.missing_for_submission`, the one place that says what an incomplete
-application lacks. Electronic applications only: a paper application's documents are on
-paper, checked by the staff who enter it.
+application lacks.
+
+Paper applications (art. 9(2)): staff record the scans of the papers the firm delivered
+(`resolvers.workflow.paper`) — the Ek-1 petition with its MARKA/MODEL/ADET table, the
+certified customs declaration copy (imports), the capacity report (manufacture), the
+original fee receipt and the signature circular; the maker's letter of a new TAC is
+recorded when there is one. The petition's table must match the device list, brand/model
+by brand/model (art. 10(3): information that does not agree is not taken on).
+
+Electronic applications:
 
 - Invoice scan: every electronic application but a manufacture (JPEG under 300 KB, guide §3).
 - Capacity report: manufacture (art. 8(3)(b)), instead of an invoice.
@@ -19,9 +27,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.applications import Application
-from models.documents import ApplicationDocument, CeCertificate, DocumentKind
+from models.documents import ApplicationDocument, CeCertificate, DocumentKind, PetitionLine
 from models.names import brand_model_key
-from models.workflow import ApplicationKind, Channel
+from models.workflow import ApplicationKind, Channel, clears_customs
+from resolvers import bulk
 from resolvers.applications.results import groups_of
 from resolvers.errors import Bilingual, DomainError, ErrorCode, invalid
 
@@ -73,15 +82,111 @@ async def ce_requirements(application: Application) -> list[CeRequirement]:
     ]
 
 
-async def missing_documents(application: Application) -> list[DomainError]:
-    if application.channel != Channel.ELECTRONIC:
-        return []
-    missing: list[DomainError] = []
-    kinds = set(
+async def _kinds(application: Application) -> set[DocumentKind]:
+    return set(
         await ApplicationDocument.filter(application_id=application.id)
         .distinct()
         .values_list("kind", flat=True)
     )
+
+
+def _papers_needed(application: Application) -> list[tuple[DocumentKind, str, str]]:
+    needed = [
+        (DocumentKind.PETITION, "Ek-1 başvuru dilekçesinin taraması", "The Ek-1 petition's scan")
+    ]
+    if clears_customs(application.kind, application.production_date):
+        needed.append(
+            (
+                DocumentKind.CUSTOMS_DECLARATION_COPY,
+                "Gümrük beyannamesinin noter ya da gümrük onaylı kopyasının taraması "
+                "(madde 9(2)(b))",
+                "The scan of the certified copy of the customs declaration (art. 9(2)(b))",
+            )
+        )
+    if application.kind == ApplicationKind.MANUFACTURE:
+        needed.append(
+            (
+                DocumentKind.CAPACITY_REPORT,
+                "Kapasite raporunun taraması (madde 9(2)(c))",
+                "The capacity report's scan (art. 9(2)(c))",
+            )
+        )
+    needed.append(
+        (
+            DocumentKind.FEE_RECEIPT,
+            "Kayıt ücreti dekontunun aslının taraması (madde 9(2)(e))",
+            "The scan of the original fee receipt (art. 9(2)(e))",
+        )
+    )
+    needed.append(
+        (
+            DocumentKind.SIGNATURE_CIRCULAR,
+            "Firma imza sirkülerinin taraması (madde 9(2)(f))",
+            "The scan of the firm's signature circular (art. 9(2)(f))",
+        )
+    )
+    return needed
+
+
+async def _petition_differences(application: Application) -> list[DomainError]:
+    """The petition's MARKA/MODEL/ADET rows against the device list's groups."""
+    petition = {
+        (brand_model_key(line.brand), brand_model_key(line.model_code)): line
+        for line in await PetitionLine.filter(application_id=application.id).order_by("line_number")
+    }
+    if not petition:
+        return []
+    conn = bulk.current()
+    p = bulk.placeholders(conn, 1)
+    _, rows = await conn.execute_query(
+        "SELECT brand, model_code, COUNT(*) FROM device "
+        f"WHERE application_id = {p} GROUP BY brand, model_code ORDER BY brand, model_code",
+        [application.id],
+    )
+    listed = {
+        (brand_model_key(str(r[0])), brand_model_key(str(r[1]))): (str(r[0]), str(r[1]), int(r[2]))
+        for r in rows
+    }
+    differences: list[DomainError] = []
+    for key, line in petition.items():
+        name = f"{line.brand} {line.model_code}"
+        count = listed.get(key, ("", "", 0))[2]
+        if count != line.device_count:
+            differences.append(
+                invalid(
+                    "petition",
+                    f"dilekçede {name} için {line.device_count} adet yazıyor, cihaz listesinde "
+                    f"{count} cihaz var",
+                    f"the petition says {line.device_count} of {name}, the device list has {count}",
+                )
+            )
+    for key, (brand, model, count) in listed.items():
+        if key not in petition:
+            differences.append(
+                invalid(
+                    "petition",
+                    f"cihaz listesindeki {brand} {model} ({count} cihaz) dilekçede yok",
+                    f"the device list's {brand} {model} ({count} devices) is not on the petition",
+                )
+            )
+    return differences[:MAX_LISTED_CE]
+
+
+async def _missing_papers(application: Application) -> list[DomainError]:
+    kinds = await _kinds(application)
+    missing = [
+        invalid(f"paperDocuments.{kind.value}", f"{tr} gerekli", f"{en} is required")
+        for kind, tr, en in _papers_needed(application)
+        if kind not in kinds
+    ]
+    return missing + await _petition_differences(application)
+
+
+async def missing_documents(application: Application) -> list[DomainError]:
+    if application.channel == Channel.PAPER:
+        return await _missing_papers(application)
+    missing: list[DomainError] = []
+    kinds = await _kinds(application)
     if application.kind != ApplicationKind.MANUFACTURE and DocumentKind.INVOICE not in kinds:
         missing.append(
             invalid(

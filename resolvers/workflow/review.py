@@ -30,7 +30,9 @@ MAX_REASON = 4000
 
 
 def _require_taker(actor: Actor, progress: ApplicationProgress) -> None:
-    if actor.has(Role.STAFF_ADMIN):
+    """The taker decides. An admin may decide an application nobody took, but one another
+    reviewer holds only after taking it over with a reason (`take_for_review`)."""
+    if actor.has(Role.STAFF_ADMIN) and progress.reviewer_id in (None, actor.id):
         return
     if progress.reviewer_id is None:
         raise invalid_state(
@@ -49,8 +51,21 @@ def _reason(reason: str) -> str:
     return reason
 
 
-async def take_for_review(actor: Actor, application_id: int) -> Application:
-    """Assign the application to the calling reviewer (an admin may take it over)."""
+def _take_over_reason(reason: str | None, reviewer: str) -> str:
+    if not (reason or "").strip():
+        raise invalid(
+            "reason",
+            f"başvuru {reviewer} tarafından incelemeye alınmış; devralmak için gerekçe yazın",
+            f"the application is being reviewed by {reviewer}; give a reason to take it over",
+        )
+    return _reason(reason or "")
+
+
+async def take_for_review(
+    actor: Actor, application_id: int, reason: str | None = None
+) -> Application:
+    """Assign the application to the calling reviewer. An admin may take over one another
+    reviewer holds, giving the reason (audited as a take-over, with the previous reviewer)."""
     if not actor.has(Role.STAFF_REVIEWER, Role.STAFF_ADMIN):
         raise DomainError(ErrorCode.FORBIDDEN)
     async with in_transaction():
@@ -60,19 +75,20 @@ async def take_for_review(actor: Actor, application_id: int) -> Application:
         progress = await progress_of(application.id)
         if progress.reviewer_id == actor.id:
             return application
-        if progress.reviewer_id is not None and not actor.has(Role.STAFF_ADMIN):
-            raise DomainError(ErrorCode.REVIEW_TAKEN, reviewer=progress.reviewer_name or "?")
         previous = progress.reviewer_name
+        details: dict[str, object] = {"reviewer": actor.name, "previousReviewer": previous}
+        event = "application.review_taken"
+        if progress.reviewer_id is not None:
+            if not actor.has(Role.STAFF_ADMIN):
+                raise DomainError(ErrorCode.REVIEW_TAKEN, reviewer=previous or "?")
+            details["reason"] = _take_over_reason(reason, previous or "?")
+            details["previousReviewerId"] = progress.reviewer_id
+            event = "application.review_taken_over"
         progress.reviewer_id, progress.reviewer_name = actor.id, actor.name
         progress.review_taken_at = progress.updated_at = clock.now()
         await progress.save()
         await audit.record(
-            actor,
-            "application.review_taken",
-            "Application",
-            application.id,
-            {"reviewer": actor.name, "previousReviewer": previous},
-            firm_id=application.firm_id,
+            actor, event, "Application", application.id, details, firm_id=application.firm_id
         )
     return application
 

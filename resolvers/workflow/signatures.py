@@ -13,12 +13,15 @@ What "e-signed" means here, in order (the first failure is the answer):
    other PDF is refused (DOCUMENT_MISMATCH).
 4. Trust, only when `MCKS_SIGNATURE_TRUST_ROOTS` names a directory of CA certificates: every
    signer's certificate must chain to one of them, offline (no fetching; revocation is
-   soft-fail) (else SIGNATURE_UNTRUSTED). Without it, `trusted` is None and the caller
+   soft-fail) (else SIGNATURE_UNTRUSTED). Without it (development, tests, or production
+   with `MCKS_SIGNATURE_INTEGRITY_ONLY` set explicitly), `trusted` is None and the caller
    records "trust not verified" in the audit trail.
+5. The firm's own signer (Tebliğ art. 8(1)): every certificate the firm signed with belongs
+   to a signer staff registered for that firm (`resolvers.accounts.signers`), else
+   SIGNER_OF_ANOTHER_FIRM / SIGNER_NOT_REGISTERED.
 
-A signature already in the issued PDF is the Kurum's own (it signs the cover letter it
-prepares): its integrity is checked with the rest, but it is not the firm's signature, so it
-neither counts as one nor needs the firm's trust roots.
+Signatures already in the issued document (the Kurum's own, on what it signs) are checked
+for integrity like any, but steps 4–5 are about the firm's: those added after it.
 
 Validation is CPU work (hashing, public-key operations), so it runs in a worker thread.
 """
@@ -45,8 +48,10 @@ from pyhanko.sign.validation.status import (
 )
 from pyhanko_certvalidator import ValidationContext
 
+from models.signers import FirmSigner
+from resolvers.accounts.signers import require_registered
 from resolvers.errors import Bilingual, DomainError, ErrorCode, invalid
-from resolvers.settings import get_settings
+from resolvers.settings import CERTIFICATE_SUFFIXES, get_settings
 
 log = logging.getLogger("mcks.signatures")
 
@@ -65,7 +70,6 @@ for _name in ("pyhanko.sign.validation.generic_cms", "pyhanko_certvalidator"):
     logging.getLogger(_name).addFilter(_QuietPathBuilding())
 
 TRUST_NOT_VERIFIED = "trust not verified (no trust roots configured)"
-_CERT_SUFFIXES = (".pem", ".crt", ".cer", ".der")
 # Changes a signing tool may append after the newest signature without touching content.
 _MAINTENANCE = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES)
 # What may follow an older signature: more signing (new signature fields filled in).
@@ -74,8 +78,9 @@ _LATER_SIGNING = (*_MAINTENANCE, ModificationLevel.FORM_FILLING)
 
 @dataclass(frozen=True, slots=True)
 class SignatureCheck:
-    signers: tuple[str, ...]
+    signers: tuple[str, ...]  # the common names of the firm's signing certificates
     trusted: bool | None  # None: no trust roots configured, only integrity was checked
+    registered: FirmSigner  # the firm's registered signer of the newest signature
 
     @property
     def signer(self) -> str:
@@ -93,6 +98,7 @@ class _Outcome:
     """What the worker thread found (plain data; errors are raised on the loop's side)."""
 
     signers: tuple[str, ...] = ()
+    certificates: tuple[bytes, ...] = ()  # DER, of the firm's signatures
     untrusted: tuple[str, ...] = ()
     missing: bool = False
     problem: tuple[str, str] | None = None  # (tr, en)
@@ -102,7 +108,7 @@ def load_trust_roots(directory: Path) -> list[asn1_x509.Certificate]:
     """Every certificate in the directory's .pem/.crt/.cer/.der files (PEM may hold many)."""
     roots: list[asn1_x509.Certificate] = []
     for path in sorted(directory.iterdir()):
-        if path.suffix.lower() not in _CERT_SUFFIXES or not path.is_file():
+        if path.suffix.lower() not in CERTIFICATE_SUFFIXES or not path.is_file():
             continue
         data = path.read_bytes()
         if pem.detect(data):
@@ -140,14 +146,14 @@ def _integrity_problem(status: PdfSignatureStatus, newest: bool) -> tuple[str, s
     )
 
 
-def _signed_end(signature: EmbeddedPdfSignature) -> int:
-    """Where the bytes a signature covers end (its /ByteRange is [0, a, b, c])."""
-    _, _, offset, length = (int(value) for value in signature.byte_range)
-    return offset + length
+def _in_issued(signature: EmbeddedPdfSignature, issued_length: int) -> bool:
+    """Whether the signature was already in the issued document: it covers no byte after."""
+    byte_range = [int(value) for value in signature.byte_range]
+    return byte_range[2] + byte_range[3] <= issued_length
 
 
 async def _examine(
-    data: bytes, roots: list[asn1_x509.Certificate] | None, issued_length: int = 0
+    data: bytes, issued_length: int, roots: list[asn1_x509.Certificate] | None
 ) -> _Outcome:
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
@@ -155,10 +161,15 @@ async def _examine(
     except Exception as error:  # hostile input: any parser failure is "not a PDF we can read"
         log.info("unreadable PDF: %s: %s", type(error).__name__, error)
         return _Outcome(problem=("PDF okunamadı", "the PDF cannot be read"))
-    if not signatures:
+    try:
+        firms = [s for s in signatures if not _in_issued(s, issued_length)]
+    except (TypeError, ValueError, IndexError):  # a /ByteRange that is no four numbers
+        return _Outcome(problem=("imza okunamadı", "the signature cannot be read"))
+    if not firms:
         return _Outcome(missing=True)
     context = ValidationContext(trust_roots=roots or [], allow_fetching=False)
     signers: list[str] = []
+    certificates: list[bytes] = []
     untrusted: list[str] = []
     for index, signature in enumerate(signatures):
         try:
@@ -166,39 +177,43 @@ async def _examine(
         except Exception as error:  # a malformed signature dictionary or CMS blob
             log.info("signature %s not checkable: %s: %s", index, type(error).__name__, error)
             return _Outcome(problem=("imza okunamadı", "the signature cannot be read"))
-        name = _signer_name(status)
-        ours = _signed_end(signature) <= issued_length
-        if not ours:
-            signers.append(name)
         problem = _integrity_problem(status, newest=index == len(signatures) - 1)
         if problem is not None:
             return _Outcome(signers=tuple(signers), problem=problem)
-        if roots is not None and not status.trusted and not ours:
+        if signature not in firms:
+            continue
+        name = _signer_name(status)
+        signers.append(name)
+        certificates.append(status.signing_cert.dump())
+        if roots is not None and not status.trusted:
             untrusted.append(name)
-    if not signers:
-        return _Outcome(missing=True)  # only the Kurum's signature: the firm did not sign
-    return _Outcome(signers=tuple(signers), untrusted=tuple(untrusted))
+    return _Outcome(
+        signers=tuple(signers), certificates=tuple(certificates), untrusted=tuple(untrusted)
+    )
 
 
 def _examine_in_thread(
-    data: bytes, roots: list[asn1_x509.Certificate] | None, issued_length: int
+    data: bytes, issued_length: int, roots: list[asn1_x509.Certificate] | None
 ) -> _Outcome:
     _integrity_only.set(roots is None)  # this thread's context, copied into its loop
-    return asyncio.run(_examine(data, roots, issued_length))
+    return asyncio.run(_examine(data, issued_length, roots))
 
 
 async def verify_signed_pdf(
-    data: bytes, issued: bytes, what_tr: str, what_en: str, field: str = "file"
+    data: bytes, issued: bytes, what_tr: str, what_en: str, *, firm_id: int, field: str = "file"
 ) -> SignatureCheck:
-    """Check an uploaded e-signed PDF against the document we issued (`issued`'s bytes)."""
+    """Check an uploaded e-signed PDF against the document we issued (`issued`'s bytes), and
+    that the firm `firm_id`'s registered signers signed it."""
     if not data.startswith(b"%PDF-"):
         raise invalid(field, "dosya PDF değil", "the file is not a PDF")
     directory = get_settings().signature_trust_roots
     roots = await asyncio.to_thread(load_trust_roots, directory) if directory else None
     if roots is not None and not roots:
         log.error("no certificates in the trust roots directory %s: nothing is trusted", directory)
+    # A PDF that is not ours signed has no signature of ours in it: all are the firm's (and
+    # DOCUMENT_MISMATCH follows once they are intact).
     issued_length = len(issued) if data.startswith(issued) else 0
-    outcome = await asyncio.to_thread(_examine_in_thread, data, roots, issued_length)
+    outcome = await asyncio.to_thread(_examine_in_thread, data, issued_length, roots)
     if outcome.missing:
         raise DomainError(ErrorCode.SIGNATURE_MISSING, field=field)
     if outcome.problem is not None:
@@ -213,10 +228,13 @@ async def verify_signed_pdf(
         raise DomainError(
             ErrorCode.SIGNATURE_UNTRUSTED, field=field, signer=", ".join(outcome.untrusted)
         )
+    registered = await require_registered(firm_id, outcome.certificates)
     if roots is None:
         log.warning(
             "e-signature of %s accepted on integrity only: %s (set MCKS_SIGNATURE_TRUST_ROOTS)",
             ", ".join(outcome.signers),
             TRUST_NOT_VERIFIED,
         )
-    return SignatureCheck(signers=outcome.signers, trusted=None if roots is None else True)
+    return SignatureCheck(
+        signers=outcome.signers, trusted=None if roots is None else True, registered=registered
+    )

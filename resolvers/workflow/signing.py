@@ -90,7 +90,11 @@ async def upload_signed_application(
     form_document, form_file = issued
     data = await read_upload(content, get_settings().max_document_bytes)
     signature = await verify_signed_pdf(
-        data, await files.read_bytes(form_file), "başvuru dokümanı", "application document"
+        data,
+        await files.read_bytes(form_file),
+        "başvuru dokümanı",
+        "application document",
+        firm_id=application.firm_id,
     )
     async with in_transaction():
         locked = await get_application(actor, application_id, for_update=True)
@@ -102,7 +106,13 @@ async def upload_signed_application(
                 "the application document was issued again meanwhile",
             )
         _, stored = await store_document(
-            actor, locked, DocumentKind.SIGNED_APPLICATION, data, filename, "application/pdf"
+            actor,
+            locked,
+            DocumentKind.SIGNED_APPLICATION,
+            data,
+            filename,
+            "application/pdf",
+            signature.registered,
         )
         progress = await progress_of(locked.id)
         progress.signer_name = signature.signer[:255]
@@ -117,6 +127,7 @@ async def upload_signed_application(
                 "fileId": stored.id,
                 "sha256": stored.sha256,
                 "signer": signature.signer,
+                "signerId": signature.registered.id,
                 "trust": signature.trust_note,
             },
         )

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from models import clock
 from models.applications import Application
-from models.documents import ApplicationDocument, DocumentKind
+from models.documents import ApplicationDocument, DocumentKind, PetitionLine
 from models.files import StoredFile
 from models.payments import FeeNotice, FeeReceipt, OnlinePayment, Payment
 from models.progress import ApplicationProgress, SignatureMethod
@@ -25,6 +25,8 @@ class DocumentView:
     file: StoredFile
     created_by: str
     created_at: datetime
+    signer_id: int | None = None  # an e-signed upload: the firm's registered signer
+    signer_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +69,9 @@ async def application_workflow(actor: Actor, application_id: int) -> WorkflowVie
         f.id: f for f in await StoredFile.filter(id__in=[d.file_id for d in current.values()])
     }
     documents = [
-        DocumentView(kind, stored[d.file_id], d.created_by, d.created_at)
+        DocumentView(
+            kind, stored[d.file_id], d.created_by, d.created_at, d.signer_id, d.signer_name
+        )
         for kind, d in sorted(current.items(), key=lambda item: item[1].id)
     ]
     return WorkflowView(
@@ -86,3 +90,9 @@ async def application_workflow(actor: Actor, application_id: int) -> WorkflowVie
 async def required_ce_certificates(actor: Actor, application_id: int) -> list[CeRequirement]:
     """The device list's brand/model groups and the firm's CE certificate for each."""
     return await ce_requirements(await get_application(actor, application_id))
+
+
+async def petition(actor: Actor, application_id: int) -> list[PetitionLine]:
+    """A paper application's Ek-1 petition table as staff recorded it (art. 9(2)(a))."""
+    application = await get_application(actor, application_id)
+    return await PetitionLine.filter(application_id=application.id).order_by("line_number")

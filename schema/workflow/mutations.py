@@ -20,6 +20,7 @@ from resolvers.workflow import (
     documents,
     fees,
     online_payments,
+    paper,
     payments,
     receipts,
     review,
@@ -41,6 +42,7 @@ from schema.workflow.types import (
     FeeYearType,
     OnlinePaymentPayload,
     OnlinePaymentType,
+    PaperDocumentKind,
     PaymentMethodType,
     SignatureMethodType,
 )
@@ -49,6 +51,8 @@ FIRM = requires(Role.FIRM_USER, Role.FIRM_SUPERVISOR)
 FIRM_AND_STAFF = requires(Role.FIRM_USER, Role.FIRM_SUPERVISOR, *STAFF)
 REVIEWERS = requires(Role.STAFF_REVIEWER, Role.STAFF_ADMIN)
 ARCHIVE = requires(Role.STAFF_ARCHIVE, Role.STAFF_ADMIN)
+# Who enters paper applications (models.workflow: SUBMIT_PAPER).
+PAPER_STAFF = requires(*STAFF)
 
 
 @strawberry.input
@@ -68,6 +72,13 @@ class FeeReceiptInput:
     paid_on: date
     receipt_no: str
     amount: Decimal = strawberry.field(description="Liras, as on the receipt (1250.00).")
+
+
+@strawberry.input
+class PetitionLineInput:
+    brand: str = strawberry.field(description="MARKA, as on the petition.")
+    model: str = strawberry.field(description="MODEL, as on the petition.")
+    count: int = strawberry.field(description="ADET: the number of devices.")
 
 
 @strawberry.input
@@ -178,6 +189,31 @@ class WorkflowMutations:
         return await _workflow(info, application_id, step)
 
     @strawberry.mutation(
+        extensions=PAPER_STAFF,
+        description="A paper application's paper as a scan (PDF or JPEG), art. 9(2): the Ek-1 "
+        "petition (with `petition`, its MARKA/MODEL/ADET table), the certified customs "
+        "declaration copy, the capacity report, a new TAC's letter, the original fee receipt, "
+        "the signature circular. Before submission. Multipart (`X-MCKS-Upload: 1`).",
+    )
+    async def record_paper_document(
+        self,
+        info: Info,
+        application_id: int,
+        kind: PaperDocumentKind,
+        file: Upload,
+        petition: list[PetitionLineInput] | None = None,
+    ) -> ApplicationWorkflowPayload:
+        step = paper.record_paper_document(
+            actor_of(info),
+            application_id,
+            DocumentKind(kind.value),
+            upload_chunks(file),
+            _name(file, "tarama"),
+            [paper.PetitionRow(p.brand, p.model, p.count) for p in petition or []] or None,
+        )
+        return await _workflow(info, application_id, step)
+
+    @strawberry.mutation(
         extensions=FIRM,
         description="The firm's CE certificate for a brand and model (JPEG under 300 KB); "
         "uploaded once, it serves every later application. Multipart (`X-MCKS-Upload: 1`).",
@@ -230,12 +266,14 @@ class WorkflowMutations:
         return await _workflow(info, application_id, step)
 
     @strawberry.mutation(
-        extensions=REVIEWERS, description="Take the application for review (one reviewer)."
+        extensions=REVIEWERS,
+        description="Take the application for review (one reviewer). A staff admin takes over "
+        "one another reviewer holds by giving `reason` (audited).",
     )
     async def take_application_for_review(
-        self, info: Info, application_id: int
+        self, info: Info, application_id: int, reason: str | None = None
     ) -> ApplicationWorkflowPayload:
-        step = review.take_for_review(actor_of(info), application_id)
+        step = review.take_for_review(actor_of(info), application_id, reason)
         return await _workflow(info, application_id, step)
 
     @strawberry.mutation(

@@ -110,6 +110,10 @@ class ApplicationDocumentType:
     sha256: str
     created_by: str
     created_at: datetime
+    signer_id: int | None = strawberry.field(
+        description="E-signed uploads: the firm's registered signer (`firmSigners`) who signed."
+    )
+    signer_name: str | None
 
     @staticmethod
     def of(document: view.DocumentView, lang: str) -> ApplicationDocumentType:
@@ -123,6 +127,8 @@ class ApplicationDocumentType:
             sha256=document.file.sha256,
             created_by=document.created_by,
             created_at=document.created_at,
+            signer_id=document.signer_id,
+            signer_name=document.signer_name,
         )
 
 
@@ -333,6 +339,23 @@ class CeRequirementType:
         )
 
 
+@strawberry.type(name="PetitionLine", description="A MARKA/MODEL/ADET row of an Ek-1 petition.")
+class PetitionLineType:
+    brand: str
+    model: str
+    count: int = strawberry.field(description="ADET: devices of this brand and model.")
+
+
+@strawberry.enum(description="The papers of a paper application (art. 9(2)) staff record as scans.")
+class PaperDocumentKind(Enum):
+    PETITION = "PETITION"
+    CUSTOMS_DECLARATION_COPY = "CUSTOMS_DECLARATION_COPY"
+    CAPACITY_REPORT = "CAPACITY_REPORT"
+    TAC_LETTER = "TAC_LETTER"
+    FEE_RECEIPT = "FEE_RECEIPT"
+    SIGNATURE_CIRCULAR = "SIGNATURE_CIRCULAR"
+
+
 @strawberry.type(name="ApplicationWorkflow")
 class ApplicationWorkflowType:
     application_id: int
@@ -384,6 +407,16 @@ class ApplicationWorkflowType:
     async def required_ce_certificates(self, info: Info) -> list[CeRequirementType]:
         requirements = await view.required_ce_certificates(actor_of(info), self.application_id)
         return [CeRequirementType.of(r) for r in requirements]
+
+    @strawberry.field(
+        description="A paper application's Ek-1 petition: its MARKA/MODEL/ADET table as staff "
+        "recorded it (art. 9(2)(a)); empty otherwise."
+    )
+    async def petition(self, info: Info) -> list[PetitionLineType]:
+        lines = await view.petition(actor_of(info), self.application_id)
+        return [
+            PetitionLineType(brand=x.brand, model=x.model_code, count=x.device_count) for x in lines
+        ]
 
     @staticmethod
     def of(workflow: view.WorkflowView, lang: str) -> ApplicationWorkflowType:

@@ -19,14 +19,22 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from models.applications import Application
+from models.roles import Role
+from resolvers.accounts import signers as firm_signers
+from resolvers.actor import Actor
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "TR"),
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-        ]
-    )
+REGISTRAR = Actor(kind="USER", role=Role.STAFF_ADMIN, id=None, name="test-admin")
+
+
+def _name(common_name: str, identity: str | None = None) -> x509.Name:
+    attributes = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "TR"),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+    ]
+    if identity is not None:  # as Turkish qualified certificates carry the T.C. kimlik no
+        attributes.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, identity))
+    return x509.Name(attributes)
 
 
 def _asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
@@ -48,6 +56,7 @@ class TestCa:
     def create(
         ca_name: str = "Test Elektronik Sertifika Hizmet Sağlayıcısı",
         signer_name: str = "Ayşe Yılmaz",
+        identity: str | None = None,
     ) -> TestCa:
         now = datetime.now(UTC)
         ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -69,7 +78,7 @@ class TestCa:
         signer_key = ec.generate_private_key(ec.SECP256R1())
         signer = (
             x509.CertificateBuilder()
-            .subject_name(_name(signer_name))
+            .subject_name(_name(signer_name, identity))
             .issuer_name(ca.subject)
             .public_key(signer_key.public_key())
             .serial_number(x509.random_serial_number())
@@ -82,6 +91,35 @@ class TestCa:
             .sign(ca_key, hashes.SHA256())
         )
         return TestCa(ca_key, ca, signer_key, signer)
+
+    def issue(self, signer_name: str, identity: str | None = None) -> TestCa:
+        """Another signer certificate of the same CA (a colleague, or a renewal)."""
+        created = TestCa.create(signer_name=signer_name, identity=identity)
+        now = datetime.now(UTC)
+        signer = (
+            x509.CertificateBuilder()
+            .subject_name(_name(signer_name, identity))
+            .issuer_name(self.ca.subject)
+            .public_key(created.signer_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=365))
+            .sign(self.ca_key, hashes.SHA256())
+        )
+        return TestCa(self.ca_key, self.ca, created.signer_key, signer)
+
+    def signer_pem(self) -> bytes:
+        return self.signer.public_bytes(serialization.Encoding.PEM)
+
+    def ca_pem(self) -> bytes:
+        return self.ca.public_bytes(serialization.Encoding.PEM)
+
+    async def register_for(self, firm_id: int) -> int:
+        """Staff register this signer's certificate for the firm (art. 8(1)); its id."""
+        signer = await firm_signers.register_signer(
+            REGISTRAR, firm_signers.SignerInput(firm_id=firm_id), certificate=self.signer_pem()
+        )
+        return signer.id
 
     def write_root(self, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
@@ -109,6 +147,14 @@ class TestCa:
             signer=self._pyhanko_signer(),
         )
         return out.getvalue()
+
+
+async def sign_as_firm(application_id: int, pdf: bytes) -> bytes:
+    """The application's firm e-signs `pdf` with a signer staff registered for it."""
+    application = await Application.get(id=application_id)
+    ca = TestCa.create()
+    await ca.register_for(application.firm_id)
+    return await ca.sign(pdf)
 
 
 def tamper(signed: bytes) -> bytes:

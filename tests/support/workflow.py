@@ -20,6 +20,7 @@ from resolvers.documents import shutdown_renderer
 from resolvers.settings import Settings, configure
 from resolvers.workflow import notifications
 from tests.support.api import gql
+from tests.support.signing import sign_as_firm
 from tests.support.uploads import upload
 
 WORKFLOW_STATE = """
@@ -93,6 +94,12 @@ PAY = (
 )
 RECEIVE_CUSTOMS = (
     "mutation($id: Int!) { receiveCustomsDocuments(applicationId: $id) {" + WORKFLOW_FIELDS + "} }"
+)
+RECORD_PAPER = (
+    "mutation($id: Int!, $kind: PaperDocumentKind!, $file: Upload!, $petition: [PetitionLineInput!]) {"
+    " recordPaperDocument(applicationId: $id, kind: $kind, file: $file, petition: $petition) {"
+    + WORKFLOW_FIELDS
+    + "} }"
 )
 SET_FEE = """mutation($input: SetFeeYearInput!) {
   setFeeYear(input: $input) { feeYear { year fee { amount } revaluationRate perImei { amount text } baseYear } errors { code field message } }
@@ -286,3 +293,48 @@ async def refused(
         return [e["extensions"]["code"] for e in body["errors"]]
     payload = next(iter(body["data"].values()))
     return [e["code"] for e in payload["errors"]]
+
+
+async def record_paper(
+    client: httpx.AsyncClient,
+    token: str,
+    application_id: int,
+    kind: str,
+    content: bytes | None = None,
+    petition: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    body = await upload(
+        client,
+        token,
+        application_id,
+        content if content is not None else plain_pdf(kind),
+        f"{kind.lower()}.pdf",
+        query=RECORD_PAPER,
+        variables={"id": application_id, "kind": kind, "petition": petition},
+    )
+    return body["data"]["recordPaperDocument"]  # type: ignore[no-any-return]
+
+
+async def record_papers(
+    client: httpx.AsyncClient,
+    token: str,
+    application_id: int,
+    petition: list[tuple[str, str, int]],
+    kinds: tuple[str, ...] = ("CUSTOMS_DECLARATION_COPY", "FEE_RECEIPT", "SIGNATURE_CIRCULAR"),
+) -> None:
+    """What staff scan from an import's papers (art. 9(2)): the petition and the rest."""
+    table = [{"brand": b, "model": m, "count": c} for b, m, c in petition]
+    recorded = await record_paper(client, token, application_id, "PETITION", petition=table)
+    assert recorded["errors"] == [], recorded
+    for kind in kinds:
+        recorded = await record_paper(client, token, application_id, kind, jpeg())
+        assert recorded["errors"] == [], recorded
+
+
+async def upload_signed_by_firm(
+    client: httpx.AsyncClient, token: str, application_id: int, form: bytes
+) -> dict[str, Any]:
+    """The firm's registered signer e-signs the application document; the firm uploads it."""
+    signed = await sign_as_firm(application_id, form)
+    body = await upload(client, token, application_id, signed, "s.pdf", query=UPLOAD_SIGNED)
+    return body["data"]["uploadSignedApplication"]  # type: ignore[no-any-return]

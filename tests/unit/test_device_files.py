@@ -262,6 +262,7 @@ class TestRowIssues:
                 model="m",
                 imei="i",
                 tac="t",
+                detail="d",
             )
             assert "{" not in issue.message_tr + issue.message_en, code
         for error_code in ERROR_MESSAGES:
