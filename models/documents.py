@@ -146,21 +146,3 @@ class CeCertificate(Model):
     class Meta:
         table = "ce_certificate"
         unique_together = (("firm_id", "brand_key", "model_key"),)
-
-
-class PetitionLine(Model):
-    """One MARKA/MODEL/ADET row of a paper application's Ek-1 petition (art. 9(2)(a)).
-
-    Staff read it off the recorded scan; it is compared with the device list before the
-    application is submitted."""
-
-    id = fields.IntField(primary_key=True)
-    application_id = fields.IntField(db_index=True)
-    document_id = fields.IntField()
-    line_number = fields.IntField()
-    brand = fields.CharField(max_length=128)
-    model_code = fields.CharField(max_length=128)
-    device_count = fields.IntField()
-
-    class Meta:
-        table = "petition_line"

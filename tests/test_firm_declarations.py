@@ -15,10 +15,10 @@ from models.audit import AuditEvent
 from models.roles import FirmKind
 from models.workflow import ApplicationStatus
 from resolvers import jobs
+from resolvers.applications import declarations
 from tests.support.api import gql, login, make_world
 from tests.support.uploads import imei, upload, xlsx
 from tests.support.workflow import (
-    APPROVE,
     CHOOSE,
     HARDCOPY,
     SET_FEE,
@@ -31,7 +31,7 @@ from tests.support.workflow import (
     mailbox,
     pdf_text,
     pdf_workers,
-    refused,
+    record_papers,
     step,
     upload_ce,
     upload_document,
@@ -218,7 +218,9 @@ async def test_a_declaration_is_required_and_each_bad_line_is_named(client, worl
     assert "Ek-1" in missing["declaredDevices"]
 
 
-async def test_an_inconsistent_paper_application_is_not_approved(client, world):
+async def test_an_inconsistent_paper_application_is_not_sent_to_analysis(client, world):
+    """A paper application's declaration is its petition's table (art. 9(2)(a)): staff who
+    typed it learn every difference with the list before it goes on (art. 10(3))."""
     staff = await login(client, "staff.reviewer")
     created = (await gql(client, PAPER, {"firm": world.firm_a.id}, token=staff))["data"][
         "createApplication"
@@ -226,22 +228,18 @@ async def test_an_inconsistent_paper_application_is_not_approved(client, world):
     application_id = created["application"]["id"]
     content = ek2([imei(SAMSUNG + "500011"), imei(SAMSUNG + "500012")])
     await upload(client, staff, application_id, content, "ek2.txt")
-    await step(
-        client,
-        UPDATE,
-        {
-            "id": application_id,
-            "data": {"declaredDevices": [{"brand": "SAMSUNG", "model": "SM-G9359", "count": 3}]},
-        },
-        staff,
-    )
+    await record_papers(client, staff, application_id, [("SAMSUNG", "SM-G9359", 3)])
+    body = await gql(client, SUBMIT, {"id": application_id}, token=staff)
+    errors = next(iter(body["data"].values()))["errors"]
+    assert [(e["field"], e["message"]) for e in errors] == [
+        ("petition", "Geçersiz değer: SAMSUNG SM-G9359: 3 adet beyan edildi, listede 2 cihaz var")
+    ]
+    # The corrected petition is the declaration the analysis compares: no inconsistency.
+    await record_papers(client, staff, application_id, [("SAMSUNG", "SM-G9359", 2)], kinds=())
     await step(client, SUBMIT, {"id": application_id}, staff)
     await jobs.drain()
     assert (await Application.get(id=application_id)).status == ApplicationStatus.UNDER_REVIEW
-    await step(client, TAKE, {"id": application_id}, staff)
-    assert await refused(client, APPROVE, {"id": application_id}, staff) == [
-        "DECLARATION_INCONSISTENT"
-    ]
+    assert await declarations.differences(application_id) == []
 
 
 async def test_the_firm_changes_its_application_until_a_reviewer_takes_it(client, world):

@@ -33,6 +33,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 from integrations.mail.simulator import serve_simulator
 from models import clock
 from models.accounts import Firm
+from models.applications import Application
 from models.documents import IssuedDocument, IssuedKind
 from models.tac import TacModel
 from resolvers import jobs
@@ -51,7 +52,7 @@ from resolvers.files import read_bytes
 from resolvers.settings import Settings, SettingsError, configure, get_settings
 from resolvers.workflow import notifications
 from tests.support.api import gql, login, make_world
-from tests.support.signing import TestCa, tamper
+from tests.support.signing import TestCa, sign_as_firm, tamper
 from tests.support.uploads import imei, upload, xlsx
 from tests.support.workflow import (
     APPROVE,
@@ -194,8 +195,9 @@ async def e_signed_under_review(client) -> tuple[int, str, bytes]:  # type: igno
     await jobs.drain()
     chosen = await step(client, CHOOSE, {"id": application_id, "method": "E_SIGNATURE"}, user)
     form = (await download(client, user, chosen["workflow"]["applicationForm"])).content
-    signed = await TestCa.create().sign(form)
-    await upload(client, user, application_id, signed, "imzali.pdf", query=UPLOAD_SIGNED)
+    signed = await sign_as_firm(application_id, form)  # by a signer registered for the firm
+    uploaded = await upload(client, user, application_id, signed, "imzali.pdf", query=UPLOAD_SIGNED)
+    assert uploaded["data"]["uploadSignedApplication"]["errors"] == [], uploaded
     return application_id, user, form
 
 
@@ -317,7 +319,7 @@ async def test_the_kurum_signs_what_it_issues_and_mails_it_signed(
             {
                 "input": {
                     "applicationId": application_id,
-                    "method": "VIRTUAL_POS",
+                    "method": "CARD_AT_OFFICE",
                     "amount": "45.00",
                 }
             },
@@ -351,6 +353,8 @@ async def test_the_kurum_signs_what_it_issues_and_mails_it_signed(
         # the issued letter is not asked to chain to them; the firm's is.
         firm_ca, roots = TestCa.create(), tmp_path / "roots"
         firm_ca.write_root(roots)
+        application = await Application.get(id=application_id)
+        await firm_ca.register_for(application.firm_id)  # the firm's registered signer
         configure(replace(get_settings(), signature_trust_roots=roots))
         countersigned = await firm_ca.sign(letter)
         kurum, firm_signature = await validate(countersigned, demo_ca())

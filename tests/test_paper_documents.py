@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 import pytest
 
 from models import clock
+from models.applications import DeclaredDevice
 from models.audit import AuditEvent
-from models.documents import PetitionLine
 from resolvers import jobs
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.uploads import imei, upload
@@ -148,11 +148,11 @@ async def test_a_paper_application_goes_on_only_with_its_papers_recorded(client,
         ],
     )
     assert [e["field"] for e in bad_rows["errors"]] == [
-        "petition.0.count",
-        "petition.1.brand",
-        "petition.2",
+        "petition[0].count",
+        "petition[1].brand",
+        "petition[2].model",
     ]
-    assert "satır 3: SAMSUNG SM-G9359 1. satırda da var" in bad_rows["errors"][2]["message"]
+    assert "SAMSUNG SM-G9359 1. satırda zaten beyan edildi" in bad_rows["errors"][2]["message"]
     wrong_kind = await record_paper(client, staff, application_id, "CAPACITY_REPORT")
     assert "imal edilen cihazlar" in wrong_kind["errors"][0]["message"]
     not_a_scan = await record_paper(client, staff, application_id, "FEE_RECEIPT", b"GIF89a....")
@@ -162,9 +162,7 @@ async def test_a_paper_application_goes_on_only_with_its_papers_recorded(client,
     await record_papers(client, staff, application_id, [("SAMSUNG", "SM-G9359", 3)])
     [(field, message)] = await submit_errors(client, staff, application_id)
     assert field == "petition"
-    assert message.endswith(
-        ": dilekçede SAMSUNG SM-G9359 için 3 adet yazıyor, cihaz listesinde 2 cihaz var"
-    )
+    assert message.endswith(": SAMSUNG SM-G9359: 3 adet beyan edildi, listede 2 cihaz var")
     corrected = await record_paper(
         client,
         staff,
@@ -173,7 +171,7 @@ async def test_a_paper_application_goes_on_only_with_its_papers_recorded(client,
         petition=[{"brand": "Samsung", "model": "SM-G9359", "count": 2}],
     )
     assert corrected["errors"] == []
-    assert await PetitionLine.filter(application_id=application_id).count() == 1
+    assert await DeclaredDevice.filter(application_id=application_id).count() == 1
     tac_letter = await record_paper(client, staff, application_id, "TAC_LETTER", jpeg())
     assert tac_letter["errors"] == []
 

@@ -59,20 +59,6 @@ class Migration(migrations.Migration):
             name='problem',
             field=fields.CharEnumField(null=True, description='UNRECOGNISED_LINE: UNRECOGNISED_LINE\nINVALID_OLD_IMEI: INVALID_OLD_IMEI\nINVALID_NEW_IMEI: INVALID_NEW_IMEI\nSAME_IMEI: SAME_IMEI\nREPEATED_IN_REPORT: REPEATED_IN_REPORT\nOLD_NOT_REGISTERED: OLD_NOT_REGISTERED\nOLD_OF_ANOTHER_FIRM: OLD_OF_ANOTHER_FIRM\nNEW_ALREADY_USED: NEW_ALREADY_USED\nNEW_NOT_HELD: NEW_NOT_HELD\nNEW_ALREADY_REGISTERED: NEW_ALREADY_REGISTERED\nNEW_BLACKLISTED: NEW_BLACKLISTED\nMODEL_MISMATCH: MODEL_MISMATCH\nDEVICE_INCOMPLETE: DEVICE_INCOMPLETE\nDEVICE_SPLIT: DEVICE_SPLIT', enum_type=ReplacementProblem, max_length=32),
         ),
-        ops.CreateModel(
-            name='PetitionLine',
-            fields=[
-                ('id', fields.IntField(generated=True, primary_key=True, unique=True, db_index=True)),
-                ('application_id', fields.IntField(db_index=True)),
-                ('document_id', fields.IntField()),
-                ('line_number', fields.IntField()),
-                ('brand', fields.CharField(max_length=128)),
-                ('model_code', fields.CharField(max_length=128)),
-                ('device_count', fields.IntField()),
-            ],
-            options={'table': 'petition_line', 'app': 'models', 'pk_attr': 'id', 'table_description': "One MARKA/MODEL/ADET row of a paper application's Ek-1 petition (art. 9(2)(a))."},
-            bases=['Model'],
-        ),
         ops.AlterField(
             model_name='ApplicationDocument',
             name='kind',

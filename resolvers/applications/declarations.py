@@ -31,16 +31,19 @@ class DeclaredLine:
     count: int
 
 
-def validated(lines: Sequence[DeclaredLine], problems: list[DomainError]) -> list[DeclaredLine]:
+def validated(
+    lines: Sequence[DeclaredLine], problems: list[DomainError], field: str = FIELD
+) -> list[DeclaredLine]:
     """The lines cleaned (brand and model as the registry writes them); every problem is
-    appended with its line (`declaredDevices[2].count`), all reported at once."""
+    appended with its line (`declaredDevices[2].count`), all reported at once. `field` is
+    where the caller's API takes the table (a paper petition's is `petition`)."""
     if len(lines) > MAX_LINES:
-        problems.append(invalid(FIELD, f"en fazla {MAX_LINES} satır", f"at most {MAX_LINES} lines"))
+        problems.append(invalid(field, f"en fazla {MAX_LINES} satır", f"at most {MAX_LINES} lines"))
         return []
     cleaned: list[DeclaredLine] = []
     seen: dict[tuple[str, str], int] = {}
     for index, line in enumerate(lines):
-        where = f"{FIELD}[{index}]"
+        where = f"{field}[{index}]"
         brand, model = normalise_brand_model(line.brand), normalise_brand_model(line.model)
         if not brand or len(brand) > 128:
             problems.append(
@@ -96,9 +99,23 @@ async def declared(application_id: int) -> list[DeclaredLine]:
     return [DeclaredLine(r.brand, r.model_code, r.device_count) for r in rows]
 
 
-async def compare_with_list(conn: BaseDBAsyncClient, application_id: int) -> int:
-    """Store the differences between the declaration and the device list (one query over
-    the list, grouped); returns how many brand/model lines differ."""
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """A brand/model whose declared count is not the listed one (0: not declared / listed)."""
+
+    brand: str
+    model: str
+    declared: int
+    listed: int
+
+    @staticmethod
+    def of(row: DeclarationDifference) -> Difference:
+        return Difference(row.brand, row.model_code, row.declared_count, row.listed_count)
+
+
+async def find_differences(conn: BaseDBAsyncClient, application_id: int) -> list[Difference]:
+    """The declaration against the device list (one query over the list, grouped), in
+    brand/model order."""
     p = bulk.placeholders(conn, 1)
     postgres = bulk.is_postgres(conn)
     if postgres:
@@ -123,49 +140,56 @@ async def compare_with_list(conn: BaseDBAsyncClient, application_id: int) -> int
         (brand_model_key(d.brand), brand_model_key(d.model)): d
         for d in await declared(application_id)
     }
-    differences: list[tuple[int, str, str, int, int]] = []
+    found: list[Difference] = []
     for key, line in declared_lines.items():
-        found = listed.get(key)
-        listed_count = found[2] if found else 0
+        in_list = listed.get(key)
+        listed_count = in_list[2] if in_list else 0
         if listed_count != line.count:
-            differences.append((application_id, line.brand, line.model, line.count, listed_count))
+            found.append(Difference(line.brand, line.model, line.count, listed_count))
     for key, (brand, model, count) in listed.items():
         if key not in declared_lines:
-            differences.append((application_id, brand, model, 0, count))
+            found.append(Difference(brand, model, 0, count))
+    found.sort(key=lambda d: (brand_model_key(d.brand), brand_model_key(d.model)))
+    return found
+
+
+async def compare_with_list(conn: BaseDBAsyncClient, application_id: int) -> int:
+    """Store the differences between the declaration and the device list (art. 10(3));
+    returns how many brand/model lines differ."""
+    found = await find_differences(conn, application_id)
+    p = bulk.placeholders(conn, 1)
     await conn.execute_query(
         f"DELETE FROM declaration_difference WHERE application_id = {p}", [application_id]
     )
-    differences.sort(key=lambda d: (brand_model_key(d[1]), brand_model_key(d[2])))
     await bulk.insert_rows(
         "declaration_difference",
         ("application_id", "brand", "model_code", "declared_count", "listed_count"),
-        differences,
+        [(application_id, d.brand, d.model, d.declared, d.listed) for d in found],
         conn,
     )
-    return len(differences)
+    return len(found)
 
 
 async def differences(application_id: int) -> list[DeclarationDifference]:
     return await DeclarationDifference.filter(application_id=application_id).order_by("id")
 
 
-def difference_text(difference: DeclarationDifference) -> Bilingual:
+def difference_text(difference: Difference) -> Bilingual:
     """One inconsistency as the firm and the reviewer read it."""
-    name = f"{difference.brand} {difference.model_code}"
-    if difference.declared_count == 0:
+    name = f"{difference.brand} {difference.model}"
+    if difference.declared == 0:
         return Bilingual(
-            f"{name}: listede {difference.listed_count} cihaz var, beyan edilmemiş",
-            f"{name}: {difference.listed_count} device(s) in the list, none declared",
+            f"{name}: listede {difference.listed} cihaz var, beyan edilmemiş",
+            f"{name}: {difference.listed} device(s) in the list, none declared",
         )
-    if difference.listed_count == 0:
+    if difference.listed == 0:
         return Bilingual(
-            f"{name}: {difference.declared_count} adet beyan edildi, listede yok",
-            f"{name}: {difference.declared_count} declared, none in the list",
+            f"{name}: {difference.declared} adet beyan edildi, listede yok",
+            f"{name}: {difference.declared} declared, none in the list",
         )
     return Bilingual(
-        f"{name}: {difference.declared_count} adet beyan edildi, listede "
-        f"{difference.listed_count} cihaz var",
-        f"{name}: {difference.declared_count} declared, {difference.listed_count} in the list",
+        f"{name}: {difference.declared} adet beyan edildi, listede {difference.listed} cihaz var",
+        f"{name}: {difference.declared} declared, {difference.listed} in the list",
     )
 
 
@@ -173,7 +197,7 @@ async def require_consistent(application_id: int) -> None:
     """Art. 10(3): an application whose declaration and list disagree is not approved."""
     found = await differences(application_id)
     if found:
-        texts = [difference_text(d) for d in found[:20]]
+        texts = [difference_text(Difference.of(d)) for d in found[:20]]
         raise DomainError(
             ErrorCode.DECLARATION_INCONSISTENT,
             field=FIELD,

@@ -327,7 +327,8 @@ async def missing_for_submission(application: Application) -> list[DomainError]:
         missing.append(
             invalid("deviceList", "cihaz listesi yüklenmemiş", "no device list has been uploaded")
         )
-    if not await declarations.declared(application.id):
+    # A paper application's declaration is its petition's table, asked for with the petition.
+    if application.channel != Channel.PAPER and not await declarations.declared(application.id):
         missing.append(
             invalid(
                 declarations.FIELD,

@@ -221,6 +221,8 @@ async def dismiss(actor: Actor, suspicion_id: int, reason: str) -> CloneSuspicio
                 "yalnızca açık bir klon şüphesi kapatılabilir",
                 "only an open clone suspicion can be dismissed",
             )
+        # The grey list stops listing it (while it is still open, as the feed expects).
+        await greylist.suspicions_closed([suspicion.imei], "DISMISSED")
         now = clock.now()
         suspicion.status = CloneStatus.CLOSED
         suspicion.closed_at = now

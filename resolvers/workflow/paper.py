@@ -12,19 +12,20 @@ signature circular. Which of them a submission needs is `requirements.missing_do
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from tortoise.transactions import in_transaction
 
 from models.accounts import Firm
 from models.applications import Application
-from models.documents import DocumentKind, PetitionLine
-from models.names import collapse_spaces, normalise_brand_model, turkish_upper
+from models.documents import DocumentKind
+from models.names import collapse_spaces, turkish_upper
 from models.workflow import EDITABLE, Channel, clears_customs
 from resolvers import audit, files
 from resolvers.actor import Actor
+from resolvers.applications import declarations
 from resolvers.applications.access import get_application
+from resolvers.applications.declarations import DeclaredLine
 from resolvers.device_files import Ek2Block, FileIssue
 from resolvers.device_files.issues import IssueCode, make_issue
 from resolvers.errors import DomainError, DomainErrors, ErrorCode, invalid, invalid_state
@@ -48,72 +49,19 @@ PAPER_DOCUMENTS = frozenset(
         DocumentKind.SIGNATURE_CIRCULAR,
     }
 )
-MAX_PETITION_LINES = 500
-MAX_DEVICE_COUNT = 10_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class PetitionRow:
-    brand: str
-    model: str
-    count: int
-
-
-def _petition(rows: Sequence[PetitionRow] | None) -> list[PetitionRow]:
-    """The petition's MARKA/MODEL/ADET table as staff typed it, checked row by row."""
+def _petition(rows: Sequence[DeclaredLine] | None) -> list[DeclaredLine]:
+    """The petition's MARKA/MODEL/ADET table as staff typed it, checked row by row: it is the
+    application's declaration (art. 9(2)(a)), kept where an electronic one's is."""
     if not rows:
         raise invalid(
             "petition",
             "dilekçedeki MARKA/MODEL/ADET tablosunu girin (en az bir satır)",
             "enter the petition's MARKA/MODEL/ADET table (at least one row)",
         )
-    if len(rows) > MAX_PETITION_LINES:
-        raise invalid(
-            "petition",
-            f"dilekçe tablosu en fazla {MAX_PETITION_LINES} satır",
-            f"the petition table has at most {MAX_PETITION_LINES} rows",
-        )
     problems: list[DomainError] = []
-    clean: list[PetitionRow] = []
-    seen: dict[tuple[str, str], int] = {}
-    for number, row in enumerate(rows, start=1):
-        brand, model = normalise_brand_model(row.brand), normalise_brand_model(row.model)
-        where = f"petition.{number - 1}"
-        if not brand or len(brand) > 128:
-            problems.append(
-                invalid(
-                    f"{where}.brand",
-                    f"satır {number}: MARKA 1–128 karakter olmalı",
-                    f"row {number}: MARKA must be 1–128 characters",
-                )
-            )
-        if not model or len(model) > 128:
-            problems.append(
-                invalid(
-                    f"{where}.model",
-                    f"satır {number}: MODEL 1–128 karakter olmalı",
-                    f"row {number}: MODEL must be 1–128 characters",
-                )
-            )
-        if not 1 <= row.count <= MAX_DEVICE_COUNT:
-            problems.append(
-                invalid(
-                    f"{where}.count",
-                    f"satır {number}: ADET 1 ile {MAX_DEVICE_COUNT} arasında olmalı",
-                    f"row {number}: ADET must be 1 to {MAX_DEVICE_COUNT}",
-                )
-            )
-        key = (brand, model)
-        if brand and model and key in seen:
-            problems.append(
-                invalid(
-                    where,
-                    f"satır {number}: {brand} {model} {seen[key]}. satırda da var",
-                    f"row {number}: {brand} {model} is also on row {seen[key]}",
-                )
-            )
-        seen.setdefault(key, number)
-        clean.append(PetitionRow(brand, model, row.count))
+    clean = declarations.validated(rows, problems, field="petition")
     if problems:
         raise DomainErrors(problems)
     return clean
@@ -141,7 +89,7 @@ async def record_paper_document(
     kind: DocumentKind,
     content: Content,
     filename: str,
-    petition: Sequence[PetitionRow] | None = None,
+    petition: Sequence[DeclaredLine] | None = None,
 ) -> Application:
     """A scan (PDF or JPEG) of one of the paper application's papers; the petition with its
     MARKA/MODEL/ADET table. Recording a kind again keeps the earlier scan as history."""
@@ -167,7 +115,7 @@ async def record_paper_document(
     async with in_transaction():
         locked = await get_application(actor, application_id, for_update=True)
         _require_paper_draft(actor, locked)
-        document, stored = await store_document(actor, locked, kind, data, filename, content_type)
+        _, stored = await store_document(actor, locked, kind, data, filename, content_type)
         details: dict[str, object] = {
             "kind": kind.value,
             "fileId": stored.id,
@@ -175,20 +123,7 @@ async def record_paper_document(
             "name": filename,
         }
         if kind == DocumentKind.PETITION:
-            await PetitionLine.filter(application_id=locked.id).delete()
-            await PetitionLine.bulk_create(
-                [
-                    PetitionLine(
-                        application_id=locked.id,
-                        document_id=document.id,
-                        line_number=number,
-                        brand=row.brand,
-                        model_code=row.model,
-                        device_count=row.count,
-                    )
-                    for number, row in enumerate(rows, start=1)
-                ]
-            )
+            await declarations.replace(locked.id, rows)
             details["petition"] = [[r.brand, r.model, r.count] for r in rows[:100]]
         await audit.record(
             actor,

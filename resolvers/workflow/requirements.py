@@ -27,10 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from models.applications import Application
-from models.documents import ApplicationDocument, CeCertificate, DocumentKind, PetitionLine
+from models.documents import ApplicationDocument, CeCertificate, DocumentKind
 from models.names import brand_model_key
 from models.workflow import ApplicationKind, Channel, clears_customs
 from resolvers import bulk
+from resolvers.applications import declarations
 from resolvers.applications.results import groups_of
 from resolvers.errors import Bilingual, DomainError, ErrorCode, invalid
 
@@ -129,47 +130,18 @@ def _papers_needed(application: Application) -> list[tuple[DocumentKind, str, st
 
 
 async def _petition_differences(application: Application) -> list[DomainError]:
-    """The petition's MARKA/MODEL/ADET rows against the device list's groups."""
-    petition = {
-        (brand_model_key(line.brand), brand_model_key(line.model_code)): line
-        for line in await PetitionLine.filter(application_id=application.id).order_by("line_number")
-    }
-    if not petition:
+    """The petition's MARKA/MODEL/ADET rows (the declaration) against the device list."""
+    if not await declarations.declared(application.id):
         return []
-    conn = bulk.current()
-    p = bulk.placeholders(conn, 1)
-    _, rows = await conn.execute_query(
-        "SELECT brand, model_code, COUNT(*) FROM device "
-        f"WHERE application_id = {p} GROUP BY brand, model_code ORDER BY brand, model_code",
-        [application.id],
-    )
-    listed = {
-        (brand_model_key(str(r[0])), brand_model_key(str(r[1]))): (str(r[0]), str(r[1]), int(r[2]))
-        for r in rows
-    }
-    differences: list[DomainError] = []
-    for key, line in petition.items():
-        name = f"{line.brand} {line.model_code}"
-        count = listed.get(key, ("", "", 0))[2]
-        if count != line.device_count:
-            differences.append(
-                invalid(
-                    "petition",
-                    f"dilekçede {name} için {line.device_count} adet yazıyor, cihaz listesinde "
-                    f"{count} cihaz var",
-                    f"the petition says {line.device_count} of {name}, the device list has {count}",
-                )
-            )
-    for key, (brand, model, count) in listed.items():
-        if key not in petition:
-            differences.append(
-                invalid(
-                    "petition",
-                    f"cihaz listesindeki {brand} {model} ({count} cihaz) dilekçede yok",
-                    f"the device list's {brand} {model} ({count} devices) is not on the petition",
-                )
-            )
-    return differences[:MAX_LISTED_CE]
+    found = await declarations.find_differences(bulk.current(), application.id)
+    return [
+        DomainError(
+            ErrorCode.INVALID_INPUT,
+            field="petition",
+            reason=declarations.difference_text(difference),
+        )
+        for difference in found[:MAX_LISTED_CE]
+    ]
 
 
 async def _missing_papers(application: Application) -> list[DomainError]:

@@ -7,13 +7,15 @@ from datetime import datetime
 
 from models import clock
 from models.applications import Application
-from models.documents import ApplicationDocument, DocumentKind, PetitionLine
+from models.documents import ApplicationDocument, DocumentKind
 from models.files import StoredFile
 from models.payments import FeeNotice, FeeReceipt, OnlinePayment, Payment
 from models.progress import ApplicationProgress, SignatureMethod
 from models.workflow import ApplicationStatus
 from resolvers.actor import Actor
+from resolvers.applications import declarations
 from resolvers.applications.access import get_application
+from resolvers.applications.declarations import DeclaredLine
 from resolvers.workflow.balance import Balance, balance_of
 from resolvers.workflow.common import signature_path
 from resolvers.workflow.requirements import CeRequirement, ce_requirements
@@ -92,7 +94,8 @@ async def required_ce_certificates(actor: Actor, application_id: int) -> list[Ce
     return await ce_requirements(await get_application(actor, application_id))
 
 
-async def petition(actor: Actor, application_id: int) -> list[PetitionLine]:
-    """A paper application's Ek-1 petition table as staff recorded it (art. 9(2)(a))."""
+async def petition(actor: Actor, application_id: int) -> list[DeclaredLine]:
+    """A paper application's Ek-1 petition table as staff recorded it (art. 9(2)(a)): the
+    application's declaration."""
     application = await get_application(actor, application_id)
-    return await PetitionLine.filter(application_id=application.id).order_by("line_number")
+    return await declarations.declared(application.id)

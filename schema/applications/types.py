@@ -108,7 +108,9 @@ class ApplicationType:
                 model=d.model_code,
                 declared_count=d.declared_count,
                 listed_count=d.listed_count,
-                message=getattr(declarations.difference_text(d), self.lang),
+                message=getattr(
+                    declarations.difference_text(declarations.Difference.of(d)), self.lang
+                ),
             )
             for d in await declarations.differences(self.id)
         ]

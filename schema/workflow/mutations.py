@@ -14,6 +14,7 @@ from strawberry.types import Info
 from models.documents import DocumentKind
 from models.roles import Role
 from resolvers.actor import Actor
+from resolvers.applications.declarations import DeclaredLine
 from resolvers.errors import Problems
 from resolvers.workflow import (
     customs,
@@ -209,7 +210,7 @@ class WorkflowMutations:
             DocumentKind(kind.value),
             upload_chunks(file),
             _name(file, "tarama"),
-            [paper.PetitionRow(p.brand, p.model, p.count) for p in petition or []] or None,
+            [DeclaredLine(p.brand, p.model, p.count) for p in petition or []] or None,
         )
         return await _workflow(info, application_id, step)
 

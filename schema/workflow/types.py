@@ -414,9 +414,7 @@ class ApplicationWorkflowType:
     )
     async def petition(self, info: Info) -> list[PetitionLineType]:
         lines = await view.petition(actor_of(info), self.application_id)
-        return [
-            PetitionLineType(brand=x.brand, model=x.model_code, count=x.device_count) for x in lines
-        ]
+        return [PetitionLineType(brand=x.brand, model=x.model, count=x.count) for x in lines]
 
     @staticmethod
     def of(workflow: view.WorkflowView, lang: str) -> ApplicationWorkflowType:
