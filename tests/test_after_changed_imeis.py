@@ -142,7 +142,7 @@ async def test_broken_lines_are_reported_and_nothing_changes_until_confirmed(cli
         OLD3: ("ALLOW", "REGISTERED", None),
         NEW1: ("ALLOW", "REGISTERED", None),
         NEW2: ("ALLOW", "REGISTERED", None),
-        NEW3: ("BLOCK", "NOT_REGISTERED", None),
+        NEW3: ("BLOCK", "NOT_REGISTERED", "HELD_REPLACEMENT"),
     }
     valid = await gql(client, LINES, {"id": report["id"], "valid": True}, token=token)
     assert [
@@ -194,7 +194,7 @@ async def test_lines_that_stopped_being_valid_stop_the_whole_apply(client, world
     assert "1 satır" in error["message"]
     assert await operator_view(client, OLD1, NEW1) == {
         OLD1: ("ALLOW", "REGISTERED", None),
-        NEW1: ("BLOCK", "NOT_REGISTERED", None),
+        NEW1: ("BLOCK", "NOT_REGISTERED", "HELD_REPLACEMENT"),
     }
     line = await ReplacementLine.get(report_id=report["id"], line_number=4)
     assert line.problem == "OLD_NOT_REGISTERED"

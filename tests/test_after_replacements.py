@@ -88,7 +88,7 @@ async def report(client, token, *pairs):
 async def test_the_original_importer_swaps_a_whitelisted_imei_for_a_held_one(client, world):
     assert await operator_view(client, OLD, NEW) == {
         OLD: ("ALLOW", "REGISTERED", None),
-        NEW: ("BLOCK", "NOT_REGISTERED", None),
+        NEW: ("BLOCK", "NOT_REGISTERED", "HELD_REPLACEMENT"),
     }
     token = await login(client, "a.user")
     held = await gql(client, HELD, token=token)
@@ -172,7 +172,7 @@ async def test_a_firm_cannot_replace_another_firms_imei(client, world):
     assert payload["report"] is None
     assert await operator_view(client, B_OLD, NEW) == {
         B_OLD: ("ALLOW", "REGISTERED", None),
-        NEW: ("BLOCK", "NOT_REGISTERED", None),
+        NEW: ("BLOCK", "NOT_REGISTERED", "HELD_REPLACEMENT"),
     }
     assert await HeldImei.exists(imei=NEW)
 
@@ -210,7 +210,7 @@ async def test_every_pair_is_applied_or_none(client, world):
     assert "birden fazla" in payload["errors"][1]["message"]
     assert await operator_view(client, OLD, NEW) == {
         OLD: ("ALLOW", "REGISTERED", None),
-        NEW: ("BLOCK", "NOT_REGISTERED", None),
+        NEW: ("BLOCK", "NOT_REGISTERED", "HELD_REPLACEMENT"),
     }
     assert await HeldImei.filter(firm_id=world.firm_a.id).count() == 2
     assert not await Replacement.exists()

@@ -244,6 +244,16 @@ ID_OPERATIONS = {
         "app_b",
         "FORBIDDEN",
     ),
+    "clientCheckUsage": (
+        'query($id: Int) { clientCheckUsage(from: "2026-01-01", clientId: $id) { day } }',
+        "client",
+        "FORBIDDEN",
+    ),
+    "setClientCheckQuota": (
+        "mutation($id: Int!) { setClientCheckQuota(clientId: $id, checksPerMinute: 1) { clientId } }",
+        "client",
+        "FORBIDDEN",
+    ),
     "updateMachineClient": (
         "mutation($id: Int!) { updateMachineClient(input: {clientId: $id, isActive: false}) { errors { code } } }",
         "client",

@@ -25,7 +25,7 @@ from models.jobs import Job, JobStatus
 from models.notifications import Notification, NotificationStatus
 from resolvers.settings import configure, get_settings
 from tests.support.api import gql, make_world
-from tests.support.operators import CHECK, OPERATOR_TOKEN, imei, whitelist
+from tests.support.operators import CHECK, OPERATOR_TOKEN, imei, register_tac, whitelist
 from tests.test_serve import (
     ROOT,
     free_port,
@@ -94,6 +94,7 @@ async def test_metrics_count_requests_checks_and_read_the_queues(client, setting
     configure(replace(settings, metrics_token=METRICS_TOKEN))
     await load_demo()
     await whitelist(imei(1))
+    await register_tac()  # imei(2): unregistered, of a registry model (in grace)
     now = clock.now()
     await Job.create(kind="x", payload={}, run_after=now, created_at=now)
     await Job.create(kind="x", payload={}, status=JobStatus.DEAD, run_after=now, created_at=now)

@@ -27,6 +27,9 @@ OPERATOR_FIELDS = {
         "blacklistChanges",
         # The pairings their EIRs enforce (art. 14).
         "pairingChanges",
+        # The grey list their EIRs mirror, and their own attaches whose grace ends soon.
+        "greylistChanges",
+        "graceEndingSoon",
         "viewer",
         "enumLabels",
     },

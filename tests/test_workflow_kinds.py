@@ -308,7 +308,10 @@ async def test_mainboard_imeis_are_held_off_the_whitelist(client, world):
     assert held == sorted(boards)
     await make_operator("Test GSM", "TGSM", "operator-token-2")
     checked = await gql(client, CHECK, {"imeis": boards}, token="operator-token-2")
-    # Not registered: only a never-registered IMEI's grace period lets them on a network.
-    assert {a["status"] for a in checked["data"]["checkImeis"]} == {"GRACE_PERIOD"}
+    # Held (Tebliğ art. 11(2)): not on a network until the original's importer reports which
+    # IMEI each one replaces; no grace period either.
+    assert {(a["status"], a["reason"]) for a in checked["data"]["checkImeis"]} == {
+        ("NOT_REGISTERED", "HELD_REPLACEMENT")
+    }
     permit = pdf_text((await download(client, user, paid["workflow"]["permit"])).content)
     assert "bekletilmektedir" in permit

@@ -19,7 +19,6 @@ open clone suspicions (CLONE_SUSPECTED), each change an item of the `greylistCha
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from resolvers.actor import Actor
 from resolvers.errors import DomainError, ErrorCode, invalid
 from resolvers.operators.feed import _page, _page_bounds, _rows
 from resolvers.operators.lookup import as_datetime
-from resolvers.pagination import Page, encode_cursor
+from resolvers.pagination import Page, decode_cursor, encode_cursor
 from resolvers.settings import get_settings
 
 # Advisory lock key of the grey feed (fixed forever, like the other feeds' keys).
@@ -200,25 +199,6 @@ def warning_days() -> tuple[int, ...]:
     return tuple(sorted(set(get_settings().grace_warning_days), reverse=True))
 
 
-def _soon_cursor(attached_at: datetime, imei: str) -> str:
-    return base64.urlsafe_b64encode(f"{attached_at.isoformat()}|{imei}".encode()).decode()
-
-
-def _soon_after(cursor: str) -> tuple[datetime, str]:
-    try:
-        text = base64.urlsafe_b64decode(cursor.encode()).decode()
-        when, imei = text.split("|")
-        if not (len(imei) == 15 and imei.isascii() and imei.isdigit()):
-            raise ValueError(imei)
-        return datetime.fromisoformat(when), imei
-    except (ValueError, UnicodeDecodeError):
-        raise invalid(
-            "after",
-            "sayfa imleci (after) tanınmadı; önceki sayfanın endCursor değerini gönderin",
-            "the page cursor (after) is not recognised; send the previous page's endCursor",
-        ) from None
-
-
 async def grace_ending_soon(
     actor: Actor, within_days: int | None, first: int, after: str | None
 ) -> Page[GraceEnding]:
@@ -240,23 +220,23 @@ async def grace_ending_soon(
             f"sayfa boyutu 1 ile {MAX_SOON_PAGE} arasında olmalı",
             f"page size must be between 1 and {MAX_SOON_PAGE}",
         )
+    after_id = decode_cursor(after) if after else 0
     now = clock.now()
     grace = timedelta(days=days)
     # grace end in (now, now + within]  <=>  attached in (now - grace, now - grace + within]
     low, high = now - grace, now - grace + timedelta(days=within)
-    connection = bulk.current()
+    # Keyset by the attach's ADD in the grey feed: ids follow the attach times, and a cursor
+    # is an ordinary one (resolvers.pagination).
     sql = (
-        "SELECT a.imei, a.attached_at, a.msisdn FROM imei_first_attach a "
-        "WHERE a.operator_code = ? AND a.attached_at > ? AND a.attached_at <= ? "
+        "SELECT c.id, a.imei, a.attached_at, a.msisdn FROM imei_first_attach a "
+        "JOIN greylist_change c ON c.imei = a.imei AND c.op = 'ADD' "
+        f"AND c.status = '{GRACE.value}' AND c.since = a.attached_at "
+        "WHERE a.operator_code = ? AND a.attached_at > ? AND a.attached_at <= ? AND c.id > ? "
         "AND NOT EXISTS (SELECT 1 FROM whitelist_entry w WHERE w.imei = a.imei) "
+        "ORDER BY c.id LIMIT ?"
     )
-    params: list[object] = [actor.operator_code, low, high]
-    if after:
-        last_at, last_imei = _soon_after(after)
-        sql += "AND (a.attached_at > ? OR (a.attached_at = ? AND a.imei > ?)) "
-        params += [last_at, last_at, last_imei]
-    sql += "ORDER BY a.attached_at, a.imei LIMIT ?"
-    params.append(first + 1)
+    params = [actor.operator_code, low, high, after_id, first + 1]
+    connection = bulk.current()
     _, rows = await connection.execute_query(bulk.for_connection(sql, connection), params)
     items = [
         GraceEnding(
@@ -265,10 +245,10 @@ async def grace_ending_soon(
             grace_ends_at=grace_ends_at(as_datetime(attached), days),
             msisdn=str(msisdn),
         )
-        for imei, attached, msisdn in rows[:first]
+        for _, imei, attached, msisdn in rows[:first]
     ]
-    end = _soon_cursor(items[-1].first_attach_at, items[-1].imei) if items else after
-    return Page(items=items, end_cursor=end, has_next_page=len(rows) > first)
+    last_id = int(rows[min(len(rows), first) - 1][0]) if rows else after_id
+    return Page(items=items, end_cursor=encode_cursor(last_id), has_next_page=len(rows) > first)
 
 
 # --- retention ---------------------------------------------------------------------------
