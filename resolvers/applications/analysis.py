@@ -107,7 +107,6 @@ async def analyse(application_id: int, run: int) -> None:
             application_id,
             [(devices[i].row, *ctx.registry_identity.get(i, (None, None))) for i in reasons],
         )
-        blamed = ctx.failing_imeis
         await bulk.insert_rows(
             "device_failure",
             ("application_id", "row_number", "code", "imei_positions"),
@@ -116,7 +115,7 @@ async def analyse(application_id: int, run: int) -> None:
                     application_id,
                     devices[i].row,
                     code.value,
-                    _positions(devices[i], blamed.get((i, code))),
+                    ctx.imei_positions(i, code),
                 )
                 for i, codes in reasons.items()
                 for code in codes
@@ -197,13 +196,6 @@ async def _mark_failed(
         [(brand, model, application_id, number) for number, brand, model in rows],
         conn,
     )
-
-
-def _positions(device: DeviceLine, imeis: tuple[str, ...] | None) -> str | None:
-    """ "1,3": where the blamed IMEIs are among the device's (IMEI1..IMEI4)."""
-    if not imeis:
-        return None
-    return ",".join(str(n) for n, imei in enumerate(device.imeis, start=1) if imei in imeis)
 
 
 def _current(application: Application, run: int) -> bool:

@@ -7,7 +7,7 @@ share (TAC models, whitelist and blacklist hits) once, on first use.
 Every reason that applies is given: the registry checks look at each IMEI whose TAC can be
 read (15 digits, the check digit right or wrong), so a device whose check digit is wrong is
 still checked for its TAC, model and SIM count. A check that can tell which IMEIs fail it
-records them (`AnalysisContext.failing_imeis`), for the firm's export.
+records them (`AnalysisContext.blame`), for the firm's export.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ from resolvers import bulk
 from resolvers.tac.registry import models_for_tacs
 
 log = logging.getLogger("mcks.analysis")
+
+# Reasons of a device as a whole, not of some of its IMEIs.
+DEVICE_WIDE_CODES = frozenset({CheckCode.SIM_COUNT_MISMATCH})
+_ALL_POSITIONS = ("", "1", "1,2", "1,2,3", "1,2,3,4")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +60,29 @@ class AnalysisContext:
     count_held: bool = True
     # What the registry says a device is, for showing red groups.
     registry_identity: dict[int, tuple[str, str]] = field(default_factory=dict)
-    # (device index, code) → the device's IMEIs that fail that check.
-    failing_imeis: dict[tuple[int, CheckCode], tuple[str, ...]] = field(default_factory=dict)
+    # code → device index → where the IMEIs failing it are ("2", "1,3"), kept only when not
+    # all of the device's IMEIs fail it (a million-device list fails mostly whole devices).
+    _blamed: dict[CheckCode, dict[int, str]] = field(default_factory=dict)
 
     def blame(self, index: int, code: CheckCode, imeis: Iterable[str]) -> None:
-        self.failing_imeis[(index, code)] = tuple(imeis)
+        """Record which of a failing device's IMEIs fail the check ``code``."""
+        own = self.devices[index].imeis
+        if len(own) == 1:
+            return
+        failing = set(imeis)
+        positions = [str(n) for n, imei in enumerate(own, start=1) if imei in failing]
+        if len(positions) < len(own):
+            self._blamed.setdefault(code, {})[index] = ",".join(positions)
+
+    def imei_positions(self, index: int, code: CheckCode) -> str | None:
+        """Where the IMEIs failing ``code`` are among the device's ("1,3"); None for a
+        reason of the device as a whole (its SIM count)."""
+        if code in DEVICE_WIDE_CODES:
+            return None
+        blamed = self._blamed.get(code)
+        if blamed is not None and index in blamed:
+            return blamed[index]
+        return _ALL_POSITIONS[len(self.devices[index].imeis)]
 
     def all_imeis(self) -> set[str]:
         """The IMEIs to look up in the registers: digits only, so that two lists holding
@@ -89,8 +111,11 @@ class AnalysisContext:
     def tac_imeis(self) -> list[tuple[str, ...]]:
         """Per device, its IMEIs whose TAC can be read: 15 digits, check digit aside."""
         if self._tac_imeis is None:
+            readable = _tac_readable
             self._tac_imeis = [
-                tuple(i for i in d.imeis if len(i) == IMEI_LENGTH and i.isascii() and i.isdigit())
+                # The device's own tuple when every IMEI is readable (the usual device): a
+                # million-device list holds no second copy.
+                d.imeis if all(map(readable, d.imeis)) else tuple(filter(readable, d.imeis))
                 for d in self.devices
             ]
         return self._tac_imeis
@@ -157,6 +182,10 @@ class InvalidImei:
 
 def _digits(imei: str) -> bool:
     return imei.isascii() and imei.isdigit()
+
+
+def _tac_readable(imei: str) -> bool:
+    return len(imei) == IMEI_LENGTH and imei.isascii() and imei.isdigit()
 
 
 class DuplicateInList:

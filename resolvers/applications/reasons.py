@@ -1,9 +1,10 @@
 """Why a device failed, in words: per reason, which of its IMEIs fail and why (Turkish and
 English), for the device pages and the failed-devices export.
 
-The analysis stores, per failure, the IMEIs it blames (`device_failure.imeis`); the upload
-stores, per IMEI that cannot be an IMEI, its cell and reason (`device.imei_notes`). The
-rest is read from the TAC registry when the words are written: which model a TAC is.
+The analysis stores, per failure, where the IMEIs it blames are
+(`device_failure.imei_positions`); the upload stores, per IMEI that cannot be an IMEI, its
+cell and reason (`device.imei_notes`). The rest is read from the TAC registry when the
+words are written: which model a TAC is.
 """
 
 from __future__ import annotations
