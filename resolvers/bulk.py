@@ -89,6 +89,16 @@ async def execute_many(
         await conn.execute_many(sql, list(rows[start : start + INSERT_CHUNK]))
 
 
+async def select(
+    sql_sqlite: str, params: Sequence[Any] = (), connection: BaseDBAsyncClient | None = None
+) -> list[tuple[Any, ...]]:
+    """The rows of one query written with `?` (rewritten to `$n` for asyncpg)."""
+    conn = current(connection)
+    sql = _numbered(sql_sqlite) if is_postgres(conn) else sql_sqlite
+    _, rows = await conn.execute_query(sql, list(params))
+    return rows  # type: ignore[return-value]  # sqlite3.Row / asyncpg.Record: both sequences
+
+
 def _numbered(sql: str) -> str:
     parts = sql.split("?")
     out = [parts[0]]

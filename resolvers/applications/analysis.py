@@ -16,7 +16,7 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.applications import Application
-from models.checks import IMEI_STANDARD_CODES
+from models.checks import IMEI_STANDARD_CODES, CheckCode
 from models.jobs import Job
 from models.workflow import Action, ApplicationKind, ApplicationStatus, Channel
 from resolvers import bulk, jobs, metrics
@@ -78,7 +78,7 @@ async def analyse(application_id: int, run: int) -> None:
         return  # withdrawn, or superseded by a newer run: nothing to do
     started = time.perf_counter()
     devices = await load_devices(application_id)
-    ctx = AnalysisContext(application_id=application_id, devices=devices)
+    ctx = AnalysisContext(application_id=application_id, devices=devices, staged=True)
     checks = ALL_CHECKS
     if application.kind == ApplicationKind.TEST:
         checks = tuple(c for c in ALL_CHECKS if c.code not in IMEI_STANDARD_CODES)
@@ -91,29 +91,11 @@ async def analyse(application_id: int, run: int) -> None:
         locked = await Application.filter(id=application_id).select_for_update().first()
         if locked is None or not _current(locked, run):
             return
-        p1, p2 = bulk.placeholders(conn, 1), bulk.placeholders(conn, 1, start=2)
-        await conn.execute_query(
-            f"DELETE FROM device_failure WHERE application_id = {p1}", [application_id]
-        )
-        await conn.execute_query(
-            f"UPDATE device SET passed = {p1}, tac_brand = NULL, tac_model = NULL "
-            f"WHERE application_id = {p2}",
-            [True, application_id],
-        )
-        await _mark_failed(
+        await _store_results(
             conn,
             application_id,
-            [(devices[i].row, *ctx.registry_identity.get(i, (None, None))) for i in reasons],
-        )
-        await bulk.insert_rows(
-            "device_failure",
-            ("application_id", "row_number", "code"),
-            (
-                (application_id, row, code.value)
-                for row, codes in failed_rows.items()
-                for code in codes
-            ),
-            conn,
+            failed_rows,
+            [(devices[i].row, *identity) for i, identity in ctx.registry_identity.items()],
         )
         locked.passed_device_count = len(devices) - len(reasons)
         locked.failed_device_count = len(reasons)
@@ -153,28 +135,47 @@ async def analyse(application_id: int, run: int) -> None:
     metrics.analysis_finished(time.perf_counter() - started)
 
 
-async def _mark_failed(
+async def _store_results(
     conn: BaseDBAsyncClient,
     application_id: int,
-    rows: list[tuple[int, str | None, str | None]],
+    failed_rows: dict[int, list[CheckCode]],
+    identities: list[tuple[int, str, str]],
 ) -> None:
-    """Set the failing devices (row, registry brand, registry model) in bulk."""
-    if not rows:
+    """The reasons as rows, then every device's outcome set-wise from them: one UPDATE for
+    the list (not one per device), and one more for the few devices shown with the
+    registry's brand/model."""
+    await bulk.execute_many(
+        "DELETE FROM device_failure WHERE application_id = ?", [[application_id]], conn
+    )
+    await bulk.insert_rows(
+        "device_failure",
+        ("application_id", "row_number", "code"),
+        ((application_id, row, code.value) for row, codes in failed_rows.items() for code in codes),
+        conn,
+    )
+    await bulk.select(
+        "UPDATE device SET tac_brand = NULL, tac_model = NULL, passed = NOT EXISTS ("
+        "SELECT 1 FROM device_failure f WHERE f.application_id = device.application_id "
+        "AND f.row_number = device.row_number) WHERE application_id = ?",
+        [application_id],
+        conn,
+    )
+    if not identities:
         return
     if bulk.is_postgres(conn):
-        # One statement joining three arrays beats hundreds of thousands of UPDATEs.
-        numbers, brands, models = (list(column) for column in zip(*rows, strict=True))
+        # One statement joining arrays beats thousands of UPDATEs.
+        numbers, brands, models = (list(column) for column in zip(*identities, strict=True))
         await conn.execute_query(
-            "UPDATE device AS d SET passed = FALSE, tac_brand = v.b, tac_model = v.m "
+            "UPDATE device AS d SET tac_brand = v.b, tac_model = v.m "
             "FROM unnest($2::int[], $3::text[], $4::text[]) AS v(r, b, m) "
             "WHERE d.application_id = $1 AND d.row_number = v.r",
             [application_id, numbers, brands, models],
         )
         return
     await bulk.execute_many(
-        "UPDATE device SET passed = 0, tac_brand = ?, tac_model = ? "
+        "UPDATE device SET tac_brand = ?, tac_model = ? "
         "WHERE application_id = ? AND row_number = ?",
-        [(brand, model, application_id, number) for number, brand, model in rows],
+        [(brand, model, application_id, number) for number, brand, model in identities],
         conn,
     )
 

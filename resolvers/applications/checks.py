@@ -48,6 +48,9 @@ class AnalysisContext:
     # Held mainboard/swap IMEIs count as registered, except for the replacement that puts
     # them on the list.
     count_held: bool = True
+    # True when `devices` is the application's stored list (its `device_imei` rows hold the
+    # IMEIs): the lookups in the big tables then run as joins inside the database.
+    staged: bool = False
     # What the registry says a device is, for showing red groups.
     registry_identity: dict[int, tuple[str, str]] = field(default_factory=dict)
 
@@ -77,38 +80,61 @@ class AnalysisContext:
         """IMEIs already registered: on the whitelist, or held for a mainboard/swap
         replacement (paid for, waiting for the report that puts them on the list)."""
         if self._whitelisted is None:
-            imeis = self.all_imeis()
-            listed = await _present("SELECT imei FROM whitelist_entry WHERE imei IN ({in_})", imeis)
-            held: set[str] = set()
-            if self.count_held:
-                held = await _present("SELECT imei FROM held_imei WHERE imei IN ({in_})", imeis)
+            listed = await self._found_in("whitelist_entry")
+            held = await self._found_in("held_imei") if self.count_held else set()
             self._whitelisted = listed | held
         return self._whitelisted
 
     async def blacklisted(self) -> set[str]:
         if self._blacklisted is None:
-            self._blacklisted = await _present(
-                "SELECT imei FROM blacklist_entry WHERE imei IN ({in_})", self.all_imeis()
-            )
+            self._blacklisted = await self._found_in("blacklist_entry")
         return self._blacklisted
 
     async def pending_elsewhere(self) -> set[str]:
         if self._pending is None:
             statuses = ", ".join(f"'{s.value}'" for s in sorted(IN_PROGRESS))
-            sql = (
-                "SELECT di.imei FROM device_imei di JOIN application a ON a.id = di.application_id "
-                f"WHERE a.status IN ({statuses}) "
+            elsewhere = (
+                "SELECT 1 FROM device_imei o JOIN application a ON a.id = o.application_id "
+                f"WHERE o.imei = s.imei AND a.status IN ({statuses})"
             )
-            if self.application_id is None:
-                self._pending = await _present(sql + "AND di.imei IN ({in_})", self.all_imeis())
-            else:
-                # `{p1}` before `{in_}`: SQLite binds `?` in the order they appear.
-                self._pending = await _present(
-                    sql + "AND di.application_id <> {p1} AND di.imei IN ({in_})",
-                    self.all_imeis(),
-                    extra=(self.application_id,),
+            if self.staged:
+                self._pending = await self._staged_matching(
+                    f"EXISTS ({elsewhere} AND o.application_id <> ?)"
                 )
+            else:
+                sql = (
+                    "SELECT di.imei FROM device_imei di JOIN application a "
+                    f"ON a.id = di.application_id WHERE a.status IN ({statuses}) "
+                )
+                if self.application_id is None:
+                    self._pending = await _present(sql + "AND di.imei IN ({in_})", self.all_imeis())
+                else:
+                    # `{p1}` before `{in_}`: SQLite binds `?` in the order they appear.
+                    self._pending = await _present(
+                        sql + "AND di.application_id <> {p1} AND di.imei IN ({in_})",
+                        self.all_imeis(),
+                        extra=(self.application_id,),
+                    )
         return self._pending
+
+    async def _found_in(self, table: str) -> set[str]:
+        """This list's IMEIs that `table` (unique by `imei`) holds."""
+        if self.staged:
+            return await self._staged_matching(
+                f"EXISTS (SELECT 1 FROM {table} t WHERE t.imei = s.imei)"
+            )
+        return await _present(f"SELECT imei FROM {table} WHERE imei IN ({{in_}})", self.all_imeis())
+
+    async def _staged_matching(self, condition: str) -> set[str]:
+        """The staged IMEIs meeting `condition` (on `s`, the list's `device_imei` rows; its
+        `?` are bound to the application's id): one indexed join inside the database, not a
+        million IMEIs sent back to it."""
+        assert self.application_id is not None
+        rows = await bulk.select(
+            f"SELECT s.imei FROM device_imei s WHERE s.application_id = ? AND {condition}",
+            [self.application_id] * (1 + condition.count("?")),
+        )
+        return {row[0] for row in rows}
 
 
 async def _present(sql: str, values: Iterable[str], extra: tuple[object, ...] = ()) -> set[str]:
