@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -24,6 +25,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiofiles
 
@@ -186,26 +188,123 @@ async def chunks_of(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
-async def run(xlsx: Path, devices: int, database_url: str) -> None:
+# --- operators' checks served by the same process meanwhile --------------------------------
+
+OPERATOR_TOKEN = "mcks_bench_operator_token"
+PROBE_QUERY = "query($imeis: [String!]!) { checkImeis(imeis: $imeis) { imei verdict status } }"
+PROBE_INTERVAL = 0.02  # 50 checks per second, one at a time
+
+
+def probe(port: int, stop: Any, out: Any) -> None:
+    """An operator's system in its own process: one single-IMEI check every 20 ms over a
+    keep-alive connection; (sent at, latency) of each goes back at the end."""
+    import http.client
+    import json
+
+    body = json.dumps(
+        {"query": PROBE_QUERY, "variables": {"imeis": [imei(REGISTERED_TAC, 12)]}}
+    ).encode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    samples: list[tuple[float, float]] = []
+    while not stop.is_set():
+        sent, started = time.time(), time.perf_counter()
+        connection.request("POST", "/graphql", body, headers)
+        answer = connection.getresponse()
+        answer.read()
+        assert answer.status == 200, answer.status
+        latency = time.perf_counter() - started
+        samples.append((sent, latency))
+        time.sleep(max(0.0, PROBE_INTERVAL - latency))
+    out.put(samples)
+
+
+class Probe:
+    """The gateway app on loopback in this process, and the operator probe against it."""
+
+    async def __aenter__(self) -> Probe:
+        import uvicorn
+
+        from gateway.app import create_app
+
+        class Embedded(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self):  # type: ignore[no-untyped-def]
+                yield  # the bench keeps its own signal handling
+
+        config = uvicorn.Config(
+            create_app(manage_db=False),
+            host="127.0.0.1",
+            port=0,
+            lifespan="off",
+            access_log=False,
+            log_level="warning",
+        )
+        self.server = Embedded(config)
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:  # noqa: ASYNC110  (uvicorn offers only the flag)
+            await asyncio.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        context = multiprocessing.get_context("spawn")
+        self.stop, self.out = context.Event(), context.Queue()
+        self.process = context.Process(target=probe, args=(port, self.stop, self.out))
+        self.process.start()
+        await asyncio.sleep(2)  # the probe's interpreter starts; the first checks warm up
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.samples: list[tuple[float, float]] = await asyncio.to_thread(self.out.get)
+        self.process.join()
+        self.server.should_exit = True
+        await self.task
+
+    def report(self, step: str, start: float, end: float) -> None:
+        latencies = sorted(lat for sent, lat in self.samples if start <= sent <= end)
+        if not latencies:
+            print(f"  operator checks during {step}: none answered")
+            return
+        p50 = latencies[len(latencies) // 2]
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        print(
+            f"  operator checks during {step}: {len(latencies)}, p50 {p50 * 1000:.0f} ms, "
+            f"p99 {p99 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms"
+        )
+
+
+async def operator_client() -> None:
+    from models import clock
+    from models.accounts import AccessToken, ClientKind, MachineClient
+    from resolvers.accounts.credentials import hash_token
+
+    now = clock.now()
+    client = await MachineClient.create(
+        name="Bench GSM", kind=ClientKind.OPERATOR, operator_code="BENCHGSM", created_at=now
+    )
+    await AccessToken.create(
+        token_hash=hash_token(OPERATOR_TOKEN),
+        client_id=client.id,
+        label="bench",
+        created_at=now,
+        expires_at=now.replace(year=now.year + 1),
+    )
+
+
+async def run(xlsx: Path, devices: int, database_url: str, with_operators: bool) -> None:
     from gateway.db import close_db, init_db, migrate
     from models import clock
     from models.accounts import Firm, User
-    from models.applications import Application
-    from models.documents import DocumentKind
     from models.roles import FirmKind, Role
-    from resolvers import jobs
     from resolvers.actor import Actor
-    from resolvers.applications import devices as device_lists
     from resolvers.applications import drafts
     from resolvers.job_kinds import load_handlers
-    from resolvers.workflow import documents as workflow_documents
-    from resolvers.workflow.requirements import ce_requirements
 
     load_handlers()
     await migrate(database_url)
     await init_db(database_url)
     try:
         await seed(devices)
+        await operator_client()
         now = clock.now()
         firm = await Firm.create(
             name="Bench A.Ş.",
@@ -241,48 +340,67 @@ async def run(xlsx: Path, devices: int, database_url: str) -> None:
             ),
         )
         base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-        t0, c0 = time.perf_counter(), time.process_time()
-        result = await device_lists.upload_device_list(
-            user, application.id, chunks_of(xlsx), "bench.xlsx"
-        )
-        t1, c1 = time.perf_counter(), time.process_time()
-        # The documents a submission needs: the invoice scan, a CE scan per model.
-        scan = b"\xff\xd8\xff\xe0" + b"\x00" * 1024 + b"\xff\xd9"
-        await workflow_documents.upload_application_document(
-            user, application.id, DocumentKind.INVOICE, scan, "fatura.jpg"
-        )
-        for group in await ce_requirements(application):
-            await workflow_documents.upload_ce_certificate(
-                user, group.brand, group.model, scan, "ce.jpg"
-            )
-        await drafts.submit(user, application.id)
-        await drafts.send_to_analysis(supervisor, application.id)
-        c_docs = time.process_time()
-        t_docs = time.perf_counter()
-        await jobs.drain("bench")
-        t2, c2 = time.perf_counter(), time.process_time()
-        done = await Application.get(id=application.id)
-        assert done.status == "AWAITING_SIGNATURE_CHOICE", done.status
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        imeis = result.imei_count
-        print(
-            f"  devices {result.device_count:,}, IMEIs {imeis:,}: "
-            f"passed {done.passed_device_count:,}, failed {done.failed_device_count:,}"
-        )
-        # Wall clock and this process's CPU (all threads): on a shared machine the CPU
-        # figure is the steadier of the two.
-        print(f"  upload (store, parse, stage): {t1 - t0:5.1f} s  (CPU {c1 - c0:5.1f} s)")
-        print(f"  analysis (checks, results):   {t2 - t_docs:5.1f} s  (CPU {c2 - c_docs:5.1f} s)")
-        wall = (t1 - t0) + (t2 - t_docs)
-        cpu = (c1 - c0) + (c2 - c_docs)
-        print(
-            f"  upload to results stored:     {wall:5.1f} s  (CPU {cpu:5.1f} s) "
-            f"= {imeis / wall:,.0f} IMEIs/s"
-        )
-        print(f"  peak RSS {peak:,.0f} MB (after seeding: {base_rss:,.0f} MB)")
+        if not with_operators:
+            await upload_and_analyse(user, supervisor, application, xlsx, base_rss)
+            return
+        async with Probe() as operators:
+            steps = await upload_and_analyse(user, supervisor, application, xlsx, base_rss)
+        for step, (start, end) in steps.items():
+            operators.report(step, start, end)
     finally:
         await close_db()
+
+
+async def upload_and_analyse(  # type: ignore[no-untyped-def]
+    user, supervisor, application, xlsx: Path, base_rss: float
+) -> dict[str, tuple[float, float]]:
+    """Upload, submit, analyse; prints the figures, answers when each step ran."""
+    from models.applications import Application
+    from models.documents import DocumentKind
+    from resolvers import jobs
+    from resolvers.applications import devices as device_lists
+    from resolvers.applications import drafts
+    from resolvers.workflow import documents as workflow_documents
+    from resolvers.workflow.requirements import ce_requirements
+
+    w0, t0, c0 = time.time(), time.perf_counter(), time.process_time()
+    result = await device_lists.upload_device_list(
+        user, application.id, chunks_of(xlsx), "bench.xlsx"
+    )
+    w1, t1, c1 = time.time(), time.perf_counter(), time.process_time()
+    # The documents a submission needs: the invoice scan, a CE scan per model.
+    scan = b"\xff\xd8\xff\xe0" + b"\x00" * 1024 + b"\xff\xd9"
+    await workflow_documents.upload_application_document(
+        user, application.id, DocumentKind.INVOICE, scan, "fatura.jpg"
+    )
+    for group in await ce_requirements(application):
+        await workflow_documents.upload_ce_certificate(
+            user, group.brand, group.model, scan, "ce.jpg"
+        )
+    await drafts.submit(user, application.id)
+    await drafts.send_to_analysis(supervisor, application.id)
+    w2, t2, c2 = time.time(), time.perf_counter(), time.process_time()
+    await jobs.drain("bench")
+    w3, t3, c3 = time.time(), time.perf_counter(), time.process_time()
+    done = await Application.get(id=application.id)
+    assert done.status == "AWAITING_SIGNATURE_CHOICE", done.status
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    imeis = result.imei_count
+    print(
+        f"  devices {result.device_count:,}, IMEIs {imeis:,}: "
+        f"passed {done.passed_device_count:,}, failed {done.failed_device_count:,}"
+    )
+    # Wall clock and this process's CPU (all threads): on a shared machine the CPU figure
+    # is the steadier of the two.
+    print(f"  upload (store, parse, stage): {t1 - t0:5.1f} s  (CPU {c1 - c0:5.1f} s)")
+    print(f"  analysis (checks, results):   {t3 - t2:5.1f} s  (CPU {c3 - c2:5.1f} s)")
+    wall, cpu = (t1 - t0) + (t3 - t2), (c1 - c0) + (c3 - c2)
+    print(
+        f"  upload to results stored:     {wall:5.1f} s  (CPU {cpu:5.1f} s) "
+        f"= {imeis / wall:,.0f} IMEIs/s"
+    )
+    print(f"  peak RSS {peak:,.0f} MB (after seeding: {base_rss:,.0f} MB)")
+    return {"the upload": (w0, w1), "the analysis": (w2, w3)}
 
 
 class _StepLines(logging.Handler):
@@ -304,6 +422,11 @@ def main() -> None:
         type=Path,
         default=Path(tempfile.gettempdir()) / "mcks-bench",
         help="where generated files are kept for the next run",
+    )
+    parser.add_argument(
+        "--operators",
+        action="store_true",
+        help="serve operators' checks (50/s from another process) meanwhile; p50/p99 per step",
     )
     args = parser.parse_args()
     for name in ("mcks.analysis", "mcks.upload"):
@@ -354,7 +477,7 @@ def main() -> None:
                 max_device_file_unpacked_bytes=1024 * 1024 * 1024,
             )
         )
-        asyncio.run(run(xlsx, devices, url))
+        asyncio.run(run(xlsx, devices, url, args.operators))
 
 
 if __name__ == "__main__":

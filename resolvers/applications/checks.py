@@ -12,7 +12,8 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from functools import lru_cache
+from typing import NamedTuple, Protocol
 
 from models.checks import CheckCode
 from models.imei import is_valid_imei, tac_of
@@ -25,8 +26,10 @@ from resolvers.tac.registry import models_for_tacs
 log = logging.getLogger("mcks.analysis")
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceLine:
+class DeviceLine(NamedTuple):
+    """One device as the checks see it (a tuple: a million of them are built per analysis,
+    three times faster than frozen dataclass instances)."""
+
     row: int
     brand: str
     model: str
@@ -198,14 +201,16 @@ class ModelMismatch:
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
         models = await ctx.device_models()
+        # A list repeats a few names a million times: each is keyed once.
+        key = lru_cache(maxsize=10_000)(brand_model_key)
         failing = set()
         for i, found in enumerate(models):
             known = _known(found)
             if not known:
                 continue
             device = ctx.devices[i]
-            declared = (brand_model_key(device.brand), brand_model_key(device.model))
-            registry = {(brand_model_key(m.brand), brand_model_key(m.model_code)) for m in known}
+            declared = (key(device.brand), key(device.model))
+            registry = {(key(m.brand), key(m.model_code)) for m in known}
             if any(identity != declared for identity in registry):
                 failing.add(i)
                 ctx.registry_identity[i] = (known[0].brand, known[0].model_code)
