@@ -53,18 +53,24 @@ async def queue_analysis(application: Application) -> Job:
     )
 
 
+LOAD_BATCH = 20_000  # rows per query: each a few milliseconds of the event loop
+
+
 async def load_devices(application_id: int) -> list[DeviceLine]:
-    conn = bulk.current()
-    p = bulk.placeholders(conn, 1)
-    _, rows = await conn.execute_query(
-        "SELECT row_number, brand, model_code, imei1, imei2, imei3, imei4 FROM device "
-        f"WHERE application_id = {p} ORDER BY row_number",
-        [application_id],
-    )
-    return [
-        DeviceLine(row=r[0], brand=r[1], model=r[2], imeis=tuple(i for i in r[3:7] if i))
-        for r in rows
-    ]
+    """The list in row order, a batch per query (a million rows in one answer would hold
+    the event loop, and on SQLite the connection, for seconds)."""
+    devices: list[DeviceLine] = []
+    last = 0
+    while True:
+        rows = await bulk.select(
+            "SELECT row_number, brand, model_code, imei1, imei2, imei3, imei4 FROM device "
+            f"WHERE application_id = ? AND row_number > ? ORDER BY row_number LIMIT {LOAD_BATCH}",
+            [application_id, last],
+        )
+        devices += [DeviceLine(r[0], r[1], r[2], tuple(filter(None, r[3:7]))) for r in rows]
+        if len(rows) < LOAD_BATCH:
+            return devices
+        last = rows[-1][0]
 
 
 @jobs.handler(JOB_KIND)
@@ -83,7 +89,7 @@ async def analyse(application_id: int, run: int) -> None:
     if application.kind == ApplicationKind.TEST:
         checks = tuple(c for c in ALL_CHECKS if c.code not in IMEI_STANDARD_CODES)
     loaded = time.perf_counter()
-    reasons = await evaluate(ctx, checks)
+    reasons = await evaluate(ctx, checks, in_thread=True)
     failed_rows = {devices[i].row: codes for i, codes in reasons.items()}
     evaluated = time.perf_counter()
 

@@ -7,13 +7,14 @@ share (TAC models, whitelist and blacklist hits) once, on first use.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from models.checks import CheckCode
 from models.imei import is_valid_imei, tac_of
@@ -24,6 +25,8 @@ from resolvers import bulk
 from resolvers.tac.registry import models_for_tacs
 
 log = logging.getLogger("mcks.analysis")
+
+T = TypeVar("T")
 
 
 class DeviceLine(NamedTuple):
@@ -54,6 +57,8 @@ class AnalysisContext:
     # True when `devices` is the application's stored list (its `device_imei` rows hold the
     # IMEIs): the lookups in the big tables then run as joins inside the database.
     staged: bool = False
+    # The event loop of the database connections, while the checks run in a thread.
+    _home: asyncio.AbstractEventLoop | None = None
     # What the registry says a device is, for showing red groups.
     registry_identity: dict[int, tuple[str, str]] = field(default_factory=dict)
 
@@ -68,15 +73,18 @@ class AnalysisContext:
     async def device_models(self) -> list[list[TacModel | None]]:
         """Per device, the registry model of each of its valid IMEIs (None: TAC unknown)."""
         if self._device_models is None:
-            valid = self.valid()
-            tacs = {
-                tac_of(i) for d, ok in zip(self.devices, valid, strict=True) if ok for i in d.imeis
-            }
-            self._models = await models_for_tacs(tacs)
-            self._device_models = [
-                [self._models.get(tac_of(i)) for i in d.imeis] if ok else []
-                for d, ok in zip(self.devices, valid, strict=True)
+            # Each IMEI's TAC is taken once; a list holds few TAC combinations, so devices
+            # sharing one share its (read-only) list of models. An invalid device has none.
+            device_tacs = [
+                tuple(tac_of(i) for i in d.imeis) if ok else ()
+                for d, ok in zip(self.devices, self.valid(), strict=True)
             ]
+            combinations = set(device_tacs)
+            tacs = {tac for combination in combinations for tac in combination}
+            self._models = await self._in_database(models_for_tacs(tacs))
+            found = self._models.get
+            models_of = {c: [found(tac) for tac in c] for c in combinations}
+            self._device_models = [models_of[c] for c in device_tacs]
         return self._device_models
 
     async def whitelisted(self) -> set[str]:
@@ -110,15 +118,26 @@ class AnalysisContext:
                     f"ON a.id = di.application_id WHERE a.status IN ({statuses}) "
                 )
                 if self.application_id is None:
-                    self._pending = await _present(sql + "AND di.imei IN ({in_})", self.all_imeis())
+                    self._pending = await self._in_database(
+                        _present(sql + "AND di.imei IN ({in_})", self.all_imeis())
+                    )
                 else:
                     # `{p1}` before `{in_}`: SQLite binds `?` in the order they appear.
-                    self._pending = await _present(
-                        sql + "AND di.application_id <> {p1} AND di.imei IN ({in_})",
-                        self.all_imeis(),
-                        extra=(self.application_id,),
+                    self._pending = await self._in_database(
+                        _present(
+                            sql + "AND di.application_id <> {p1} AND di.imei IN ({in_})",
+                            self.all_imeis(),
+                            extra=(self.application_id,),
+                        )
                     )
         return self._pending
+
+    async def _in_database(self, query: Coroutine[Any, Any, T]) -> T:
+        """Run a query on the event loop that owns the database connections, also when the
+        checks run in a thread of their own (see `evaluate`)."""
+        if self._home is None or self._home is asyncio.get_running_loop():
+            return await query
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(query, self._home))
 
     async def _found_in(self, table: str) -> set[str]:
         """This list's IMEIs that `table` (unique by `imei`) holds."""
@@ -126,16 +145,20 @@ class AnalysisContext:
             return await self._staged_matching(
                 f"EXISTS (SELECT 1 FROM {table} t WHERE t.imei = s.imei)"
             )
-        return await _present(f"SELECT imei FROM {table} WHERE imei IN ({{in_}})", self.all_imeis())
+        return await self._in_database(
+            _present(f"SELECT imei FROM {table} WHERE imei IN ({{in_}})", self.all_imeis())
+        )
 
     async def _staged_matching(self, condition: str) -> set[str]:
         """The staged IMEIs meeting `condition` (on `s`, the list's `device_imei` rows; its
         `?` are bound to the application's id): one indexed join inside the database, not a
         million IMEIs sent back to it."""
         assert self.application_id is not None
-        rows = await bulk.select(
-            f"SELECT s.imei FROM device_imei s WHERE s.application_id = ? AND {condition}",
-            [self.application_id] * (1 + condition.count("?")),
+        rows = await self._in_database(
+            bulk.select(
+                f"SELECT s.imei FROM device_imei s WHERE s.application_id = ? AND {condition}",
+                [self.application_id] * (1 + condition.count("?")),
+            )
         )
         return {row[0] for row in rows}
 
@@ -272,7 +295,25 @@ ALL_CHECKS: tuple[Check, ...] = (
 )
 
 
-async def evaluate(ctx: AnalysisContext, checks: Iterable[Check]) -> dict[int, list[CheckCode]]:
+async def evaluate(
+    ctx: AnalysisContext, checks: Iterable[Check], *, in_thread: bool = False
+) -> dict[int, list[CheckCode]]:
+    """Every failing device's reasons, in the checks' order.
+
+    `in_thread`: the checks' own work (a million devices' worth of pure Python) runs in a
+    worker thread with an event loop of its own, so the process's loop goes on serving
+    requests; their queries still run on this loop (`AnalysisContext._in_database`), so
+    checks reach the database only through the context."""
+    if not in_thread:
+        return await _evaluate(ctx, checks)
+    ctx._home = asyncio.get_running_loop()
+    try:
+        return await asyncio.to_thread(asyncio.run, _evaluate(ctx, checks))
+    finally:
+        ctx._home = None
+
+
+async def _evaluate(ctx: AnalysisContext, checks: Iterable[Check]) -> dict[int, list[CheckCode]]:
     """Every failing device's reasons, in the checks' order."""
     reasons: dict[int, list[CheckCode]] = {}
     for check in checks:
