@@ -8,14 +8,10 @@ previous list untouched.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import queue
-import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
@@ -27,13 +23,12 @@ from resolvers import audit, bulk, files
 from resolvers.actor import Actor
 from resolvers.applications.access import get_application
 from resolvers.applications.drafts import require_editor
+from resolvers.applications.list_reader import Parsed, read_rows
 from resolvers.device_files import (
     DEFAULT_LIMITS,
     DeviceFileError,
     DeviceFileLimits,
-    DeviceRow,
     FileIssue,
-    read_device_file,
 )
 from resolvers.errors import Bilingual, DomainError, DomainErrors, ErrorCode, invalid_state
 from resolvers.settings import get_settings
@@ -41,8 +36,6 @@ from resolvers.settings import get_settings
 log = logging.getLogger("mcks.upload")
 
 MAX_REPORTED_ISSUES = 200
-BATCH = 5000
-_DONE = object()
 
 DEVICE_COLUMNS = (
     "application_id",
@@ -91,35 +84,6 @@ def file_error(error: DeviceFileError) -> DomainError:
     )
 
 
-class _Parsed:
-    """What the reader thread reports at the end."""
-
-    def __init__(self, issues: list[FileIssue], issue_count: int, warnings: list[FileIssue]):
-        self.issues, self.issue_count, self.warnings = issues, issue_count, warnings
-
-
-def _read_in_thread(
-    path: Path, filename: str, out: queue.Queue[object], stop: threading.Event
-) -> None:
-    try:
-        with read_device_file(path, filename=filename, limits=_limits()) as device_file:
-            batch: list[DeviceRow] = []
-            for row in device_file.rows:
-                if stop.is_set():
-                    return
-                batch.append(row)
-                if len(batch) >= BATCH:
-                    out.put(batch)
-                    batch = []
-            if batch:
-                out.put(batch)
-            out.put(_Parsed(device_file.issues, device_file.issue_count, device_file.warnings))
-    except BaseException as error:  # raised again on the event loop's side
-        out.put(error)
-    finally:
-        out.put(_DONE)
-
-
 def _limits() -> DeviceFileLimits:
     settings = get_settings()
     return replace(
@@ -127,28 +91,6 @@ def _limits() -> DeviceFileLimits:
         max_file_bytes=settings.max_device_file_bytes,
         max_uncompressed_bytes=settings.max_device_file_unpacked_bytes,
     )
-
-
-async def _rows(path: Path, filename: str) -> AsyncIterator[list[DeviceRow] | _Parsed]:
-    out: queue.Queue[object] = queue.Queue(maxsize=4)  # bounded: the reader waits for us
-    stop = threading.Event()
-    thread = threading.Thread(target=_read_in_thread, args=(path, filename, out, stop), daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = await asyncio.to_thread(out.get)
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        while thread.is_alive():  # drain so a blocked reader can see `stop` and finish
-            try:
-                out.get_nowait()
-            except queue.Empty:
-                await asyncio.sleep(0.01)
 
 
 @files.atomic_uploads
@@ -185,28 +127,28 @@ async def upload_device_list(
                 await conn.execute_query(
                     f"DELETE FROM {table} WHERE application_id = {p}", [application_id]
                 )
-            parsed: _Parsed | None = None
-            async for item in _rows(path, filename):
-                if isinstance(item, _Parsed):
+            parsed: Parsed | None = None
+            async for item in read_rows(path, blob.size, filename, _limits()):
+                if isinstance(item, Parsed):
                     parsed = item
                     continue
                 await bulk.insert_rows(
                     "device",
                     DEVICE_COLUMNS,
                     (
-                        (application_id, r.row_number, r.brand, r.model, *_four(r.imeis))
-                        for r in item
+                        (application_id, number, brand, model, *_four(imeis))
+                        for number, brand, model, imeis in item
                     ),
                     conn,
                 )
                 await bulk.insert_rows(
                     "device_imei",
                     ("application_id", "row_number", "imei"),
-                    ((application_id, r.row_number, imei) for r in item for imei in r.imeis),
+                    ((application_id, row[0], imei) for row in item for imei in row[3]),
                     conn,
                 )
                 device_count += len(item)
-                imei_count += sum(len(r.imeis) for r in item)
+                imei_count += sum(len(row[3]) for row in item)
             assert parsed is not None
             staged_at = time.perf_counter()
             if parsed.issue_count:
