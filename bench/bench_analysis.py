@@ -201,12 +201,11 @@ async def chunks_of(path: Path) -> AsyncIterator[bytes]:
 
 # --- operators' checks served by the same process meanwhile --------------------------------
 
-OPERATOR_TOKEN = "mcks_bench_operator_token"
 PROBE_QUERY = "query($imeis: [String!]!) { checkImeis(imeis: $imeis) { imei verdict status } }"
 PROBE_INTERVAL = 0.02  # 50 checks per second, one at a time
 
 
-def probe(port: int, stop: Any, out: Any) -> None:
+def probe(port: int, token: str, stop: Any, out: Any) -> None:
     """An operator's system in its own process: one single-IMEI check every 20 ms over a
     keep-alive connection; (sent at, latency) of each goes back at the end."""
     import http.client
@@ -215,7 +214,7 @@ def probe(port: int, stop: Any, out: Any) -> None:
     body = json.dumps(
         {"query": PROBE_QUERY, "variables": {"imeis": [imei(REGISTERED_TAC, 12)]}}
     ).encode()
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {OPERATOR_TOKEN}"}
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     samples: list[tuple[float, float]] = []
     while not stop.is_set():
@@ -232,6 +231,9 @@ def probe(port: int, stop: Any, out: Any) -> None:
 
 class Probe:
     """The gateway app on loopback in this process, and the operator probe against it."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
 
     async def __aenter__(self) -> Probe:
         import uvicorn
@@ -258,7 +260,7 @@ class Probe:
         port = self.server.servers[0].sockets[0].getsockname()[1]
         context = multiprocessing.get_context("spawn")
         self.stop, self.out = context.Event(), context.Queue()
-        self.process = context.Process(target=probe, args=(port, self.stop, self.out))
+        self.process = context.Process(target=probe, args=(port, self.token, self.stop, self.out))
         self.process.start()
         await asyncio.sleep(2)  # the probe's interpreter starts; the first checks warm up
         return self
@@ -283,22 +285,16 @@ class Probe:
         )
 
 
-async def operator_client() -> None:
-    from models import clock
-    from models.accounts import AccessToken, ClientKind, MachineClient
-    from resolvers.accounts.credentials import hash_token
+async def operator_client() -> str:
+    """An operator's machine client, as staff create one; its token."""
+    from models.accounts import ClientKind
+    from resolvers.accounts.admin import create_client
+    from resolvers.actor import Actor
 
-    now = clock.now()
-    client = await MachineClient.create(
-        name="Bench GSM", kind=ClientKind.OPERATOR, operator_code="BENCHGSM", created_at=now
+    _, issued = await create_client(
+        Actor.system("bench"), "Bench GSM", ClientKind.OPERATOR, operator_code="BENCHGSM"
     )
-    await AccessToken.create(
-        token_hash=hash_token(OPERATOR_TOKEN),
-        client_id=client.id,
-        label="bench",
-        created_at=now,
-        expires_at=now.replace(year=now.year + 1),
-    )
+    return issued.token
 
 
 async def run(
@@ -317,7 +313,7 @@ async def run(
     await init_db(database_url)
     try:
         await seed(devices, whitelist)
-        await operator_client()
+        token = await operator_client()
         now = clock.now()
         firm = await Firm.create(
             name="Bench A.Ş.",
@@ -356,7 +352,7 @@ async def run(
         if not with_operators:
             await upload_and_analyse(user, supervisor, application, xlsx, base_rss)
             return
-        async with Probe() as operators:
+        async with Probe(token) as operators:
             steps = await upload_and_analyse(user, supervisor, application, xlsx, base_rss)
         for step, (start, end) in steps.items():
             operators.report(step, start, end)

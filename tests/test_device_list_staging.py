@@ -97,3 +97,19 @@ async def test_a_list_read_in_a_process_gives_what_a_thread_gives(client, monkey
     assert "IMEI1" in by_process["refused"][0]["message"]
     # The refused uploads left the accepted one in place.
     assert by_process["kept"] == 1
+
+
+def test_the_collector_is_paused_for_analyses_and_runs_again_after_the_last():
+    import gc
+
+    from resolvers.applications.analysis import _collector_paused
+
+    assert gc.isenabled()
+    with _collector_paused():
+        with _collector_paused():  # a second analysis in the same process
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the first one still runs
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), _collector_paused():
+        raise RuntimeError("an analysis that fails")
+    assert gc.isenabled()

@@ -8,8 +8,11 @@ the same input gives the same results.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import time
+from collections.abc import Iterator
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -78,10 +81,40 @@ async def run_analysis_job(job: Job) -> None:
     await analyse(int(job.payload["applicationId"]), int(job.payload["run"]))
 
 
+_collector_holds = 0
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a list is analysed.
+
+    The analysis builds millions of objects that hold no cycles (tuples, strings, sets) and
+    are freed by reference counting; each time the heap grows by a quarter the collector
+    walks all of them, every thread of the process stopped: measured on a 1,000,000-IMEI
+    list, 16 full collections, the longest 2.2 s on a loaded machine — seconds of CPU and
+    the longest stalls of the requests served meanwhile. Nested runs share the pause."""
+    global _collector_holds
+    _collector_holds += 1
+    if _collector_holds == 1:
+        gc.disable()
+    try:
+        yield
+    finally:
+        _collector_holds -= 1
+        if _collector_holds == 0:
+            gc.enable()
+
+
 async def analyse(application_id: int, run: int) -> None:
     application = await Application.get_or_none(id=application_id)
     if application is None or not _current(application, run):
         return  # withdrawn, or superseded by a newer run: nothing to do
+    with _collector_paused():
+        await _analyse(application, run)
+
+
+async def _analyse(application: Application, run: int) -> None:
+    application_id = application.id
     started = time.perf_counter()
     devices = await load_devices(application_id)
     ctx = AnalysisContext(application_id=application_id, devices=devices, staged=True)
