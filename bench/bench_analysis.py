@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import io
+import logging
 import multiprocessing
 import os
 import resource
@@ -24,6 +27,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiofiles
 from PIL import Image
@@ -48,6 +52,12 @@ def imei(tac: str, serial: int) -> str:
     return body + luhn_check_digit(body)
 
 
+def whitelisted_imei(n: int) -> str:
+    """The n-th seeded whitelist entry: the first million share the list's REGISTERED_TAC,
+    the rest (a bigger whitelist) other TACs no device of the list has."""
+    return imei(REGISTERED_TAC if n < 1_000_000 else f"3599{n // 1_000_000:04d}", n % 1_000_000)
+
+
 def device_rows(devices: int):  # type: ignore[no-untyped-def]
     """(brand, model, imeis…) rows: ~5 % failing per code, the rest mixed single/dual."""
     serial = 0
@@ -68,7 +78,7 @@ def device_rows(devices: int):  # type: ignore[no-untyped-def]
             yield (
                 SINGLE[0],
                 SINGLE[1],
-                imei(REGISTERED_TAC, n % WHITELIST_SIZE),
+                whitelisted_imei(n % WHITELIST_SIZE),
             )  # ALREADY_REGISTERED
         elif case == 3:
             yield (SINGLE[0], SINGLE[1], imei(BLACK_TAC, n % 1_000_000))  # BLACKLISTED
@@ -104,7 +114,7 @@ def write_xlsx(path: str, devices: int) -> None:
     book.save(path)
 
 
-async def seed(devices: int) -> None:
+async def seed(devices: int, whitelist: int) -> None:
     from models import clock
     from models.tac import TacModel
     from resolvers import bulk
@@ -141,15 +151,15 @@ async def seed(devices: int) -> None:
             ("imei", "tac", "brand", "model_code", "status", "source", "registered_at"),
             (
                 (
-                    imei(REGISTERED_TAC, n),
-                    REGISTERED_TAC,
+                    whitelisted_imei(n),
+                    whitelisted_imei(n)[:8],
                     "SAMSUNG",
                     "SM-G9359",
                     "REGISTERED",
                     "FIRM_APPLICATION",
                     now,
                 )
-                for n in range(WHITELIST_SIZE)
+                for n in range(whitelist)
             ),
             conn,
         )
@@ -177,7 +187,11 @@ async def seed(devices: int) -> None:
             ((other, n, imei(PENDING_TAC, n)) for n in range(7, devices, 20)),
             conn,
         )
-    print(f"  seeded {WHITELIST_SIZE:,} whitelist entries in {time.perf_counter() - started:.1f} s")
+    if bulk.is_postgres(bulk.current()):
+        # Fresh statistics, as autovacuum would give a table of this size: the planner's
+        # choice of join depends on them.
+        await bulk.current().execute_script("ANALYZE")
+    print(f"  seeded {whitelist:,} whitelist entries in {time.perf_counter() - started:.1f} s")
 
 
 async def chunks_of(path: Path) -> AsyncIterator[bytes]:
@@ -187,26 +201,121 @@ async def chunks_of(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
-async def run(xlsx: Path, devices: int, database_url: str) -> None:
+# --- operators' checks served by the same process meanwhile --------------------------------
+
+PROBE_QUERY = "query($imeis: [String!]!) { checkImeis(imeis: $imeis) { imei verdict status } }"
+PROBE_INTERVAL = 0.02  # 50 checks per second, one at a time
+
+
+def probe(port: int, token: str, stop: Any, out: Any) -> None:
+    """An operator's system in its own process: one single-IMEI check every 20 ms over a
+    keep-alive connection; (sent at, latency) of each goes back at the end."""
+    import http.client
+    import json
+
+    body = json.dumps(
+        {"query": PROBE_QUERY, "variables": {"imeis": [imei(REGISTERED_TAC, 12)]}}
+    ).encode()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    samples: list[tuple[float, float]] = []
+    while not stop.is_set():
+        sent, started = time.time(), time.perf_counter()
+        connection.request("POST", "/graphql", body, headers)
+        answer = connection.getresponse()
+        answer.read()
+        assert answer.status == 200, answer.status
+        latency = time.perf_counter() - started
+        samples.append((sent, latency))
+        time.sleep(max(0.0, PROBE_INTERVAL - latency))
+    out.put(samples)
+
+
+class Probe:
+    """The gateway app on loopback in this process, and the operator probe against it."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    async def __aenter__(self) -> Probe:
+        import uvicorn
+
+        from gateway.app import create_app
+
+        class Embedded(uvicorn.Server):
+            @contextlib.contextmanager
+            def capture_signals(self):  # type: ignore[no-untyped-def]
+                yield  # the bench keeps its own signal handling
+
+        config = uvicorn.Config(
+            create_app(manage_db=False),
+            host="127.0.0.1",
+            port=0,
+            lifespan="off",
+            access_log=False,
+            log_level="warning",
+        )
+        self.server = Embedded(config)
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:  # noqa: ASYNC110  (uvicorn offers only the flag)
+            await asyncio.sleep(0.01)
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        context = multiprocessing.get_context("spawn")
+        self.stop, self.out = context.Event(), context.Queue()
+        self.process = context.Process(target=probe, args=(port, self.token, self.stop, self.out))
+        self.process.start()
+        await asyncio.sleep(2)  # the probe's interpreter starts; the first checks warm up
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.samples: list[tuple[float, float]] = await asyncio.to_thread(self.out.get)
+        self.process.join()
+        self.server.should_exit = True
+        await self.task
+
+    def report(self, step: str, start: float, end: float) -> None:
+        latencies = sorted(lat for sent, lat in self.samples if start <= sent <= end)
+        if not latencies:
+            print(f"  operator checks during {step}: none answered")
+            return
+        p50 = latencies[len(latencies) // 2]
+        p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        print(
+            f"  operator checks during {step}: {len(latencies)}, p50 {p50 * 1000:.0f} ms, "
+            f"p99 {p99 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms"
+        )
+
+
+async def operator_client() -> str:
+    """An operator's machine client, as staff create one; its token."""
+    from models.accounts import ClientKind
+    from resolvers.accounts.admin import create_client
+    from resolvers.actor import Actor
+
+    _, issued = await create_client(
+        Actor.system("bench"), "Bench GSM", ClientKind.OPERATOR, operator_code="BENCHGSM"
+    )
+    return issued.token
+
+
+async def run(
+    xlsx: Path, devices: int, database_url: str, with_operators: bool, whitelist: int
+) -> None:
     from gateway.db import close_db, init_db, migrate
     from models import clock
     from models.accounts import Firm, User
-    from models.applications import Application
-    from models.documents import DocumentKind
     from models.roles import FirmKind, Role
-    from resolvers import bulk, jobs
     from resolvers.actor import Actor
-    from resolvers.applications import declarations, drafts
-    from resolvers.applications import devices as device_lists
+    from resolvers.applications import drafts
     from resolvers.job_kinds import load_handlers
-    from resolvers.workflow import documents as workflow_documents
-    from resolvers.workflow.requirements import ce_requirements
 
     load_handlers()
     await migrate(database_url)
     await init_db(database_url)
     try:
-        await seed(devices)
+        await seed(devices, whitelist)
+        token = await operator_client()
         now = clock.now()
         firm = await Firm.create(
             name="Bench A.Ş.",
@@ -242,57 +351,118 @@ async def run(xlsx: Path, devices: int, database_url: str) -> None:
             ),
         )
         base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-        t0 = time.perf_counter()
-        result = await device_lists.upload_device_list(
-            user, application.id, chunks_of(xlsx), "bench.xlsx"
-        )
-        t1 = time.perf_counter()
-        # What a submission needs: the declared table (as listed), the invoice scan (a JPEG
-        # that decodes), a CE scan per model.
-        conn = bulk.current()
-        _, listed = await conn.execute_query(
-            "SELECT brand, model_code, COUNT(*) FROM device WHERE application_id = "
-            f"{bulk.placeholders(conn, 1)} GROUP BY brand, model_code",
-            [application.id],
-        )
-        await drafts.update_application(
-            user,
-            application.id,
-            drafts.ApplicationData(
-                declared_devices=[declarations.DeclaredLine(b, m, int(n)) for b, m, n in listed]
-            ),
-        )
-        image = io.BytesIO()
-        Image.new("RGB", (64, 48), "white").save(image, "JPEG")
-        scan = image.getvalue()
-        await workflow_documents.upload_application_document(
-            user, application.id, DocumentKind.INVOICE, scan, "fatura.jpg"
-        )
-        for group in await ce_requirements(application):
-            await workflow_documents.upload_ce_certificate(
-                user, group.brand, group.model, scan, "ce.jpg"
-            )
-        await drafts.submit(user, application.id)
-        await drafts.send_to_analysis(supervisor, application.id)
-        await jobs.drain("bench")
-        t2 = time.perf_counter()
-        done = await Application.get(id=application.id)
-        assert done.status == "AWAITING_SIGNATURE_CHOICE", done.status
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        imeis = result.imei_count
-        print(
-            f"  devices {result.device_count:,}, IMEIs {imeis:,}: "
-            f"passed {done.passed_device_count:,}, failed {done.failed_device_count:,}"
-        )
-        print(f"  upload (store, parse, stage): {t1 - t0:.1f} s")
-        print(f"  analysis (checks, results):   {t2 - t1:.1f} s")
-        print(
-            f"  upload to results stored:     {t2 - t0:.1f} s  = {imeis / (t2 - t0):,.0f} IMEIs/s"
-        )
-        print(f"  peak RSS {peak:,.0f} MB (after seeding: {base_rss:,.0f} MB)")
+        if not with_operators:
+            await upload_and_analyse(user, supervisor, application, xlsx, base_rss)
+            return
+        async with Probe(token) as operators:
+            steps = await upload_and_analyse(user, supervisor, application, xlsx, base_rss)
+        for step, (start, end) in steps.items():
+            operators.report(step, start, end)
     finally:
         await close_db()
+
+
+async def upload_and_analyse(  # type: ignore[no-untyped-def]
+    user, supervisor, application, xlsx: Path, base_rss: float
+) -> dict[str, tuple[float, float]]:
+    """Upload, submit, analyse; prints the figures, answers when each step ran."""
+    from models.applications import Application
+    from models.documents import DocumentKind
+    from resolvers import bulk, jobs
+    from resolvers.applications import declarations, drafts
+    from resolvers.applications import devices as device_lists
+    from resolvers.workflow import documents as workflow_documents
+    from resolvers.workflow.requirements import ce_requirements
+
+    collections = _Collections()
+    w0, t0, c0 = time.time(), time.perf_counter(), time.process_time()
+    result = await device_lists.upload_device_list(
+        user, application.id, chunks_of(xlsx), "bench.xlsx"
+    )
+    w1, t1, c1 = time.time(), time.perf_counter(), time.process_time()
+    # What a submission needs: the declared table (as listed), the invoice scan (a JPEG
+    # that decodes), a CE scan per model.
+    conn = bulk.current()
+    _, listed = await conn.execute_query(
+        "SELECT brand, model_code, COUNT(*) FROM device WHERE application_id = "
+        f"{bulk.placeholders(conn, 1)} GROUP BY brand, model_code",
+        [application.id],
+    )
+    await drafts.update_application(
+        user,
+        application.id,
+        drafts.ApplicationData(
+            declared_devices=[declarations.DeclaredLine(b, m, int(n)) for b, m, n in listed]
+        ),
+    )
+    image = io.BytesIO()
+    Image.new("RGB", (64, 48), "white").save(image, "JPEG")
+    scan = image.getvalue()
+    await workflow_documents.upload_application_document(
+        user, application.id, DocumentKind.INVOICE, scan, "fatura.jpg"
+    )
+    for group in await ce_requirements(application):
+        await workflow_documents.upload_ce_certificate(
+            user, group.brand, group.model, scan, "ce.jpg"
+        )
+    await drafts.submit(user, application.id)
+    await drafts.send_to_analysis(supervisor, application.id)
+    w2, t2, c2 = time.time(), time.perf_counter(), time.process_time()
+    await jobs.drain("bench")
+    w3, t3, c3 = time.time(), time.perf_counter(), time.process_time()
+    done = await Application.get(id=application.id)
+    assert done.status == "AWAITING_SIGNATURE_CHOICE", done.status
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    imeis = result.imei_count
+    print(
+        f"  devices {result.device_count:,}, IMEIs {imeis:,}: "
+        f"passed {done.passed_device_count:,}, failed {done.failed_device_count:,}"
+    )
+    # Wall clock and this process's CPU (all threads): on a shared machine the CPU figure
+    # is the steadier of the two.
+    print(f"  upload (store, parse, stage): {t1 - t0:5.1f} s  (CPU {c1 - c0:5.1f} s)")
+    print(f"  analysis (checks, results):   {t3 - t2:5.1f} s  (CPU {c3 - c2:5.1f} s)")
+    wall, cpu = (t1 - t0) + (t3 - t2), (c1 - c0) + (c3 - c2)
+    print(
+        f"  upload to results stored:     {wall:5.1f} s  (CPU {cpu:5.1f} s) "
+        f"= {imeis / wall:,.0f} IMEIs/s"
+    )
+    # The reader process of a big list is a child: its peak counts too.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"  peak RSS {peak:,.0f} MB (after seeding: {base_rss:,.0f} MB; "
+        f"largest child process {children:,.0f} MB)"
+    )
+    collections.report()
+    return {"the upload": (w0, w1), "the analysis": (w2, w3)}
+
+
+class _Collections:
+    """The garbage collector's pauses (every thread stops for them): count and longest."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._started = 0.0
+        gc.callbacks.append(self)
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._started)
+
+    def report(self) -> None:
+        longest = max(self.pauses, default=0.0)
+        print(f"  full collections: {len(self.pauses)}, longest {longest * 1000:.0f} ms")
+
+
+class _StepLines(logging.Handler):
+    """The upload's and the analysis' own step timings, printed as they are logged."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"    {record.name}: {record.getMessage()}")
 
 
 def main() -> None:
@@ -302,20 +472,43 @@ def main() -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--devices", type=int, default=100_000)
     group.add_argument("--imeis", type=int, help="size the list by IMEIs (dual devices count 2)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "mcks-bench",
+        help="where generated files are kept for the next run",
+    )
+    parser.add_argument(
+        "--whitelist",
+        type=int,
+        default=WHITELIST_SIZE,
+        help="whitelist entries seeded (the list's own hits are among the first million)",
+    )
+    parser.add_argument(
+        "--operators",
+        action="store_true",
+        help="serve operators' checks (50/s from another process) meanwhile; p50/p99 per step",
+    )
     args = parser.parse_args()
+    for name in ("mcks.analysis", "mcks.upload"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(_StepLines())
     # 60 % of devices are the mixed passing ones, half of them dual: 1.3 IMEIs per device.
     devices = args.devices if args.imeis is None else int(args.imeis / 1.3)
     with tempfile.TemporaryDirectory() as tmp:
-        xlsx = Path(tmp) / "bench.xlsx"
-        started = time.perf_counter()
-        child = multiprocessing.get_context("spawn").Process(
-            target=write_xlsx, args=(str(xlsx), devices)
-        )
-        child.start()
-        child.join()
-        elapsed = time.perf_counter() - started
-        size = xlsx.stat().st_size / 1e6
-        print(f"generated {devices:,} devices in {elapsed:.1f} s ({size:.1f} MB)")
+        args.cache.mkdir(parents=True, exist_ok=True)
+        xlsx = args.cache / f"bench-{devices}.xlsx"
+        if not xlsx.exists():
+            started = time.perf_counter()
+            child = multiprocessing.get_context("spawn").Process(
+                target=write_xlsx, args=(str(xlsx) + ".part", devices)
+            )
+            child.start()
+            child.join()
+            os.replace(str(xlsx) + ".part", xlsx)
+            print(f"generated {devices:,} devices in {time.perf_counter() - started:.1f} s")
+        print(f"{xlsx} ({xlsx.stat().st_size / 1e6:.1f} MB)")
         url = normalise_database_url(
             os.environ.get("DATABASE_URL", "") or f"sqlite://{tmp}/bench.sqlite3"
         )
@@ -345,7 +538,7 @@ def main() -> None:
                 max_device_file_unpacked_bytes=1024 * 1024 * 1024,
             )
         )
-        asyncio.run(run(xlsx, devices, url))
+        asyncio.run(run(xlsx, devices, url, args.operators, args.whitelist))
 
 
 if __name__ == "__main__":

@@ -94,6 +94,16 @@ def for_connection(sql: str, connection: BaseDBAsyncClient | None = None) -> str
     return _numbered(sql) if is_postgres(current(connection)) else sql
 
 
+async def select(
+    sql_sqlite: str, params: Sequence[Any] = (), connection: BaseDBAsyncClient | None = None
+) -> list[tuple[Any, ...]]:
+    """The rows of one query written with `?` (rewritten to `$n` for asyncpg)."""
+    conn = current(connection)
+    sql = _numbered(sql_sqlite) if is_postgres(conn) else sql_sqlite
+    _, rows = await conn.execute_query(sql, list(params))
+    return rows  # type: ignore[return-value]  # sqlite3.Row / asyncpg.Record: both sequences
+
+
 def _numbered(sql: str) -> str:
     parts = sql.split("?")
     out = [parts[0]]

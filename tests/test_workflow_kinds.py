@@ -29,7 +29,6 @@ from tests.support.workflow import (
     UPLOAD_SIGNED,
     WORKFLOW,
     attach_documents,
-    declare_as_listed,
     deliver_mail,
     download,
     mailbox,
@@ -276,7 +275,8 @@ async def test_paper_test_devices_are_registered_even_off_the_imei_standard(clie
         application_id,
         xlsx([("PROTOTIP", "X1", prototype), ("PROTOTIP", "X1", off_standard)]),
     )
-    await declare_as_listed(client, staff, application_id)
+    # On paper the petition's table is the declaration (art. 9(2)); its papers are scanned.
+    await record_papers(client, staff, application_id, [("PROTOTIP", "X1", 2)])
     await step(client, SUBMIT, {"id": application_id}, staff)
     await jobs.drain()
     application = await Application.get(id=application_id)

@@ -1,19 +1,18 @@
 """Replacing a draft's device list from an uploaded file, in one transaction.
 
-The file is stored first (content-addressed), then read in a worker thread (the reader is
-CPU-bound) and handed over in batches, each inserted as it arrives inside one transaction:
+The file is stored first (content-addressed), then read in a worker thread or, for a big
+list, a process of its own (`list_reader`: the reader is CPU-bound) and handed over in
+batches, settled against the registry (`readings`), each inserted as it arrives inside one transaction:
 memory stays flat for a million rows, and a file with any structural problem leaves the
 previous list untouched.
 """
 
 from __future__ import annotations
 
-import asyncio
-import queue
-import threading
+import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from tortoise.transactions import in_transaction
 
@@ -26,25 +25,23 @@ from resolvers import audit, bulk, files
 from resolvers.actor import Actor
 from resolvers.applications.access import get_application
 from resolvers.applications.drafts import require_editor
+from resolvers.applications.list_reader import Parsed, read_rows
 from resolvers.applications.readings import RegistryReadings, notes_json
 from resolvers.applications.results import DeviceGroup
 from resolvers.device_files import (
     DEFAULT_LIMITS,
     DeviceFileError,
     DeviceFileLimits,
-    DeviceRow,
-    Ek2Block,
     FileIssue,
     IssueCode,
-    read_device_file,
 )
 from resolvers.errors import Bilingual, DomainError, DomainErrors, ErrorCode, invalid_state
 from resolvers.settings import get_settings
 from resolvers.workflow.paper import ek2_header_differences
 
+log = logging.getLogger("mcks.upload")
+
 MAX_REPORTED_ISSUES = 200
-BATCH = 5000
-_DONE = object()
 
 DEVICE_COLUMNS = (
     "application_id",
@@ -97,52 +94,6 @@ def file_error(error: DeviceFileError) -> DomainError:
     )
 
 
-class _Parsed:
-    """What the reader thread reports at the end."""
-
-    def __init__(
-        self,
-        issues: list[FileIssue],
-        issue_count: int,
-        warnings: list[FileIssue],
-        warning_count: int,
-        ek2_blocks: list[Ek2Block],
-    ):
-        self.issues, self.issue_count = issues, issue_count
-        self.warnings, self.warning_count = warnings, warning_count
-        self.ek2_blocks = ek2_blocks
-
-
-def _read_in_thread(
-    path: Path, filename: str, out: queue.Queue[object], stop: threading.Event
-) -> None:
-    try:
-        with read_device_file(path, filename=filename, limits=_limits()) as device_file:
-            batch: list[DeviceRow] = []
-            for row in device_file.rows:
-                if stop.is_set():
-                    return
-                batch.append(row)
-                if len(batch) >= BATCH:
-                    out.put(batch)
-                    batch = []
-            if batch:
-                out.put(batch)
-            out.put(
-                _Parsed(
-                    device_file.issues,
-                    device_file.issue_count,
-                    device_file.warnings,
-                    device_file.warning_count,
-                    device_file.ek2_blocks,
-                )
-            )
-    except BaseException as error:  # raised again on the event loop's side
-        out.put(error)
-    finally:
-        out.put(_DONE)
-
-
 def _limits() -> DeviceFileLimits:
     settings = get_settings()
     return replace(
@@ -150,28 +101,6 @@ def _limits() -> DeviceFileLimits:
         max_file_bytes=settings.max_device_file_bytes,
         max_uncompressed_bytes=settings.max_device_file_unpacked_bytes,
     )
-
-
-async def _rows(path: Path, filename: str) -> AsyncIterator[list[DeviceRow] | _Parsed]:
-    out: queue.Queue[object] = queue.Queue(maxsize=4)  # bounded: the reader waits for us
-    stop = threading.Event()
-    thread = threading.Thread(target=_read_in_thread, args=(path, filename, out, stop), daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = await asyncio.to_thread(out.get)
-            if item is _DONE:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        while thread.is_alive():  # drain so a blocked reader can see `stop` and finish
-            try:
-                out.get_nowait()
-            except queue.Empty:
-                await asyncio.sleep(0.01)
 
 
 @files.atomic_uploads
@@ -191,7 +120,9 @@ async def upload_device_list(
             "cihaz listesi yalnızca taslak başvurularda değiştirilebilir",
             "the device list can only be changed on a draft",
         )
+    started = time.perf_counter()
     blob = await files.write_blob(content, max_bytes=get_settings().max_device_file_bytes)
+    stored_at = time.perf_counter()
     path = blob.claim  # the same bytes, held for us whatever happens to the blob's path
     device_count = imei_count = 0
     try:
@@ -206,13 +137,13 @@ async def upload_device_list(
                 await conn.execute_query(
                     f"DELETE FROM {table} WHERE application_id = {p}", [application_id]
                 )
-            parsed: _Parsed | None = None
+            parsed: Parsed | None = None
             readings = RegistryReadings(match_tacs=locked.kind != ApplicationKind.TEST)
-            async for item in _rows(path, filename):
-                if isinstance(item, _Parsed):
+            async for item in read_rows(path, blob.size, filename, _limits()):
+                if isinstance(item, Parsed):
                     parsed = item
                     continue
-                item, matches = await readings.settle(item)
+                rows, matches = await readings.settle(item)
                 await bulk.insert_rows(
                     "device",
                     DEVICE_COLUMNS,
@@ -226,19 +157,20 @@ async def upload_device_list(
                             match,
                             notes_json(r) if r.notes else None,
                         )
-                        for r, match in zip(item, matches, strict=True)
+                        for r, match in zip(rows, matches, strict=True)
                     ),
                     conn,
                 )
                 await bulk.insert_rows(
                     "device_imei",
                     ("application_id", "row_number", "imei"),
-                    ((application_id, r.row_number, imei) for r in item for imei in r.imeis),
+                    ((application_id, r.row_number, imei) for r in rows for imei in r.imeis),
                     conn,
                 )
-                device_count += len(item)
-                imei_count += sum(len(r.imeis) for r in item)
+                device_count += len(rows)
+                imei_count += sum(len(r.imeis) for r in rows)
             assert parsed is not None
+            staged_at = time.perf_counter()
             if parsed.issue_count:
                 errors = [issue_error(i) for i in parsed.issues[:MAX_REPORTED_ISSUES]]
                 if parsed.issue_count > len(errors):
@@ -306,6 +238,17 @@ async def upload_device_list(
             )
     except DeviceFileError as error:
         raise file_error(error) from error
+    log.info(
+        "application %s: %s devices, %s IMEIs uploaded in %.2f s "
+        "(store %.2f, parse and stage %.2f, commit %.2f)",
+        application_id,
+        device_count,
+        imei_count,
+        time.perf_counter() - started,
+        stored_at - started,
+        staged_at - stored_at,
+        time.perf_counter() - staged_at,
+    )
     return UploadResult(
         application=locked,
         stored_file=stored,

@@ -10,23 +10,37 @@ The reader (resolvers/device_files) knows cells, not the registry. Two things ne
   right after the upload, before any analysis has run (red: none of its devices can).
 
 Rows come in batches; each batch costs one registry lookup of the TACs not seen before.
+They come as plain tuples (`list_reader.Row`: what crosses from the reader's process) and
+are settled as `StagedRow`s.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-from typing import Final
+from collections.abc import Sequence
+from typing import Final, NamedTuple
 
 from models.imei import IMEI_LENGTH, TAC_LENGTH, is_valid_imei, luhn_check_digit
 from models.names import brand_model_key
 from models.tac import TacModel
-from resolvers.device_files import DeviceRow, FileIssue, ImeiNote, IssueCode, ShortNumber
+from resolvers.device_files import FileIssue, ImeiNote, IssueCode, ShortNumber
 from resolvers.device_files.issues import make_issue
 from resolvers.tac.registry import models_for_tacs
 
 _PAYLOAD_LENGTH: Final = IMEI_LENGTH - 1
 _KEPT_WARNINGS: Final = 1000
+
+
+class StagedRow(NamedTuple):
+    """A device row as staged: `DeviceRow`'s fields but its warnings (the reader tallied
+    them), a tuple (a million are made per upload)."""
+
+    row_number: int
+    brand: str
+    model: str
+    imeis: tuple[str, ...]
+    notes: tuple[ImeiNote, ...] = ()
+    short_numbers: tuple[ShortNumber, ...] = ()
 
 
 def tac_readable(imei: str) -> bool:
@@ -57,9 +71,12 @@ class RegistryReadings:
         #: (brand, model) → [devices, devices that can pass the TAC and model match].
         self.groups: dict[tuple[str, str], list[int]] = {}
 
-    async def settle(self, rows: list[DeviceRow]) -> tuple[list[DeviceRow], list[bool | None]]:
-        """The rows with their short numbers settled, and per row whether the device can
-        pass the TAC and model match (None: not looked at)."""
+    async def settle(
+        self, batch: Sequence[tuple[object, ...]]
+    ) -> tuple[list[StagedRow], list[bool | None]]:
+        """The rows (tuples in `StagedRow`'s order) with their short numbers settled, and
+        per row whether the device can pass the TAC and model match (None: not looked at)."""
+        rows: list[StagedRow] = list(map(StagedRow._make, batch))
         await self._look_up(self._tacs(rows))
         rows = [self._settle_short_numbers(row) if row.short_numbers else row for row in rows]
         if self._match_tacs:
@@ -70,13 +87,13 @@ class RegistryReadings:
             tally[1] += 1
         return rows, [None] * len(rows)
 
-    def _tally(self, row: DeviceRow) -> list[int]:
+    def _tally(self, row: StagedRow) -> list[int]:
         tally = self.groups.get((row.brand, row.model))
         if tally is None:
             tally = self.groups[(row.brand, row.model)] = [0, 0]
         return tally
 
-    def _tacs(self, rows: list[DeviceRow]) -> set[str]:
+    def _tacs(self, rows: list[StagedRow]) -> set[str]:
         # Every IMEI's first 8 characters (a million rows: one comprehension); those that
         # are no TAC are dropped below, before the lookup.
         tacs = {imei[:TAC_LENGTH] for row in rows for imei in row.imeis}
@@ -103,7 +120,7 @@ class RegistryReadings:
                 else None
             )
 
-    def _declared_key(self, row: DeviceRow) -> tuple[str, str]:
+    def _declared_key(self, row: StagedRow) -> tuple[str, str]:
         names = (row.brand, row.model)
         key = self._declared.get(names)
         if key is None:
@@ -113,7 +130,7 @@ class RegistryReadings:
     def _fits(self, imei: str, declared: tuple[str, str]) -> bool:
         return self._model_keys.get(imei[:TAC_LENGTH]) == declared
 
-    def _matches(self, rows: list[DeviceRow]) -> list[bool | None]:
+    def _matches(self, rows: list[StagedRow]) -> list[bool | None]:
         keys = self._model_keys
         declared_keys = self._declared
         matches: list[bool | None] = []
@@ -143,11 +160,10 @@ class RegistryReadings:
             matches.append(match)
         return matches
 
-    def _settle_short_numbers(self, row: DeviceRow) -> DeviceRow:
+    def _settle_short_numbers(self, row: StagedRow) -> StagedRow:
         declared = self._declared_key(row)
         imeis = list(row.imeis)
         notes = list(row.notes)
-        warnings = list(row.warnings)
         for short in row.short_numbers:
             number = imeis[short.position]
             readings = readings_of(number)
@@ -177,11 +193,8 @@ class RegistryReadings:
                 )
                 issue = _issue(code, row, short, **params)
                 notes.append(ImeiNote(short.position, issue))
-            warnings.append(issue)
             self._keep(issue)
-        return replace(
-            row, imeis=tuple(imeis), notes=tuple(notes), warnings=tuple(warnings), short_numbers=()
-        )
+        return row._replace(imeis=tuple(imeis), notes=tuple(notes), short_numbers=())
 
     def _keep(self, issue: FileIssue) -> None:
         self.warning_count += 1
@@ -189,11 +202,11 @@ class RegistryReadings:
             self.warnings.append(issue)
 
 
-def _issue(code: IssueCode, row: DeviceRow, short: ShortNumber, **params: object) -> FileIssue:
+def _issue(code: IssueCode, row: StagedRow, short: ShortNumber, **params: object) -> FileIssue:
     return make_issue(code, row.row_number, short.column, short.header, **params)
 
 
-def notes_json(row: DeviceRow) -> str | None:
+def notes_json(row: StagedRow) -> str | None:
     """The row's IMEI notes as the device keeps them: which IMEI, which cell, why."""
     if not row.notes:
         return None

@@ -1,0 +1,136 @@
+"""A big device list is read in a process of its own, a small one in a thread: the firm sees
+the same devices, the same warnings and the same refusals either way."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from models import clock
+from models.applications import Device, DeviceImei
+from models.tac import TacModel
+from resolvers.applications import list_reader
+from tests.support.api import login, make_world
+from tests.support.uploads import imei, upload, xlsx
+from tests.test_application_analysis import APPLE, SAMSUNG, create_draft
+
+# 5,003 devices: more than one batch crosses from the reader to the staging.
+ROWS = 5003
+ZERO_TAC = "01234567"
+
+
+def _csv() -> bytes:
+    lines = ["MARKA;MODEL;IMEI1;IMEI2"]
+    for n in range(ROWS):
+        if n % 2:
+            lines.append(f"apple;a2403;{imei(APPLE + f'{n:06d}')};{imei(APPLE + f'9{n:05d}')}")
+        else:
+            lines.append(f"Samsung;SM-G9359;{imei(SAMSUNG + f'{n:06d}')};")
+    return ("\n".join(lines) + "\n").encode()
+
+
+async def _uploaded(client: Any, reader: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """What a firm user sees of a good list, a list with row problems and a refused file."""
+    threshold = 0 if reader == "process" else 1 << 40
+    monkeypatch.setattr(list_reader, "PROCESS_MIN_BYTES", threshold)
+    user = await login(client, "a.user")
+    application_id = await create_draft(client, user)
+    good = (await upload(client, user, application_id, _csv(), "liste.csv"))["data"][
+        "uploadDeviceList"
+    ]
+    devices = (
+        await Device.filter(application_id=application_id)
+        .order_by("row_number")
+        .values_list("row_number", "brand", "model_code", "imei1", "imei2")
+    )
+    staged = await DeviceImei.filter(application_id=application_id).count()
+    # Leading zeros lost by Excel: a warning, the device is kept with the zero restored; a
+    # cell that cannot be an IMEI: the device is kept with the cell and its note.
+    warned = (
+        await upload(
+            client,
+            user,
+            application_id,
+            xlsx(
+                [
+                    ("APPLE", "A2403", int(imei(ZERO_TAC + "000001"))),
+                    ("SAMSUNG", "SM-G9359", "35A000221"),
+                ]
+            ),
+        )
+    )["data"]["uploadDeviceList"]
+    messy = (
+        await Device.filter(application_id=application_id)
+        .order_by("row_number")
+        .values_list("row_number", "imei1", "tac_match", "imei_notes")
+    )
+    broken = (await upload(client, user, application_id, xlsx([("APPLE", "A2403", None)])))["data"][
+        "uploadDeviceList"
+    ]
+    refused = (
+        await upload(client, user, application_id, b"MARKA;MODEL\nAPPLE;A2403\n", "liste.csv")
+    )["data"]["uploadDeviceList"]
+    kept = await Device.filter(application_id=application_id).count()
+    return {
+        "good": (good["errors"], good["deviceCount"], good["imeiCount"]),
+        "devices": devices,
+        "staged": staged,
+        "warned": (warned["errors"], warned["warnings"], warned["deviceCount"]),
+        "messy": messy,
+        "broken": broken["errors"],
+        "refused": refused["errors"],
+        "kept": kept,
+    }
+
+
+async def test_a_list_read_in_a_process_gives_what_a_thread_gives(client, monkeypatch):
+    await make_world()
+    # A TAC that starts with 0: a number that lost it is settled to the registered one.
+    now = clock.now()
+    await TacModel.create(
+        tac=ZERO_TAC,
+        brand="APPLE",
+        model_code="A2403",
+        imei_count=1,
+        created_at=now,
+        updated_at=now,
+    )
+    by_process = await _uploaded(client, "process", monkeypatch)
+    by_thread = await _uploaded(client, "thread", monkeypatch)
+
+    assert by_process == by_thread
+    assert by_process["good"] == ([], ROWS, ROWS + ROWS // 2)
+    assert by_process["staged"] == ROWS + ROWS // 2
+    assert by_process["devices"][:2] == [
+        (2, "SAMSUNG", "SM-G9359", imei(SAMSUNG + "000000"), None),
+        (3, "APPLE", "A2403", imei(APPLE + "000001"), imei(APPLE + "900001")),
+    ]
+    assert by_process["devices"][-1][0] == ROWS + 1
+    errors, warnings, count = by_process["warned"]
+    assert errors == [] and count == 2 and warnings[0]["row"] == 2
+    (restored, _, _, no_notes), (kept, cell, _, notes) = by_process["messy"]
+    assert (restored, no_notes) == (2, None)
+    assert by_process["messy"][0][1] == imei(ZERO_TAC + "000001")
+    assert (kept, cell) == (3, "35A000221") and "35A000221" in notes
+    assert [e["field"] for e in by_process["broken"]] == ["file[row=2][column=C]"]
+    assert by_process["refused"][0]["field"] == "file"
+    assert "IMEI1" in by_process["refused"][0]["message"]
+    # The refused uploads left the accepted one in place.
+    assert by_process["kept"] == 2
+
+
+def test_the_collector_is_paused_for_analyses_and_runs_again_after_the_last():
+    import gc
+
+    from resolvers.applications.analysis import _collector_paused
+
+    assert gc.isenabled()
+    with _collector_paused():
+        with _collector_paused():  # a second analysis in the same process
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the first one still runs
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), _collector_paused():
+        raise RuntimeError("an analysis that fails")
+    assert gc.isenabled()
