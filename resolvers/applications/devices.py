@@ -2,9 +2,9 @@
 
 The file is stored first (content-addressed), then read in a worker thread or, for a big
 list, a process of its own (`list_reader`: the reader is CPU-bound) and handed over in
-batches, settled against the registry (`readings`), each inserted as it arrives inside one transaction:
-memory stays flat for a million rows, and a file with any structural problem leaves the
-previous list untouched.
+batches, each settled against the registry (`readings`) and inserted as it arrives inside
+one transaction: memory stays flat for a million rows, and a file with any structural
+problem leaves the previous list untouched.
 """
 
 from __future__ import annotations
