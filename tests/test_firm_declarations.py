@@ -242,6 +242,11 @@ async def test_an_inconsistent_paper_application_is_not_sent_to_analysis(client,
     assert await declarations.differences(application_id) == []
 
 
+async def actions(client, token: str, application_id: int) -> set[str]:  # type: ignore[no-untyped-def]
+    body = await gql(client, APPLICATION, {"id": application_id}, token=token)
+    return set(body["data"]["application"]["availableActions"])
+
+
 async def test_the_firm_changes_its_application_until_a_reviewer_takes_it(client, world):
     user, supervisor = await login(client, "a.user"), await login(client, "a.super")
     application_id = await create_draft(client, user)
@@ -259,6 +264,7 @@ async def test_the_firm_changes_its_application_until_a_reviewer_takes_it(client
     archive, reviewer = await login(client, "staff.archive"), await login(client, "staff.reviewer")
     await step(client, HARDCOPY, {"id": application_id}, archive)
     # Under review but nobody took it yet: the firm may still take it back (art. 8(5)).
+    assert await actions(client, user, application_id) == {"CANCEL", "WITHDRAW_TO_DRAFT"}
     assert (await step(client, WITHDRAW, {"id": application_id}, user))["application"][
         "status"
     ] == "DRAFT"
@@ -267,7 +273,9 @@ async def test_the_firm_changes_its_application_until_a_reviewer_takes_it(client
     await step(client, CHOOSE, {"id": application_id, "method": "WET_SIGNATURE"}, user)
     await step(client, HARDCOPY, {"id": application_id}, archive)
     await step(client, TAKE, {"id": application_id}, reviewer)
-    # Taken: neither withdrawn nor taken back any more.
+    # Taken: neither withdrawn nor taken back any more, and the firm is not offered either.
+    assert await actions(client, user, application_id) == set()
+    assert {"APPROVE", "REJECT"} <= await actions(client, reviewer, application_id)
     for mutation in (WITHDRAW, CANCEL):
         body = await gql(client, mutation, {"id": application_id}, token=user)
         [error] = next(iter(body["data"].values()))["errors"]

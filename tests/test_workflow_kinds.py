@@ -242,8 +242,15 @@ async def test_one_failing_device_rejects_a_paper_application_and_the_firm_is_to
     # It brings the corrected CD (art. 10(4)); the staff who enter paper applications
     # reopen it, put in the fixed list and submit it again.
     assert await refused(client, REOPEN, {"id": application_id}, firm_user) == ["FORBIDDEN"]
+    # What each is offered says the same: the firm nothing, the staff who enter it REOPEN.
+    offered = "query($id: Int!) { application(id: $id) { availableActions } }"
+    for token, expected in ((firm_user, []), (staff, ["REOPEN"])):
+        body = await gql(client, offered, {"id": application_id}, token=token)
+        assert body["data"]["application"]["availableActions"] == expected
     reopened = await step(client, REOPEN, {"id": application_id}, staff)
     assert reopened["application"]["status"] == "DRAFT"
+    body = await gql(client, offered, {"id": application_id}, token=staff)
+    assert body["data"]["application"]["availableActions"] == ["SUBMIT_PAPER"]
     fixed = ek2([imei(SAMSUNG + "500003"), imei(SAMSUNG + "500004")])
     await upload(client, staff, application_id, fixed, "ek2.txt")
     await step(client, SUBMIT, {"id": application_id}, staff)

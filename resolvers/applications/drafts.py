@@ -23,6 +23,7 @@ from models.workflow import (
     ApplicationKind,
     ApplicationStatus,
     Channel,
+    actions_available,
     clears_customs,
     may_file,
 )
@@ -270,13 +271,39 @@ def _check_firm_kind(
         )
 
 
-def require_editor(actor: Actor, application: Application) -> None:
+def is_editor(actor: Actor, application: Application) -> bool:
     """Electronic applications are edited by their firm, paper ones by staff."""
     if application.channel == Channel.PAPER:
-        if not actor.is_staff:
-            raise DomainError(ErrorCode.FORBIDDEN)
-    elif not (actor.is_firm and actor.firm_id == application.firm_id):
+        return actor.is_staff
+    return actor.is_firm and actor.firm_id == application.firm_id
+
+
+def require_editor(actor: Actor, application: Application) -> None:
+    if not is_editor(actor, application):
         raise DomainError(ErrorCode.FORBIDDEN)
+
+
+# The actions of whoever edits the application (`is_editor`), and the art. 8(5) changes.
+EDITOR_ACTIONS = frozenset(
+    {Action.SUBMIT, Action.SUBMIT_PAPER, Action.CANCEL, Action.WITHDRAW_TO_DRAFT, Action.REOPEN}
+)
+FIRM_CHANGES = frozenset({Action.CANCEL, Action.WITHDRAW_TO_DRAFT})
+
+
+async def available_actions(actor: Actor, application: Application) -> list[Action]:
+    """What the caller may do now, as the mutations would judge it: the role's transitions
+    from this status, less the editor's when the caller is not its editor, the other
+    channel's submission, and the art. 8(5) changes once a reviewer has taken it."""
+    actions = actions_available(application.status, actor.role)
+    if not is_editor(actor, application):
+        actions = [a for a in actions if a not in EDITOR_ACTIONS]
+    other_submit = Action.SUBMIT if application.channel == Channel.PAPER else Action.SUBMIT_PAPER
+    actions = [a for a in actions if a != other_submit]
+    if application.status == ApplicationStatus.UNDER_REVIEW and FIRM_CHANGES & set(actions):
+        progress = await ApplicationProgress.get_or_none(application_id=application.id)
+        if progress is not None and progress.reviewer_id is not None:
+            actions = [a for a in actions if a not in FIRM_CHANGES]
+    return actions
 
 
 async def missing_for_submission(application: Application) -> list[DomainError]:

@@ -11,9 +11,9 @@ from strawberry.types import Info
 from models.applications import Application
 from models.checks import CheckCode
 from models.labels import label
-from models.workflow import ApplicationKind, ApplicationStatus, Channel, actions_available
+from models.workflow import ApplicationKind, ApplicationStatus, Channel
 from resolvers.actor import Actor
-from resolvers.applications import declarations
+from resolvers.applications import declarations, drafts
 from resolvers.applications.results import DeviceGroup, DeviceResult
 from schema.common import DOWNLOAD_URL_DOC, PageInfo, file_url
 from schema.errors import UserError
@@ -61,9 +61,6 @@ class ApplicationType:
     status_reason: str | None = strawberry.field(
         description="In the caller's language where the system wrote it; staff's as written."
     )
-    available_actions: list[str] = strawberry.field(
-        description="Workflow actions the caller's role may take now."
-    )
     created_by: str
     import_date: date | None
     customs_declaration_no: str | None
@@ -89,6 +86,18 @@ class ApplicationType:
     created_at: datetime
     updated_at: datetime
     lang: strawberry.Private[str] = "tr"
+    application: strawberry.Private[Application | None] = None
+    actor: strawberry.Private[Actor | None] = None
+
+    @strawberry.field(
+        description="Workflow actions the caller may take now: its role, the channel (the "
+        "firm acts on an electronic application, staff on a paper one) and art. 8(5) (no "
+        "change once a reviewer has taken it) decide."
+    )
+    async def available_actions(self) -> list[str]:
+        if self.application is None or self.actor is None:
+            return []
+        return [a.value for a in await drafts.available_actions(self.actor, self.application)]
 
     @strawberry.field(description="What the firm declares: Ek-1's MARKA / MODEL / ADET table.")
     async def declared_devices(self) -> list[DeclaredDeviceType]:
@@ -130,7 +139,6 @@ class ApplicationType:
                 if lang == "en" and application.status_reason_en
                 else application.status_reason
             ),
-            available_actions=[a.value for a in actions_available(application.status, actor.role)],
             created_by=application.created_by,
             import_date=application.import_date,
             customs_declaration_no=application.customs_declaration_no,
@@ -151,6 +159,8 @@ class ApplicationType:
             created_at=application.created_at,
             updated_at=application.updated_at,
             lang=lang,
+            application=application,
+            actor=actor,
         )
 
 
