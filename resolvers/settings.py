@@ -50,32 +50,22 @@ def _list(name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
 
-def _days_list(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
-    def parse(raw: str) -> tuple[int, ...]:
-        days = tuple(int(part) for part in raw.split(",") if part.strip())
-        if not days or min(days) < 1:
-            raise ValueError(raw)
-        return days
-
-    return _parsed(name, default, parse, "comma-separated whole numbers of days, each 1 or more")
-
-
-def _reminder_days(default: tuple[int, ...]) -> tuple[int, ...]:
-    """MCKS_CUSTOMS_REMINDER_DAYS: comma-separated days before the deadline, e.g. `30,7`;
-    `0` or `none` = no reminders before it (the notice on the day it passes is always sent)."""
-    raw = os.environ.get("MCKS_CUSTOMS_REMINDER_DAYS")
+def _days_list(
+    name: str, default: tuple[int, ...], *, none_allowed: bool = False
+) -> tuple[int, ...]:
+    """Comma-separated days (e.g. `30,7`), each once, longest first, from 1 to 366;
+    `none_allowed`: `0` or `none` means none at all."""
+    raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
-    if raw.strip().lower() in ("0", "none"):
+    if none_allowed and raw.strip().lower() in ("0", "none"):
         return ()
     try:
         days = sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True)
     except ValueError as exc:
-        raise SettingsError(
-            f"MCKS_CUSTOMS_REMINDER_DAYS must be whole days separated by commas, got {raw!r}"
-        ) from exc
-    if any(day < 1 or day > 366 for day in days):
-        raise SettingsError(f"MCKS_CUSTOMS_REMINDER_DAYS must be days from 1 to 366, got {raw!r}")
+        raise SettingsError(f"{name} must be whole days separated by commas, got {raw!r}") from exc
+    if not days or any(day < 1 or day > 366 for day in days):
+        raise SettingsError(f"{name} must be days from 1 to 366, got {raw!r}")
     return tuple(days)
 
 
@@ -479,7 +469,12 @@ class Settings:
             customs_documents_months=_int(
                 "MCKS_CUSTOMS_DOCUMENTS_MONTHS", cls.customs_documents_months
             ),
-            customs_reminder_days=_reminder_days(cls.customs_reminder_days),
+            customs_reminder_days=_days_list(
+                # 0 / none: no reminder before the deadline (the notice on the day is sent).
+                "MCKS_CUSTOMS_REMINDER_DAYS",
+                cls.customs_reminder_days,
+                none_allowed=True,
+            ),
             max_document_bytes=_int("MCKS_MAX_DOCUMENT_BYTES", cls.max_document_bytes),
             signature_trust_roots=(
                 Path(os.environ["MCKS_SIGNATURE_TRUST_ROOTS"])
