@@ -117,8 +117,21 @@ async def analyse(application_id: int, run: int) -> None:
 async def _analyse(application: Application, run: int) -> None:
     application_id = application.id
     started = time.perf_counter()
-    devices = await load_devices(application_id)
-    ctx = AnalysisContext(application_id=application_id, devices=devices, staged=True)
+    ctx = AnalysisContext(application_id=application_id, devices=[], staged=True)
+    # The lookups in the big tables need only the staged IMEIs: they run in the database
+    # while the list is loaded and checked here.
+    ctx.prefetch()
+    try:
+        await _check_and_store(application, run, ctx, started)
+    finally:
+        ctx.discard()
+
+
+async def _check_and_store(
+    application: Application, run: int, ctx: AnalysisContext, started: float
+) -> None:
+    application_id = application.id
+    devices = ctx.devices = await load_devices(application_id)
     checks = ALL_CHECKS
     # Art. 12(2), 12(4): test devices need not meet the IMEI standard — on paper; an
     # electronic test application is one whose IMEIs do, with TACs in the registry.

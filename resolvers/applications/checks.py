@@ -2,7 +2,13 @@
 
 A check answers "which devices fail me" for the full list at once, from in-memory sets and
 a few bulk queries (never one query per IMEI). `AnalysisContext` fetches what several checks
-share (TAC models, whitelist and blacklist hits) once, on first use.
+share once: the TAC models, and the hits in the big tables (whitelist, blacklist, the other
+applications' lists) and the list's repeated IMEIs. For a staged list (an application's
+stored list) those hits are joins inside the database, started before the list is even
+loaded (`prefetch`), so the database works while the checks' Python does; they answer the
+rows they hit, so no check walks the whole list to find them. The registry checks judge a
+list by its groups of alike devices (`tac_groups`: the same declared brand/model and TACs),
+of which a million-device list holds a handful, not device by device.
 
 Every reason that applies is given: the registry checks look at each IMEI whose TAC can be
 read (15 digits, the check digit right or wrong), so a device whose check digit is wrong is
@@ -15,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Coroutine, Iterable
+from collections.abc import Awaitable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from models.checks import CheckCode
@@ -48,19 +54,37 @@ class DeviceLine(NamedTuple):
     imeis: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class TacGroup:
+    """Devices alike for the registry checks: the same declared brand and model, and the
+    same TAC (or none readable) at each IMEI position."""
+
+    members: list[int]  # indexes into AnalysisContext.devices
+    device: DeviceLine  # the first of them
+    positions: tuple[int, ...]  # where its IMEIs with a readable TAC are (1-based)
+    models: tuple[TacModel | None, ...]  # the registry's model of each (None: TAC unknown)
+
+
+#: device index → the IMEIs of that device a lookup hit
+Hits = dict[int, list[str]]
+#: (row number, IMEI) pairs a staged lookup answers
+_RowHits = list[tuple[int, str]]
+
+_REGISTERED, _BLACKLISTED, _PENDING, _REPEATED = "registered", "blacklisted", "pending", "repeated"
+
+
 @dataclass
 class AnalysisContext:
     # None when the list is not an application's (an individual registration's IMEIs): then
     # every application in progress counts as "elsewhere".
     application_id: int | None
     devices: list[DeviceLine]
-    _valid: list[bool] | None = None
-    _models: dict[str, TacModel] | None = None
+    _groups: list[TacGroup] | None = None
     _device_models: list[list[TacModel | None]] | None = None
-    _tac_imeis: list[tuple[str, ...]] | None = None
-    _whitelisted: set[str] | None = None
-    _blacklisted: set[str] | None = None
-    _pending: set[str] | None = None
+    _hits: dict[str, Hits] = field(default_factory=dict)
+    # The staged lookups under way, by name (see `prefetch`); tasks of the home loop.
+    _lookups: dict[str, asyncio.Task[_RowHits]] = field(default_factory=dict)
+    _rows: list[int] | None = None
     # Held mainboard/swap IMEIs count as registered, except for the replacement that puts
     # them on the list.
     count_held: bool = True
@@ -95,119 +119,223 @@ class AnalysisContext:
             return blamed[index]
         return _ALL_POSITIONS[len(self.devices[index].imeis)]
 
+    def blame_positions(self, members: Sequence[int], code: CheckCode, at: Sequence[int]) -> None:
+        """Record that alike devices (`members`, as many IMEIs each) fail ``code`` by their
+        IMEIs at positions `at` (1-based)."""
+        count = len(self.devices[members[0]].imeis)
+        if count > 1 and len(at) < count:
+            positions = ",".join(map(str, at))
+            self._blamed.setdefault(code, {}).update(dict.fromkeys(members, positions))
+
     def all_imeis(self) -> set[str]:
         """The IMEIs to look up in the registers: digits only, so that two lists holding
         the same cell that is no IMEI ("3,53212E+14") are not taken for one device."""
         return {imei for device in self.devices for imei in device.imeis if _digits(imei)}
 
-    def valid(self) -> list[bool]:
-        if self._valid is None:
-            self._valid = [all(is_valid_imei(i) for i in d.imeis) for d in self.devices]
-        return self._valid
+    async def tac_groups(self) -> list[TacGroup]:
+        """The list as groups of alike devices, with the registry's model of each TAC."""
+        if self._groups is None:
+            keyed: dict[tuple[str, str, tuple[str | None, ...]], list[int]] = {}
+            # Hot loop (a million devices): one key per device, no calls but the builtins.
+            for index, device in enumerate(self.devices):
+                key = (
+                    device.brand,
+                    device.model,
+                    tuple(
+                        [
+                            imei[:TAC_LENGTH]
+                            if len(imei) == IMEI_LENGTH and imei.isdigit() and imei.isascii()
+                            else None
+                            for imei in device.imeis
+                        ]
+                    ),
+                )
+                members = keyed.get(key)
+                if members is None:
+                    keyed[key] = [index]
+                else:
+                    members.append(index)
+            tacs = {tac for _, _, tacs in keyed for tac in tacs if tac is not None}
+            found = (await self._in_database(models_for_tacs(tacs))).get
+            groups = []
+            for (_, _, tacs), members in keyed.items():
+                readable = [(n, tac) for n, tac in enumerate(tacs, start=1) if tac is not None]
+                groups.append(
+                    TacGroup(
+                        members=members,
+                        device=self.devices[members[0]],
+                        positions=tuple(n for n, _ in readable),
+                        models=tuple(found(tac) for _, tac in readable),
+                    )
+                )
+            self._groups = groups
+        return self._groups
 
     async def device_models(self) -> list[list[TacModel | None]]:
-        """Per device, the registry model of each IMEI whose TAC can be read (None: TAC
-        unknown), in the order of :meth:`tac_imeis`."""
+        """Per device, the registry model of each IMEI whose TAC can be read (15 digits,
+        check digit aside; None: TAC unknown), in the device's order."""
         if self._device_models is None:
-            # Each IMEI's TAC is taken once; a list holds few TAC combinations, so devices
-            # sharing one share its (read-only) list of models.
-            device_tacs = [tuple(imei[:TAC_LENGTH] for imei in imeis) for imeis in self.tac_imeis()]
-            combinations = set(device_tacs)
-            tacs = {tac for combination in combinations for tac in combination}
-            self._models = await self._in_database(models_for_tacs(tacs))
-            found = self._models.get
-            models_of = {c: [found(tac) for tac in c] for c in combinations}
-            self._device_models = [models_of[c] for c in device_tacs]
+            per_device: list[list[TacModel | None]] = [[] for _ in self.devices]
+            for group in await self.tac_groups():
+                models = list(group.models)  # shared by the group (read-only)
+                for index in group.members:
+                    per_device[index] = models
+            self._device_models = per_device
         return self._device_models
 
-    def tac_imeis(self) -> list[tuple[str, ...]]:
-        """Per device, its IMEIs whose TAC can be read: 15 digits, check digit aside."""
-        if self._tac_imeis is None:
-            readable = _tac_readable
-            self._tac_imeis = [
-                # The device's own tuple when every IMEI is readable (the usual device): a
-                # million-device list holds no second copy.
-                d.imeis if all(map(readable, d.imeis)) else tuple(filter(readable, d.imeis))
-                for d in self.devices
-            ]
-        return self._tac_imeis
+    def prefetch(self) -> None:
+        """Start the staged list's lookups in the big tables now (on the loop that owns
+        the database connections), to run beside loading the list and the other checks.
+        Each check then takes its answer (`registered` and the others)."""
+        if not self.staged:
+            return
+        assert self.application_id is not None
+        found_in = self._staged_found_in
+        lookups: dict[str, Coroutine[Any, Any, _RowHits]] = {
+            _REGISTERED: found_in("whitelist_entry", "held_imei" if self.count_held else None),
+            _BLACKLISTED: found_in("blacklist_entry"),
+            _PENDING: self._staged(f"EXISTS ({_ELSEWHERE} AND o.application_id <> ?)"),
+            _REPEATED: self._staged(
+                "s.imei IN (SELECT r.imei FROM device_imei r WHERE r.application_id = ? "
+                "GROUP BY r.imei HAVING COUNT(*) > 1)"
+            ),
+        }
+        for name, lookup in lookups.items():
+            if name not in self._lookups:
+                self._lookups[name] = asyncio.ensure_future(lookup)
+            else:
+                lookup.close()
 
-    async def whitelisted(self) -> set[str]:
+    async def _start_lookups(self) -> None:
+        self.prefetch()
+
+    def discard(self) -> None:
+        """Stop the lookups still under way (the analysis ended without them)."""
+        for task in self._lookups.values():
+            task.cancel()
+
+    async def registered(self) -> Hits:
         """IMEIs already registered: on the whitelist, or held for a mainboard/swap
         replacement (paid for, waiting for the report that puts them on the list)."""
-        if self._whitelisted is None:
-            listed = await self._found_in("whitelist_entry")
-            held = await self._found_in("held_imei") if self.count_held else set()
-            self._whitelisted = listed | held
-        return self._whitelisted
-
-    async def blacklisted(self) -> set[str]:
-        if self._blacklisted is None:
-            self._blacklisted = await self._found_in("blacklist_entry")
-        return self._blacklisted
-
-    async def pending_elsewhere(self) -> set[str]:
-        if self._pending is None:
-            statuses = ", ".join(f"'{s.value}'" for s in sorted(IN_PROGRESS))
-            elsewhere = (
-                "SELECT 1 FROM device_imei o JOIN application a ON a.id = o.application_id "
-                f"WHERE o.imei = s.imei AND a.status IN ({statuses})"
-            )
+        if _REGISTERED not in self._hits:
             if self.staged:
-                self._pending = await self._staged_matching(
-                    f"EXISTS ({elsewhere} AND o.application_id <> ?)"
-                )
+                self._hits[_REGISTERED] = await self._staged_hits(_REGISTERED)
+            else:
+                found = await self._found_in("whitelist_entry")
+                if self.count_held:
+                    found |= await self._found_in("held_imei")
+                self._hits[_REGISTERED] = self._devices_holding(found)
+        return self._hits[_REGISTERED]
+
+    async def blacklisted(self) -> Hits:
+        if _BLACKLISTED not in self._hits:
+            if self.staged:
+                self._hits[_BLACKLISTED] = await self._staged_hits(_BLACKLISTED)
+            else:
+                found = await self._found_in("blacklist_entry")
+                self._hits[_BLACKLISTED] = self._devices_holding(found)
+        return self._hits[_BLACKLISTED]
+
+    async def pending_elsewhere(self) -> Hits:
+        """IMEIs in the list of another application still in progress (any application in
+        progress, for a list that is no application's)."""
+        if _PENDING not in self._hits:
+            if self.staged:
+                self._hits[_PENDING] = await self._staged_hits(_PENDING)
             else:
                 sql = (
-                    "SELECT di.imei FROM device_imei di JOIN application a "
-                    f"ON a.id = di.application_id WHERE a.status IN ({statuses}) "
+                    "SELECT o.imei FROM device_imei o JOIN application a "
+                    f"ON a.id = o.application_id WHERE a.status IN ({_IN_PROGRESS}) "
                 )
                 if self.application_id is None:
-                    self._pending = await self._in_database(
-                        _present(sql + "AND di.imei IN ({in_})", self.all_imeis())
-                    )
+                    query = _present(sql + "AND o.imei IN ({in_})", self.all_imeis())
                 else:
                     # `{p1}` before `{in_}`: SQLite binds `?` in the order they appear.
-                    self._pending = await self._in_database(
-                        _present(
-                            sql + "AND di.application_id <> {p1} AND di.imei IN ({in_})",
-                            self.all_imeis(),
-                            extra=(self.application_id,),
-                        )
+                    query = _present(
+                        sql + "AND o.application_id <> {p1} AND o.imei IN ({in_})",
+                        self.all_imeis(),
+                        extra=(self.application_id,),
                     )
-        return self._pending
+                self._hits[_PENDING] = self._devices_holding(await self._in_database(query))
+        return self._hits[_PENDING]
 
-    async def _in_database(self, query: Coroutine[Any, Any, T]) -> T:
+    async def repeated(self) -> Hits:
+        """IMEIs the list holds more than once (in one device or in several)."""
+        if _REPEATED not in self._hits:
+            if self.staged:
+                self._hits[_REPEATED] = await self._staged_hits(_REPEATED)
+            else:
+                counts = Counter(imei for d in self.devices for imei in d.imeis if _digits(imei))
+                self._hits[_REPEATED] = self._devices_holding(
+                    {imei for imei, count in counts.items() if count > 1}
+                )
+        return self._hits[_REPEATED]
+
+    def _devices_holding(self, found: set[str]) -> Hits:
+        hits: Hits = {}
+        if found:
+            for index, device in enumerate(self.devices):
+                if not found.isdisjoint(device.imeis):
+                    hits[index] = [imei for imei in device.imeis if imei in found]
+        return hits
+
+    async def _staged_hits(self, name: str) -> Hits:
+        """A prefetched lookup's rows as devices of the list (loaded in row order)."""
+        if name not in self._lookups:
+            await self._in_database(self._start_lookups())
+        rows = self._rows
+        if rows is None:
+            rows = self._rows = [device.row for device in self.devices]
+        hits: Hits = {}
+        # Only digits are looked up (see `all_imeis`): the same cell that is no IMEI in
+        # two lists is not one device.
+        for row, imei in await self._in_database(_outcome(self._lookups[name])):
+            index = bisect_left(rows, row)
+            if index < len(rows) and rows[index] == row and _digits(imei):
+                hits.setdefault(index, []).append(imei)
+        return hits
+
+    async def _in_database(self, query: Awaitable[T]) -> T:
         """Run a query on the event loop that owns the database connections, also when the
         checks run in a thread of their own (see `evaluate`)."""
         if self._home is None or self._home is asyncio.get_running_loop():
             return await query
+        assert isinstance(query, Coroutine)
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(query, self._home))
 
     async def _found_in(self, table: str) -> set[str]:
         """This list's IMEIs that `table` (unique by `imei`) holds."""
-        if self.staged:
-            return await self._staged_matching(
-                f"EXISTS (SELECT 1 FROM {table} t WHERE t.imei = s.imei)"
-            )
         return await self._in_database(
             _present(f"SELECT imei FROM {table} WHERE imei IN ({{in_}})", self.all_imeis())
         )
 
-    async def _staged_matching(self, condition: str) -> set[str]:
-        """The staged IMEIs meeting `condition` (on `s`, the list's `device_imei` rows; its
-        `?` are bound to the application's id): one indexed join inside the database, not a
-        million IMEIs sent back to it."""
-        assert self.application_id is not None
-        rows = await self._in_database(
-            bulk.select(
-                f"SELECT s.imei FROM device_imei s WHERE s.application_id = ? AND {condition}",
-                [self.application_id] * (1 + condition.count("?")),
-            )
+    async def _staged_found_in(self, table: str, also: str | None = None) -> _RowHits:
+        condition = f"EXISTS (SELECT 1 FROM {table} t WHERE t.imei = s.imei)"
+        if also is not None:
+            condition += f" OR EXISTS (SELECT 1 FROM {also} t WHERE t.imei = s.imei)"
+        return await self._staged(f"({condition})")
+
+    async def _staged(self, condition: str) -> _RowHits:
+        """The staged (row, IMEI) pairs meeting `condition` (on `s`, the list's
+        `device_imei` rows; its `?` are bound to the application's id): one indexed join
+        inside the database, not a million IMEIs sent back to it."""
+        rows = await bulk.select(
+            f"SELECT s.row_number, s.imei FROM device_imei s WHERE s.application_id = ? "
+            f"AND {condition}",
+            [self.application_id] * (1 + condition.count("?")),
         )
-        # Only digits are looked up (see `all_imeis`): the same cell that is no IMEI in
-        # two lists is not one device.
-        return {row[0] for row in rows if _digits(row[0])}
+        return [(int(row[0]), str(row[1])) for row in rows]
+
+
+_IN_PROGRESS = ", ".join(f"'{s.value}'" for s in sorted(IN_PROGRESS))
+_ELSEWHERE = (
+    "SELECT 1 FROM device_imei o JOIN application a ON a.id = o.application_id "
+    f"WHERE o.imei = s.imei AND a.status IN ({_IN_PROGRESS})"
+)
+
+
+async def _outcome(task: asyncio.Task[T]) -> T:
+    return await task
 
 
 async def _present(sql: str, values: Iterable[str], extra: tuple[object, ...] = ()) -> set[str]:
@@ -226,9 +354,11 @@ class InvalidImei:
     code = CheckCode.INVALID_IMEI
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
-        failing = {i for i, ok in enumerate(ctx.valid()) if not ok}
+        valid = is_valid_imei
+        # all() over map(): the loop over a million devices' IMEIs stays in C but the check.
+        failing = {i for i, d in enumerate(ctx.devices) if not all(map(valid, d.imeis))}
         for i in failing:
-            ctx.blame(i, self.code, (m for m in ctx.devices[i].imeis if not is_valid_imei(m)))
+            ctx.blame(i, self.code, (m for m in ctx.devices[i].imeis if not valid(m)))
         return failing
 
 
@@ -236,61 +366,46 @@ def _digits(imei: str) -> bool:
     return imei.isascii() and imei.isdigit()
 
 
-def _tac_readable(imei: str) -> bool:
-    return len(imei) == IMEI_LENGTH and imei.isascii() and imei.isdigit()
+def _hit_by(ctx: AnalysisContext, code: CheckCode, hits: Hits) -> set[int]:
+    """The devices a lookup hit, blamed on the IMEIs it hit."""
+    for index, imeis in hits.items():
+        ctx.blame(index, code, imeis)
+    return set(hits)
 
 
 class DuplicateInList:
     code = CheckCode.DUPLICATE_IN_LIST
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
-        # A cell that is no number ("3,53212E+14" twice) says nothing about which IMEIs
-        # were meant: only digits are compared.
-        counts = Counter(imei for d in ctx.devices for imei in d.imeis if _digits(imei))
-        failing = set()
-        # Every occurrence fails: the firm must say which device the IMEI really is.
-        for i, d in enumerate(ctx.devices):
-            twice = [imei for imei in d.imeis if counts[imei] > 1]
-            if twice:
-                failing.add(i)
-                ctx.blame(i, self.code, dict.fromkeys(twice))
-        return failing
+        # Every occurrence fails: the firm must say which device the IMEI really is. A cell
+        # that is no number ("3,53212E+14" twice) says nothing about which IMEIs were
+        # meant: only digits are compared.
+        return _hit_by(ctx, self.code, await ctx.repeated())
 
 
 class TacNotFound:
     code = CheckCode.TAC_NOT_FOUND
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
-        models = await ctx.device_models()
-        tac_imeis = ctx.tac_imeis()
-        failing = set()
-        for i, found in enumerate(models):
-            unknown = [imei for imei, m in zip(tac_imeis[i], found, strict=True) if m is None]
+        failing: set[int] = set()
+        for group in await ctx.tac_groups():
+            unknown = [n for n, m in zip(group.positions, group.models, strict=True) if m is None]
             if unknown:
-                failing.add(i)
-                ctx.blame(i, self.code, unknown)
+                failing.update(group.members)
+                ctx.blame_positions(group.members, self.code, unknown)
         return failing
-
-
-def _known(found: list[TacModel | None]) -> list[TacModel]:
-    return [m for m in found if m is not None]
 
 
 class ImeiModelConflict:
     code = CheckCode.IMEI_MODEL_CONFLICT
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
-        models = await ctx.device_models()
-        tac_imeis = ctx.tac_imeis()
-        failing = set()
-        for i, found in enumerate(models):
-            if len({(m.brand, m.model_code) for m in _known(found)}) > 1:
-                failing.add(i)
-                ctx.blame(
-                    i,
-                    self.code,
-                    (imei for imei, m in zip(tac_imeis[i], found, strict=True) if m is not None),
-                )
+        failing: set[int] = set()
+        for group in await ctx.tac_groups():
+            known = [(n, m) for n, m in zip(group.positions, group.models, strict=True) if m]
+            if len({(m.brand, m.model_code) for _, m in known}) > 1:
+                failing.update(group.members)
+                ctx.blame_positions(group.members, self.code, [n for n, _ in known])
         return failing
 
 
@@ -298,26 +413,21 @@ class ModelMismatch:
     code = CheckCode.MODEL_MISMATCH
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
-        models = await ctx.device_models()
-        tac_imeis = ctx.tac_imeis()
-        # A list repeats a few names a million times: each is keyed once.
-        key = lru_cache(maxsize=10_000)(brand_model_key)
-        failing = set()
-        for i, found in enumerate(models):
-            known = _known(found)
-            if not known:
-                continue
-            device = ctx.devices[i]
-            declared = (key(device.brand), key(device.model))
+        key = brand_model_key
+        failing: set[int] = set()
+        for group in await ctx.tac_groups():
+            declared = (key(group.device.brand), key(group.device.model))
             others = [
-                (imei, m)
-                for imei, m in zip(tac_imeis[i], found, strict=True)
+                (n, m)
+                for n, m in zip(group.positions, group.models, strict=True)
                 if m is not None and (key(m.brand), key(m.model_code)) != declared
             ]
             if others:
-                failing.add(i)
-                ctx.registry_identity[i] = (others[0][1].brand, others[0][1].model_code)
-                ctx.blame(i, self.code, (imei for imei, _ in others))
+                failing.update(group.members)
+                registry = others[0][1]
+                identity = (registry.brand, registry.model_code)
+                ctx.registry_identity.update(dict.fromkeys(group.members, identity))
+                ctx.blame_positions(group.members, self.code, [n for n, _ in others])
         return failing
 
 
@@ -327,30 +437,19 @@ class SimCountMismatch:
     code = CheckCode.SIM_COUNT_MISMATCH
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
-        models = await ctx.device_models()
-        return {
-            i
-            for i, found in enumerate(models)
-            if (known := _known(found)) and len(ctx.devices[i].imeis) != known[0].imei_count
-        }
-
-
-def _hit_by(ctx: AnalysisContext, code: CheckCode, hits: set[str]) -> set[int]:
-    """The devices with an IMEI in ``hits``, blamed on those IMEIs."""
-    failing = set()
-    if hits:
-        for i, d in enumerate(ctx.devices):
-            if not hits.isdisjoint(d.imeis):
-                failing.add(i)
-                ctx.blame(i, code, (imei for imei in d.imeis if imei in hits))
-    return failing
+        failing: set[int] = set()
+        for group in await ctx.tac_groups():
+            known = [m for m in group.models if m is not None]
+            if known and len(group.device.imeis) != known[0].imei_count:
+                failing.update(group.members)
+        return failing
 
 
 class AlreadyRegistered:
     code = CheckCode.ALREADY_REGISTERED
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
-        return _hit_by(ctx, self.code, await ctx.whitelisted())
+        return _hit_by(ctx, self.code, await ctx.registered())
 
 
 class Blacklisted:
@@ -389,6 +488,7 @@ async def evaluate(
     worker thread with an event loop of its own, so the process's loop goes on serving
     requests; their queries still run on this loop (`AnalysisContext._in_database`), so
     checks reach the database only through the context."""
+    ctx.prefetch()
     if not in_thread:
         return await _evaluate(ctx, checks)
     ctx._home = asyncio.get_running_loop()

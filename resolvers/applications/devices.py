@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models import clock
@@ -161,15 +162,10 @@ async def upload_device_list(
                     ),
                     conn,
                 )
-                await bulk.insert_rows(
-                    "device_imei",
-                    ("application_id", "row_number", "imei"),
-                    ((application_id, r.row_number, imei) for r in rows for imei in r.imeis),
-                    conn,
-                )
                 device_count += len(rows)
                 imei_count += sum(len(r.imeis) for r in rows)
             assert parsed is not None
+            await _index_imeis(conn, application_id)
             staged_at = time.perf_counter()
             if parsed.issue_count:
                 errors = [issue_error(i) for i in parsed.issues[:MAX_REPORTED_ISSUES]]
@@ -262,6 +258,24 @@ async def upload_device_list(
             DeviceGroup(brand, model, count, matching, count - matching, matching)
             for (brand, model), (count, matching) in sorted(readings.groups.items())
         ],
+    )
+
+
+async def _index_imeis(conn: BaseDBAsyncClient, application_id: int) -> None:
+    """The list's IMEIs into `device_imei`, from the device rows just staged: one statement
+    inside the database, in IMEI order. A million IMEIs sent as rows from here cost more
+    than the device rows themselves, and inserted in the list's order each lands at a random
+    place of the IMEI indexes (measured on SQLite: 15 s against 3.3 s in IMEI order)."""
+    p = bulk.placeholders(conn, 1)
+    listed = " UNION ALL ".join(
+        f"SELECT row_number, {column} AS imei FROM device WHERE application_id = {p}"
+        + ("" if column == "imei1" else f" AND {column} IS NOT NULL")
+        for column in ("imei1", "imei2", "imei3", "imei4")
+    )
+    await conn.execute_query(
+        f"INSERT INTO device_imei (application_id, row_number, imei) SELECT {p}, row_number, "
+        f"imei FROM ({listed}) AS listed ORDER BY imei",
+        [application_id] * (1 if bulk.is_postgres(conn) else 5),
     )
 
 
