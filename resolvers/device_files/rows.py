@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from models.imei import IMEI_LENGTH, CleanedImei, ImeiTextProblem, clean_imei
 from resolvers.device_files.errors import DeviceFileError, DeviceFileErrorCode
@@ -58,9 +59,10 @@ class ShortNumber:
     header: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceRow:
-    """One device as declared: ``row_number`` is the file's own (1-based, header included)."""
+class DeviceRow(NamedTuple):
+    """One device as declared: ``row_number`` is the file's own (1-based, header included).
+
+    A tuple: a million are made per upload, five times faster than frozen dataclasses."""
 
     row_number: int
     brand: str
@@ -72,6 +74,7 @@ class DeviceRow:
 
 
 _BLANK = CleanedImei("", ImeiTextProblem.EMPTY)
+_EXACT_FLOAT_LIMIT = 2**53  # floats are exact integers up to here (see models.imei)
 
 
 class IssueCollector:
@@ -133,6 +136,7 @@ class TableRowReader:
         self._brand = header.columns[DeviceColumn.BRAND]
         self._model = header.columns[DeviceColumn.MODEL]
         self._imeis = [header.columns[c] for c in IMEI_COLUMNS if c in header.columns]
+        self._imei_indexes = [ref.index for ref in self._imeis]
         self._extra = header.extra_imei_columns
         refs = [self._brand, self._model, *self._imeis, *self._extra]
         self._watched = [ref.index for ref in refs]
@@ -155,9 +159,50 @@ class TableRowReader:
             collector.count_row(row_number)
             if width < self._width:  # a short CSV record
                 cells = [*cells, *([None] * (self._width - width))]
-            device = self._device(row_number, cells)
+            device = self._usual(row_number, cells) or self._device(row_number, cells)
             if device is not None:
                 yield collector.accept(device)
+
+    def _usual(self, row: int, cells: Sequence[object]) -> DeviceRow | None:
+        """The usual row, read without a word to say (None: read it the long way, which
+        says what is unusual): brand and model texts seen before and fine, IMEI cells of
+        digits (whole IMEIs where a number may have lost its zeros), no gap, nothing beyond
+        the last IMEI column. Most rows of a million-row list are such."""
+        names = self._names
+        brand = names.get(cells[self._brand.index])  # type: ignore[call-overload]
+        model = names.get(cells[self._model.index])  # type: ignore[call-overload]
+        longest = self._limits.max_name_length
+        if not brand or not model or len(brand) > longest or len(model) > longest:
+            return None
+        imeis = []
+        blank = False
+        for index in self._imei_indexes:
+            value = cells[index]
+            if value is None or value == "":
+                blank = True
+                continue
+            if blank:
+                return None
+            if type(value) is float:  # a number cell: whole, exact, and no zero lost
+                if not (0 <= value < _EXACT_FLOAT_LIMIT and value.is_integer()):
+                    return None
+                value = str(int(value))
+                if len(value) < IMEI_LENGTH:
+                    return None
+            elif (
+                type(value) is not str
+                or not (value.isdigit() and value.isascii())
+                or len(value) > IMEI_SLOT_LENGTH
+                or (len(value) < IMEI_LENGTH and self._digits_may_be_numbers)
+            ):
+                return None
+            imeis.append(value)
+        if not imeis:
+            return None
+        for ref in self._extra:
+            if not is_blank(cells[ref.index]):
+                return None
+        return DeviceRow(row, brand, model, tuple(imeis))
 
     def _normalise_name(self, value: object) -> str | None:
         if not isinstance(value, str):
