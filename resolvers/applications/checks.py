@@ -195,10 +195,7 @@ class AnalysisContext:
             _REGISTERED: found_in("whitelist_entry", "held_imei" if self.count_held else None),
             _BLACKLISTED: found_in("blacklist_entry"),
             _PENDING: self._staged(f"EXISTS ({_ELSEWHERE} AND o.application_id <> ?)"),
-            _REPEATED: self._staged(
-                "s.imei IN (SELECT r.imei FROM device_imei r WHERE r.application_id = ? "
-                "GROUP BY r.imei HAVING COUNT(*) > 1)"
-            ),
+            _REPEATED: self._repeated_staged(),
         }
         for name, lookup in lookups.items():
             if name not in self._lookups:
@@ -314,6 +311,19 @@ class AnalysisContext:
         if also is not None:
             condition += f" OR EXISTS (SELECT 1 FROM {also} t WHERE t.imei = s.imei)"
         return await self._staged(f"({condition})")
+
+    async def _repeated_staged(self) -> _RowHits:
+        # One ordered pass over the list's (application, IMEI) index. An `IN (... GROUP BY
+        # imei HAVING COUNT(*) > 1)` is planned by PostgreSQL, whose statistics do not know
+        # the list just staged, as a nested loop re-grouping the list for every row (14
+        # minutes for a million IMEIs, against 1.5 s).
+        rows = await bulk.select(
+            "SELECT row_number, imei FROM (SELECT row_number, imei, COUNT(*) OVER "
+            "(PARTITION BY imei) AS n FROM device_imei WHERE application_id = ?) AS counted "
+            "WHERE n > 1",
+            [self.application_id],
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
 
     async def _staged(self, condition: str) -> _RowHits:
         """The staged (row, IMEI) pairs meeting `condition` (on `s`, the list's
