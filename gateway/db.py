@@ -29,7 +29,13 @@ async def keep_session(connection: Any) -> None:
 
 def _connection(url: str, settings: Settings) -> str | dict[str, Any]:
     if not url.startswith("postgres://"):
-        return url
+        if not url.startswith("sqlite://"):
+            return url
+        # tortoise's SQLite client with a reading connection beside the transactions (see
+        # gateway.sqlite_client).
+        expanded = expand_db_url(url)
+        expanded["engine"] = "gateway.sqlite_client"
+        return expanded
     expanded = expand_db_url(url)
     # tortoise's asyncpg client with transactions that release a connection whose BEGIN
     # failed (see gateway.db_client).
@@ -62,11 +68,11 @@ def tortoise_config(
 
 
 def _ensure_sqlite_dir(connection: str | dict[str, Any]) -> None:
-    # A dict is an expanded PostgreSQL connection (see `_connection`): nothing to create.
-    if isinstance(connection, str) and connection.startswith("sqlite://"):
-        if ":memory:" not in connection:
-            path = connection[len("sqlite://") :].split("?", 1)[0]
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(connection, str) or connection["engine"] != "gateway.sqlite_client":
+        return  # PostgreSQL: nothing to create
+    path = connection["credentials"]["file_path"]
+    if ":memory:" not in path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 async def init_db(database_url: str | None = None) -> None:
