@@ -98,9 +98,10 @@ def _filtered(
     """The WHERE clause (written with `?`, the device as `d`) of the devices matching the
     filters, or None when none can: an outcome or a reason asked of a list not analysed (its
     failure rows, if any, are an earlier run's)."""
-    where, params = "d.application_id = ?", [application.id]
     if (passed is not None or reason is not None) and not outcome.analysed(application):
         return None
+    where = "d.application_id = ?"
+    params: list[object] = [application.id]
     if passed is not None:
         # A correlated (NOT) EXISTS on device_failure's (application_id, row_number) index:
         # a page of passing devices probes only the rows it reads.
