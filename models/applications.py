@@ -59,8 +59,8 @@ class Device(Model):
     imei2 = fields.CharField(max_length=32, null=True)
     imei3 = fields.CharField(max_length=32, null=True)
     imei4 = fields.CharField(max_length=32, null=True)
-    # Null until analysed; the reasons of a failed device are its DeviceFailure rows.
-    passed = fields.BooleanField(null=True)
+    # No outcome column: a device of an analysed list failed when it has DeviceFailure rows
+    # (its reasons) and passed otherwise (resolvers.applications.outcome).
     # What the TAC registry says the device is (shown for red groups).
     tac_brand = fields.CharField(max_length=128, null=True)
     tac_model = fields.CharField(max_length=128, null=True)
@@ -73,9 +73,9 @@ class Device(Model):
     class Meta:
         table = "device"
         unique_together = (("application_id", "row_number"),)
-        # The second covers the list's brand/model groups (the declared-count comparison,
-        # the CE requirements, the group views): no table lookups, no sort.
-        indexes = (("application_id", "passed"), ("application_id", "brand", "model_code"))
+        # Covers the list's brand/model groups (the declared-count comparison, the CE
+        # requirements, the group views): no table lookups, no sort.
+        indexes = (("application_id", "brand", "model_code"),)
 
 
 class DeviceImei(Model):

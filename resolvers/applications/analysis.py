@@ -212,9 +212,9 @@ async def _store_results(
     failures: Iterable[tuple[int, str, str | None]],
     identities: list[tuple[int, str, str]],
 ) -> None:
-    """The reasons as rows (row number, code, IMEI positions), then every device's outcome
-    set-wise from them: one UPDATE for the list (not one per device), and one more for the
-    few devices shown with the registry's brand/model."""
+    """The reasons as rows (row number, code, IMEI positions), and the few devices shown with
+    the registry's brand/model. A device's outcome is derived from its failure rows
+    (resolvers.applications.outcome): no statement writes the passing devices' rows."""
     await bulk.execute_many(
         "DELETE FROM device_failure WHERE application_id = ?", [[application_id]], conn
     )
@@ -224,10 +224,10 @@ async def _store_results(
         ((application_id, row, code, positions) for row, code, positions in failures),
         conn,
     )
+    # An earlier run's identities (a re-analysis): only the rows that have one are written.
     await bulk.select(
-        "UPDATE device SET tac_brand = NULL, tac_model = NULL, passed = NOT EXISTS ("
-        "SELECT 1 FROM device_failure f WHERE f.application_id = device.application_id "
-        "AND f.row_number = device.row_number) WHERE application_id = ?",
+        "UPDATE device SET tac_brand = NULL, tac_model = NULL "
+        "WHERE application_id = ? AND (tac_brand IS NOT NULL OR tac_model IS NOT NULL)",
         [application_id],
         conn,
     )

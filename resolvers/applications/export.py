@@ -83,7 +83,7 @@ async def export_devices_xlsx(
     The workbook is written in a thread (openpyxl is synchronous) fed batch by batch from
     the database, so a million-device export never sits in memory.
     """
-    await get_application(actor, application_id)
+    application = await get_application(actor, application_id)
     handle = tempfile.NamedTemporaryFile(prefix="mcks-export-", suffix=".xlsx", delete=False)
     handle.close()
     path = Path(handle.name)
@@ -110,7 +110,7 @@ async def export_devices_xlsx(
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
     try:
-        async for device in iter_devices(application_id, passed, reason):
+        async for device in iter_devices(application, passed, reason):
             cells = _cells(device, lang)
             try:
                 rows.put_nowait(cells)

@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from tortoise.backends.base.client import BaseDBAsyncClient
-from tortoise.expressions import Subquery
 
-from models.applications import Application, Device, DeviceFailure
+from models.applications import Application, DeviceFailure
 from models.checks import RED_GROUP_CODES, CheckCode
 from models.imei import TAC_LENGTH
 from resolvers import bulk
 from resolvers.actor import Actor
+from resolvers.applications import outcome
 from resolvers.applications.access import get_application
 from resolvers.applications.readings import parse_notes, tac_readable
 from resolvers.applications.reasons import FailedDevice, Reason, describe
@@ -70,25 +70,65 @@ class DeviceGroup:
         return self.device_count > 0 and self.matching_count == 0
 
 
-def _filtered(application_id: int, passed: bool | None, reason: CheckCode | None):  # type: ignore[no-untyped-def]
-    query = Device.filter(application_id=application_id)
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """A device row as the result views read it."""
+
+    row_number: int
+    brand: str
+    model_code: str
+    imei1: str
+    imei2: str | None
+    imei3: str | None
+    imei4: str | None
+    imei_notes: str | None
+    tac_brand: str | None
+    tac_model: str | None
+
+
+_COLUMNS = (
+    "d.row_number, d.brand, d.model_code, d.imei1, d.imei2, d.imei3, d.imei4, "
+    "d.imei_notes, d.tac_brand, d.tac_model"
+)
+
+
+def _filtered(
+    application: Application, passed: bool | None, reason: CheckCode | None
+) -> tuple[str, list[object]] | None:
+    """The WHERE clause (written with `?`, the device as `d`) of the devices matching the
+    filters, or None when none can: an outcome or a reason asked of a list not analysed (its
+    failure rows, if any, are an earlier run's)."""
+    if (passed is not None or reason is not None) and not outcome.analysed(application):
+        return None
+    where = "d.application_id = ?"
+    params: list[object] = [application.id]
     if passed is not None:
-        query = query.filter(passed=passed)
+        # A correlated (NOT) EXISTS on device_failure's (application_id, row_number) index:
+        # a page of passing devices probes only the rows it reads.
+        where += f" AND {'NOT ' if passed else ''}{outcome.failing_sql('d')}"
     if reason is not None:
-        query = query.filter(
-            row_number__in=Subquery(
-                DeviceFailure.filter(application_id=application_id, code=reason.value).values(
-                    "row_number"
-                )
-            )
+        where += (
+            " AND d.row_number IN (SELECT f.row_number FROM device_failure f "
+            "WHERE f.application_id = ? AND f.code = ?)"
         )
-    return query
+        params += [application.id, reason.value]
+    return where, params
 
 
-async def _with_reasons(application_id: int, devices: list[Device]) -> list[DeviceResult]:
+async def _devices(where: str, params: list[object], after: int, limit: int) -> list[_Listed]:
+    rows = await bulk.select(
+        f"SELECT {_COLUMNS} FROM device d WHERE {where} AND d.row_number > ? "
+        f"ORDER BY d.row_number LIMIT {int(limit)}",
+        [*params, after],
+    )
+    return [_Listed(*row) for row in rows]
+
+
+async def _with_reasons(application: Application, devices: list[_Listed]) -> list[DeviceResult]:
+    application_id, analysed = application.id, outcome.analysed(application)
     rows = [d.row_number for d in devices]
     failures: dict[int, list[DeviceFailure]] = {}
-    if rows:
+    if rows and analysed:
         for failure in await DeviceFailure.filter(
             application_id=application_id, row_number__in=rows
         ).order_by("id"):
@@ -130,7 +170,7 @@ async def _with_reasons(application_id: int, devices: list[Device]) -> list[Devi
                 brand=d.brand,
                 model=d.model_code,
                 imeis=imeis,
-                passed=d.passed,
+                passed=(d.row_number not in failures) if analysed else None,
                 reasons=reasons,
                 registry_brand=d.tac_brand,
                 registry_model=d.tac_model,
@@ -146,12 +186,12 @@ def _at(imeis: tuple[str, ...], positions: str | None) -> tuple[str, ...]:
     return tuple(imeis[int(n) - 1] for n in positions.split(",") if 0 < int(n) <= len(imeis))
 
 
-def _imeis(device: Device) -> tuple[str, ...]:
+def _imeis(device: _Listed) -> tuple[str, ...]:
     return tuple(i for i in (device.imei1, device.imei2, device.imei3, device.imei4) if i)
 
 
 async def _rows_of_repeated(
-    application_id: int, devices: list[Device], failures: dict[int, list[DeviceFailure]]
+    application_id: int, devices: list[_Listed], failures: dict[int, list[DeviceFailure]]
 ) -> dict[str, list[int]]:
     """IMEI → the rows of the list holding it, for the repeated IMEIs of these devices."""
     repeated = {
@@ -181,38 +221,39 @@ async def list_devices(
     reason: CheckCode | None = None,
 ) -> DevicePage:
     """Devices in list order, filtered by outcome and reason; keyset-paged by row number."""
-    await get_application(actor, application_id)
+    application = await get_application(actor, application_id)
     check_page_size(first)
-    query = _filtered(application_id, passed, reason)
-    total = await query.count()
-    if after is not None:
-        query = query.filter(row_number__gt=decode_cursor(after))
-    devices = await query.order_by("row_number").limit(first + 1)
+    start = decode_cursor(after) if after is not None else 0
+    filtered = _filtered(application, passed, reason)
+    if filtered is None:
+        return DevicePage(items=[], end_cursor=None, has_next_page=False, total_count=0)
+    where, params = filtered
+    [(total,)] = await bulk.select(f"SELECT COUNT(*) FROM device d WHERE {where}", params)
+    devices = await _devices(where, params, start, first + 1)
     has_next = len(devices) > first
     devices = devices[:first]
     return DevicePage(
-        items=await _with_reasons(application_id, devices),
+        items=await _with_reasons(application, devices),
         end_cursor=encode_cursor(devices[-1].row_number) if devices else None,
         has_next_page=has_next,
-        total_count=total,
+        total_count=int(total),
     )
 
 
 async def iter_devices(
-    application_id: int, passed: bool | None = None, reason: CheckCode | None = None
+    application: Application, passed: bool | None = None, reason: CheckCode | None = None
 ) -> AsyncIterator[DeviceResult]:
     """Every matching device, fetched in batches (exports of a million rows)."""
+    filtered = _filtered(application, passed, reason)
+    if filtered is None:
+        return
+    where, params = filtered
     last = 0
     while True:
-        devices = (
-            await _filtered(application_id, passed, reason)
-            .filter(row_number__gt=last)
-            .order_by("row_number")
-            .limit(5000)
-        )
+        devices = await _devices(where, params, last, 5000)
         if not devices:
             return
-        for result in await _with_reasons(application_id, devices):
+        for result in await _with_reasons(application, devices):
             yield result
         last = devices[-1].row_number
 
@@ -230,25 +271,20 @@ async def groups_of(application: Application) -> list[DeviceGroup]:
     # devices, lists uploaded before groups were coloured at upload) counts as matching.
     _, counts = await conn.execute_query(
         "SELECT brand, model_code, COUNT(*), "
-        "SUM(CASE WHEN passed THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN passed IS NOT NULL AND NOT passed THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN tac_match IS NULL OR tac_match THEN 1 ELSE 0 END), "
-        "SUM(CASE WHEN passed IS NULL THEN 0 ELSE 1 END) "
+        "SUM(CASE WHEN tac_match IS NULL OR tac_match THEN 1 ELSE 0 END) "
         f"FROM device WHERE application_id = {p} GROUP BY brand, model_code "
         "ORDER BY brand, model_code",
         [application.id],
     )
     groups: dict[tuple[str, str], DeviceGroup] = {}
-    for brand, model, count, passed, failed, matching, analysed in counts:
+    for brand, model, count, matching in counts:
         group = DeviceGroup(brand=brand, model=model, device_count=int(count))
-        if int(analysed or 0):
-            group.analysed = True
-            group.passed_count, group.failed_count = int(passed or 0), int(failed or 0)
-        else:
-            group.passed_count = int(matching or 0)
-            group.failed_count = group.device_count - group.passed_count
         group.matching_count = int(matching or 0)
+        group.passed_count = group.matching_count
+        group.failed_count = group.device_count - group.passed_count
         groups[(brand, model)] = group
+    if not groups or not outcome.analysed(application):
+        return list(groups.values())
     _, reasons = await conn.execute_query(
         "SELECT d.brand, d.model_code, f.code, COUNT(*) FROM device_failure f "
         "JOIN device d ON d.application_id = f.application_id AND d.row_number = f.row_number "
@@ -257,24 +293,32 @@ async def groups_of(application: Application) -> list[DeviceGroup]:
     )
     for brand, model, code, count in reasons:
         groups[(brand, model)].reasons[CheckCode(code)] = int(count)
-    if any(group.analysed for group in groups.values()):
-        await _analysed_matching(conn, application.id, groups)
+    await _analysed_counts(conn, application.id, groups)
     return list(groups.values())
 
 
-async def _analysed_matching(
+async def _analysed_counts(
     conn: BaseDBAsyncClient, application_id: int, groups: dict[tuple[str, str], DeviceGroup]
 ) -> None:
-    """After the analysis: the devices with no reason of a red group are the matching ones."""
+    """After the analysis, from the failure rows (as many as the failing devices, not the
+    list): a group's failing devices, and its matching ones, those with no reason of a red
+    group."""
     p = bulk.placeholders(conn, 1)
     codes = ", ".join(f"'{code.value}'" for code in sorted(RED_GROUP_CODES))
     _, rows = await conn.execute_query(
-        "SELECT d.brand, d.model_code, COUNT(DISTINCT f.row_number) FROM device_failure f "
+        "SELECT d.brand, d.model_code, COUNT(DISTINCT f.row_number), "
+        f"COUNT(DISTINCT CASE WHEN f.code IN ({codes}) THEN f.row_number END) "
+        "FROM device_failure f "
         "JOIN device d ON d.application_id = f.application_id AND d.row_number = f.row_number "
-        f"WHERE f.application_id = {p} AND f.code IN ({codes}) GROUP BY d.brand, d.model_code",
+        f"WHERE f.application_id = {p} GROUP BY d.brand, d.model_code",
         [application_id],
     )
     for group in groups.values():
+        group.analysed = True
         group.matching_count = group.device_count
-    for brand, model, unmatched in rows:
-        groups[(brand, model)].matching_count -= int(unmatched)
+        group.passed_count, group.failed_count = group.device_count, 0
+    for brand, model, failed, unmatched in rows:
+        group = groups[(brand, model)]
+        group.failed_count = int(failed)
+        group.passed_count = group.device_count - group.failed_count
+        group.matching_count -= int(unmatched or 0)

@@ -14,6 +14,7 @@ from models.files import StoredFile
 from models.progress import ApplicationProgress, SignatureMethod
 from models.workflow import Channel
 from resolvers import bulk
+from resolvers.applications import outcome
 from resolvers.documents.layout import regulator_zone
 from resolvers.errors import invalid
 
@@ -111,16 +112,16 @@ class DeviceGroupCount:
 
 
 async def passing_groups(application_id: int) -> list[DeviceGroupCount]:
-    """The passing devices by brand and model, with their IMEI counts (one statement)."""
-    conn = bulk.current()
-    p = bulk.placeholders(conn, 1)
-    _, rows = await conn.execute_query(
+    """The passing devices by brand and model, with their IMEI counts (one statement; none
+    before the analysis)."""
+    rows = await bulk.select(
         "SELECT brand, model_code, COUNT(*), SUM(1 "
         "+ CASE WHEN imei2 IS NULL THEN 0 ELSE 1 END "
         "+ CASE WHEN imei3 IS NULL THEN 0 ELSE 1 END "
         "+ CASE WHEN imei4 IS NULL THEN 0 ELSE 1 END) "
-        f"FROM device WHERE application_id = {p} AND passed "
+        f"FROM device d WHERE application_id = ? AND {outcome.analysed_sql('?')} "
+        f"AND NOT {outcome.failing_sql('d')} "
         "GROUP BY brand, model_code ORDER BY brand, model_code",
-        [application_id],
+        [application_id, application_id],
     )
     return [DeviceGroupCount(str(r[0]), str(r[1]), int(r[2]), int(r[3] or 0)) for r in rows]

@@ -39,7 +39,7 @@ from models.registry import WhitelistSource, WhitelistStatus
 from models.workflow import Action, ApplicationKind, ApplicationStatus, clears_customs, role_may
 from resolvers import bulk, registry_changes
 from resolvers.actor import Actor
-from resolvers.applications import transitions
+from resolvers.applications import outcome, transitions
 from resolvers.applications.access import get_application
 from resolvers.documents.issuing import PreparedSeal, prepare_seal
 from resolvers.errors import (
@@ -89,13 +89,12 @@ def _listable(imei: str) -> bool:
 
 async def _taken_rows(conn: BaseDBAsyncClient, application_id: int) -> set[int]:
     """Passing devices with an IMEI already on the whitelist or held by another application
-    (one set-based statement over the indexed IMEI tables; run it under the feed lock)."""
+    (one set-based statement over the indexed IMEI tables; run it under the feed lock).
+    Analysed lists only (see `register_passing_imeis`)."""
     p1, p2 = bulk.placeholders(conn, 1), bulk.placeholders(conn, 1, start=2)
     _, rows = await conn.execute_query(
         "SELECT DISTINCT di.row_number FROM device_imei di "
-        "JOIN device d ON d.application_id = di.application_id "
-        "AND d.row_number = di.row_number "
-        f"WHERE di.application_id = {p1} AND d.passed AND ("
+        f"WHERE di.application_id = {p1} AND NOT {outcome.failing_sql('di')} AND ("
         "EXISTS (SELECT 1 FROM whitelist_entry w WHERE w.imei = di.imei) OR "
         "EXISTS (SELECT 1 FROM held_imei h WHERE h.imei = di.imei "
         f"AND h.application_id <> {p2}))",
@@ -105,14 +104,15 @@ async def _taken_rows(conn: BaseDBAsyncClient, application_id: int) -> set[int]:
 
 
 async def _passing_batches(conn: BaseDBAsyncClient, application_id: int):  # type: ignore[no-untyped-def]
-    """Passing devices in row order, a batch at a time (a list may hold a million)."""
+    """Passing devices in row order, a batch at a time (a list may hold a million).
+    Analysed lists only (see `register_passing_imeis`)."""
     last = 0
     p1, p2 = bulk.placeholders(conn, 1), bulk.placeholders(conn, 1, start=2)
     while True:
         _, rows = await conn.execute_query(
-            "SELECT row_number, brand, model_code, imei1, imei2, imei3, imei4 FROM device "
-            f"WHERE application_id = {p1} AND passed AND row_number > {p2} "
-            f"ORDER BY row_number LIMIT {BATCH}",
+            "SELECT row_number, brand, model_code, imei1, imei2, imei3, imei4 FROM device d "
+            f"WHERE application_id = {p1} AND NOT {outcome.failing_sql('d')} "
+            f"AND row_number > {p2} ORDER BY row_number LIMIT {BATCH}",
             [application_id, last],
         )
         if not rows:
@@ -125,6 +125,9 @@ async def register_passing_imeis(
     actor: Actor, application: Application, conn: BaseDBAsyncClient
 ) -> Registration:
     """Whitelist (or hold) the passing IMEIs; devices that lost the race fail (see above)."""
+    if not outcome.analysed(application):
+        # Paid before any analysis (cannot happen in the workflow): nothing has passed.
+        return Registration(0, 0, (), ())
     await registry_changes.lock_feed(conn, registry_changes.WHITELIST_FEED_LOCK)
     taken = await _taken_rows(conn, application.id)
     hold = application.kind in HOLD_KINDS
@@ -186,11 +189,7 @@ async def register_passing_imeis(
 async def _fail_devices(
     conn: BaseDBAsyncClient, application: Application, failures: list[tuple[int, CheckCode]]
 ) -> None:
-    await bulk.execute_many(
-        "UPDATE device SET passed = ? WHERE application_id = ? AND row_number = ?",
-        [(False, application.id, row) for row, _ in failures],
-        conn,
-    )
+    # A failure row is what makes a device failed (resolvers.applications.outcome).
     await bulk.insert_rows(
         "device_failure",
         ("application_id", "row_number", "code"),

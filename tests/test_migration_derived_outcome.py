@@ -1,0 +1,151 @@
+"""Migration 0019 on a database analysed before it: the stored outcomes (device.passed) go,
+and the derived ones (analysed list, failure rows) say the same; going back restores them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+from gateway.db import close_db, init_db, tortoise_config
+from models import clock
+from models.applications import Application
+from models.workflow import ApplicationKind, ApplicationStatus
+from resolvers import bulk
+from resolvers.applications.results import groups_of, iter_devices
+from resolvers.workflow.common import DeviceGroupCount, passing_groups
+from tests.conftest import ON_POSTGRES, PG_URL
+
+BEFORE = "models.0016_device_list_indexes"
+OUTCOME_INDEX = "idx_device_applica_cbc1f0"  # (application_id, passed)
+
+# Per application: (passed_device_count, failed_device_count), and per row its stored
+# outcome and failure codes, as the analysis (and the payment race, on the third) left them.
+OLD = {
+    "analysed": (
+        (2, 1),
+        {2: (True, []), 3: (False, ["TAC_NOT_FOUND", "BLACKLISTED"]), 4: (True, [])},
+    ),
+    "not analysed": ((None, None), {2: (None, []), 3: (None, [])}),
+    "paid": ((1, 1), {2: (False, ["ALREADY_REGISTERED"]), 3: (True, [])}),
+}
+
+
+@pytest.fixture
+async def database(tmp_path, settings) -> AsyncIterator[str]:
+    """An empty database of its own (the suite's shared one stays migrated)."""
+    if not ON_POSTGRES:
+        yield f"sqlite://{tmp_path}/before-0019.sqlite3"
+        return
+    server, _, name = PG_URL.rpartition("/")
+    name = f"{name.split('?')[0]}_m0019"
+    admin = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield f"{server}/{name}"
+    finally:
+        await Tortoise.close_connections()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def migrate_to(url: str, target: str | None = None) -> None:
+    try:
+        await tortoise_migrate(config=tortoise_config(url), target=target)
+    finally:
+        await Tortoise.close_connections()
+
+
+async def stored_outcomes() -> list[tuple[int, int, bool | None]]:
+    rows = await bulk.select(
+        "SELECT application_id, row_number, passed FROM device ORDER BY application_id, row_number"
+    )
+    return [(int(a), int(r), None if p is None else bool(p)) for a, r, p in rows]
+
+
+async def device_indexes() -> set[str]:
+    if bulk.is_postgres(bulk.current()):
+        rows = await bulk.select("SELECT indexname FROM pg_indexes WHERE tablename = 'device'")
+    else:
+        rows = await bulk.select(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'device'"
+        )
+    return {str(r[0]) for r in rows}
+
+
+async def test_outcomes_stored_before_0019_are_derived_alike_after_it(database):
+    await migrate_to(database, BEFORE)
+    await init_db(database)
+    ids: dict[str, int] = {}
+    for name, ((passed, failed), devices) in OLD.items():
+        application = await Application.create(
+            firm_id=1,
+            kind=ApplicationKind.IMPORT,
+            status=ApplicationStatus.UNDER_REVIEW
+            if passed is not None
+            else ApplicationStatus.DRAFT,
+            created_by="x",
+            device_count=len(devices),
+            passed_device_count=passed,
+            failed_device_count=failed,
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
+        ids[name] = application.id
+        await bulk.insert_rows(
+            "device",
+            ("application_id", "row_number", "brand", "model_code", "imei1", "passed"),
+            [
+                (
+                    application.id,
+                    row,
+                    "APPLE",
+                    "A2403",
+                    f"35000011{application.id:03d}{row:04d}",
+                    ok,
+                )
+                for row, (ok, _) in devices.items()
+            ],
+        )
+        await bulk.insert_rows(
+            "device_failure",
+            ("application_id", "row_number", "code"),
+            [(application.id, row, code) for row, (_, codes) in devices.items() for code in codes],
+        )
+    before = await stored_outcomes()
+    assert OUTCOME_INDEX in await device_indexes()
+    await close_db()
+
+    await migrate_to(database)
+    await init_db(database)
+    try:
+        assert OUTCOME_INDEX not in await device_indexes()
+        for name, (_, devices) in OLD.items():
+            application = await Application.get(id=ids[name])
+            derived = {
+                d.row_number: (d.passed, [c.value for c in d.codes])
+                async for d in iter_devices(application)
+            }
+            assert derived == devices, name
+        analysed = await Application.get(id=ids["analysed"])
+        [group] = await groups_of(analysed)
+        assert (group.device_count, group.passed_count, group.failed_count) == (3, 2, 1)
+        assert await passing_groups(ids["analysed"]) == [DeviceGroupCount("APPLE", "A2403", 2, 2)]
+        assert await passing_groups(ids["not analysed"]) == []
+        assert await passing_groups(ids["paid"]) == [DeviceGroupCount("APPLE", "A2403", 1, 1)]
+    finally:
+        await close_db()
+
+    # Reversible: back before 0019 the column is filled again from the failure rows.
+    await migrate_to(database, BEFORE)
+    await init_db(database)
+    try:
+        assert await stored_outcomes() == before
+        assert OUTCOME_INDEX in await device_indexes()
+    finally:
+        await close_db()
+    await migrate_to(database)
