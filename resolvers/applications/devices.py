@@ -9,6 +9,8 @@ problem leaves the previous list untouched.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -140,15 +142,17 @@ async def upload_device_list(
                 )
             parsed: Parsed | None = None
             readings = RegistryReadings(match_tacs=locked.kind != ApplicationKind.TEST)
-            async for item in read_rows(path, blob.size, filename, _limits()):
-                if isinstance(item, Parsed):
-                    parsed = item
-                    continue
-                rows, matches = await readings.settle(item)
-                await bulk.insert_rows(
-                    "device",
-                    DEVICE_COLUMNS,
-                    (
+            # A batch is inserted while the next one is settled: the database driver works
+            # in a thread of its own, outside the interpreter's lock, and this loop would
+            # otherwise wait for it half of the time.
+            inserting: asyncio.Task[int] | None = None
+            try:
+                async for item in read_rows(path, blob.size, filename, _limits()):
+                    if isinstance(item, Parsed):
+                        parsed = item
+                        continue
+                    rows, matches = await readings.settle(item)
+                    values = [
                         (
                             application_id,
                             r.row_number,
@@ -159,11 +163,21 @@ async def upload_device_list(
                             notes_json(r) if r.notes else None,
                         )
                         for r, match in zip(rows, matches, strict=True)
-                    ),
-                    conn,
-                )
-                device_count += len(rows)
-                imei_count += sum(len(r.imeis) for r in rows)
+                    ]
+                    if inserting is not None:
+                        await inserting
+                    inserting = asyncio.create_task(
+                        bulk.insert_rows("device", DEVICE_COLUMNS, values, conn)
+                    )
+                    device_count += len(rows)
+                    imei_count += sum(len(r.imeis) for r in rows)
+                if inserting is not None:
+                    await inserting
+            finally:
+                if inserting is not None and not inserting.done():
+                    inserting.cancel()
+                    with contextlib.suppress(BaseException):
+                        await inserting
             assert parsed is not None
             await _index_imeis(conn, application_id)
             staged_at = time.perf_counter()
