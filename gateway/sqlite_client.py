@@ -15,6 +15,7 @@ Writes still wait for the writer, as SQLite allows only one.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +33,7 @@ class ReadingSqliteClient(SqliteClient):
     def __init__(self, file_path: str, **kwargs: Any) -> None:
         super().__init__(file_path, **kwargs)
         self._reader: aiosqlite.Connection | None = None
+        self._opening = asyncio.Lock()  # one reader, however many queries ask for it at once
 
     def _diverts(self, query: str) -> bool:
         return (
@@ -42,13 +44,18 @@ class ReadingSqliteClient(SqliteClient):
         )
 
     async def _reading(self) -> aiosqlite.Connection:
-        if self._reader is None:
-            reader = await aiosqlite.connect(self.filename, isolation_level=None)
-            reader._conn.row_factory = sqlite3.Row
-            for pragma in ("query_only = 1", "busy_timeout = 5000"):
-                await (await reader.execute(f"PRAGMA {pragma}")).close()
-            self._reader = reader
-        return self._reader
+        async with self._opening:
+            if self._reader is None:
+                reader = await aiosqlite.connect(self.filename, isolation_level=None)
+                try:
+                    reader._conn.row_factory = sqlite3.Row
+                    for pragma in ("query_only = 1", "busy_timeout = 5000"):
+                        await (await reader.execute(f"PRAGMA {pragma}")).close()
+                except BaseException:
+                    await reader.close()
+                    raise
+                self._reader = reader
+            return self._reader
 
     @translate_exceptions
     async def execute_query(
@@ -68,9 +75,10 @@ class ReadingSqliteClient(SqliteClient):
         return [dict(row) for row in await reader.execute_fetchall(query, values)]
 
     async def close(self) -> None:
-        if self._reader is not None:
-            await self._reader.close()
-            self._reader = None
+        async with self._opening:
+            reader, self._reader = self._reader, None
+        if reader is not None:
+            await reader.close()
         await super().close()
 
 
