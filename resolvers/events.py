@@ -10,9 +10,10 @@ repeats nothing.
 - PostgreSQL: `SELECT pg_notify(...)` on the transaction's connection, delivered by the
   server only when the transaction commits, to every process that listens (the gateway runs
   one LISTEN connection per process and calls `dispatch`).
-- SQLite (one process): `dispatch` is scheduled on the loop. Readers use the writer's single
-  connection behind its lock, so a woken reader's query waits for the commit and reads only
-  committed rows; after a rollback it finds nothing new.
+- SQLite (one process): `dispatch` runs once the caller's transaction has ended (it waits
+  for the connection's lock the transaction holds), so a woken reader reads committed rows;
+  after a rollback it finds nothing new. Readers do not queue behind a transaction any more
+  (gateway.sqlite_client reads beside it): waking them earlier would show them nothing.
 
 In the process, `listening(...)` hands a subscriber a `Signal` set by every dispatch of its
 topics; `dispatch(None)` (after the listener reconnects) wakes everybody to re-read from
@@ -24,6 +25,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.transactions import in_transaction
@@ -54,8 +56,29 @@ async def notify(topic: str, connection: BaseDBAsyncClient | None = None) -> Non
     connection = bulk.current(connection)
     if bulk.is_postgres(connection):
         await connection.execute_query("SELECT pg_notify($1, $2)", [CHANNEL, topic])
+    elif isinstance(connection, TransactionalDBClient):
+        _pending_wakeups.add(asyncio.ensure_future(_after_transaction(connection, topic)))
     else:
         asyncio.get_running_loop().call_soon(dispatch, topic)
+
+
+_pending_wakeups: set[asyncio.Future[None]] = set()  # held until done (tasks are weak refs)
+
+
+async def _after_transaction(transaction: BaseDBAsyncClient, topic: str) -> None:
+    """`dispatch(topic)` once the SQLite transaction (outermost, if nested) has released
+    the process's connection."""
+    client: Any = transaction
+    while isinstance(client, TransactionalDBClient):
+        client = getattr(client, "_parent", None)
+    try:
+        lock = getattr(client, "_lock", None)
+        if isinstance(lock, asyncio.Lock):
+            async with lock:
+                pass
+        dispatch(topic)
+    finally:
+        _pending_wakeups.discard(asyncio.current_task())  # type: ignore[arg-type]
 
 
 async def record(
