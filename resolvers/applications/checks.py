@@ -23,7 +23,7 @@ import logging
 import time
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Awaitable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, TypeVar
 
@@ -214,59 +214,58 @@ class AnalysisContext:
     async def registered(self) -> Hits:
         """IMEIs already registered: on the whitelist, or held for a mainboard/swap
         replacement (paid for, waiting for the report that puts them on the list)."""
-        if _REGISTERED not in self._hits:
-            if self.staged:
-                self._hits[_REGISTERED] = await self._staged_hits(_REGISTERED)
-            else:
-                found = await self._found_in("whitelist_entry")
-                if self.count_held:
-                    found |= await self._found_in("held_imei")
-                self._hits[_REGISTERED] = self._devices_holding(found)
-        return self._hits[_REGISTERED]
+
+        async def listed() -> set[str]:
+            found = await self._found_in("whitelist_entry")
+            if self.count_held:
+                found |= await self._found_in("held_imei")
+            return found
+
+        return await self._hits_of(_REGISTERED, listed)
 
     async def blacklisted(self) -> Hits:
-        if _BLACKLISTED not in self._hits:
-            if self.staged:
-                self._hits[_BLACKLISTED] = await self._staged_hits(_BLACKLISTED)
-            else:
-                found = await self._found_in("blacklist_entry")
-                self._hits[_BLACKLISTED] = self._devices_holding(found)
-        return self._hits[_BLACKLISTED]
+        return await self._hits_of(_BLACKLISTED, lambda: self._found_in("blacklist_entry"))
 
     async def pending_elsewhere(self) -> Hits:
         """IMEIs in the list of another application still in progress (any application in
         progress, for a list that is no application's)."""
-        if _PENDING not in self._hits:
-            if self.staged:
-                self._hits[_PENDING] = await self._staged_hits(_PENDING)
+
+        async def elsewhere() -> set[str]:
+            sql = (
+                "SELECT o.imei FROM device_imei o JOIN application a "
+                f"ON a.id = o.application_id WHERE a.status IN ({_IN_PROGRESS}) "
+            )
+            if self.application_id is None:
+                query = _present(sql + "AND o.imei IN ({in_})", self.all_imeis())
             else:
-                sql = (
-                    "SELECT o.imei FROM device_imei o JOIN application a "
-                    f"ON a.id = o.application_id WHERE a.status IN ({_IN_PROGRESS}) "
+                # `{p1}` before `{in_}`: SQLite binds `?` in the order they appear.
+                query = _present(
+                    sql + "AND o.application_id <> {p1} AND o.imei IN ({in_})",
+                    self.all_imeis(),
+                    extra=(self.application_id,),
                 )
-                if self.application_id is None:
-                    query = _present(sql + "AND o.imei IN ({in_})", self.all_imeis())
-                else:
-                    # `{p1}` before `{in_}`: SQLite binds `?` in the order they appear.
-                    query = _present(
-                        sql + "AND o.application_id <> {p1} AND o.imei IN ({in_})",
-                        self.all_imeis(),
-                        extra=(self.application_id,),
-                    )
-                self._hits[_PENDING] = self._devices_holding(await self._in_database(query))
-        return self._hits[_PENDING]
+            return await self._in_database(query)
+
+        return await self._hits_of(_PENDING, elsewhere)
 
     async def repeated(self) -> Hits:
         """IMEIs the list holds more than once (in one device or in several)."""
-        if _REPEATED not in self._hits:
+
+        async def twice() -> set[str]:
+            counts = Counter(imei for d in self.devices for imei in d.imeis if _digits(imei))
+            return {imei for imei, count in counts.items() if count > 1}
+
+        return await self._hits_of(_REPEATED, twice)
+
+    async def _hits_of(self, name: str, in_memory: Callable[[], Awaitable[set[str]]]) -> Hits:
+        """A lookup's hits, once: the prefetched join for a staged list, else the IMEIs
+        `in_memory` finds, matched to the devices holding them."""
+        if name not in self._hits:
             if self.staged:
-                self._hits[_REPEATED] = await self._staged_hits(_REPEATED)
+                self._hits[name] = await self._staged_hits(name)
             else:
-                counts = Counter(imei for d in self.devices for imei in d.imeis if _digits(imei))
-                self._hits[_REPEATED] = self._devices_holding(
-                    {imei for imei, count in counts.items() if count > 1}
-                )
-        return self._hits[_REPEATED]
+                self._hits[name] = self._devices_holding(await in_memory())
+        return self._hits[name]
 
     def _devices_holding(self, found: set[str]) -> Hits:
         hits: Hits = {}
