@@ -120,17 +120,49 @@ async def test_a_list_read_in_a_process_gives_what_a_thread_gives(client, monkey
     assert by_process["kept"] == 2
 
 
-def test_the_collector_is_paused_for_analyses_and_runs_again_after_the_last():
+def test_the_collector_is_paused_for_staging_and_analyses_and_runs_again_after_the_last():
     import gc
 
-    from resolvers.applications.analysis import _collector_paused
+    from resolvers.collector import paused
 
     assert gc.isenabled()
-    with _collector_paused():
-        with _collector_paused():  # a second analysis in the same process
+    with paused():
+        with paused():  # a second analysis in the same process
             assert not gc.isenabled()
         assert not gc.isenabled()  # the first one still runs
     assert gc.isenabled()
-    with pytest.raises(RuntimeError), _collector_paused():
+    with pytest.raises(RuntimeError), paused():
         raise RuntimeError("an analysis that fails")
     assert gc.isenabled()
+
+
+async def test_the_analysis_loads_every_row_of_a_list_with_gaps_in_its_row_numbers(
+    client, monkeypatch
+):
+    """Blank rows leave gaps in the row numbers; the list is loaded range by range."""
+    from resolvers.applications import analysis
+
+    monkeypatch.setattr(analysis, "LOAD_ROWS", 3)
+    await make_world()
+    user = await login(client, "a.user")
+    application_id = await create_draft(client, user)
+    rows = [2, 3, 4, 9, 10, 11, 12, 40, 41]
+    await Device.bulk_create(
+        [
+            Device(
+                application_id=application_id,
+                row_number=row,
+                brand="APPLE",
+                model_code="A2403",
+                imei1=imei(APPLE + f"{row:06d}"),
+                imei2=imei(APPLE + f"9{row:05d}") if row % 2 else None,
+            )
+            for row in reversed(rows)
+        ]
+    )
+    devices = await analysis.load_devices(application_id)
+    assert [d.row for d in devices] == rows
+    assert [len(d.imeis) for d in devices] == [1 + row % 2 for row in rows]
+    # One string per distinct name, however many rows hold it.
+    assert len({id(d.brand) for d in devices}) == 1
+    assert await analysis.load_devices(application_id + 1000) == []
