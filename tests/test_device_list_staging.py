@@ -123,7 +123,7 @@ async def test_a_list_read_in_a_process_gives_what_a_thread_gives(client, monkey
 def test_the_collector_is_paused_for_staging_and_analyses_and_runs_again_after_the_last():
     import gc
 
-    from resolvers.collector import paused
+    from resolvers.interpreter import collector_paused as paused
 
     assert gc.isenabled()
     with paused():
@@ -134,6 +134,23 @@ def test_the_collector_is_paused_for_staging_and_analyses_and_runs_again_after_t
     with pytest.raises(RuntimeError), paused():
         raise RuntimeError("an analysis that fails")
     assert gc.isenabled()
+
+
+def test_switches_are_short_while_checks_run_in_a_thread_and_as_before_after_the_last():
+    import sys
+
+    from resolvers.interpreter import SHORT_SWITCH_INTERVAL, short_switches
+
+    before = sys.getswitchinterval()
+    assert before > SHORT_SWITCH_INTERVAL
+    with short_switches():
+        with short_switches():
+            assert sys.getswitchinterval() == pytest.approx(SHORT_SWITCH_INTERVAL)
+        assert sys.getswitchinterval() == pytest.approx(SHORT_SWITCH_INTERVAL)
+    assert sys.getswitchinterval() == before
+    with pytest.raises(RuntimeError), short_switches():
+        raise RuntimeError("an analysis that fails")
+    assert sys.getswitchinterval() == before
 
 
 async def test_the_analysis_loads_every_row_of_a_list_with_gaps_in_its_row_numbers(

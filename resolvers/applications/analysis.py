@@ -20,7 +20,7 @@ from models.applications import Application
 from models.checks import IMEI_STANDARD_CODES
 from models.jobs import Job
 from models.workflow import Action, ApplicationKind, ApplicationStatus, Channel
-from resolvers import bulk, collector, jobs, metrics
+from resolvers import bulk, interpreter, jobs, metrics
 from resolvers.actor import Actor
 from resolvers.applications import declarations, transitions
 from resolvers.applications.checks import ALL_CHECKS, AnalysisContext, DeviceLine, evaluate
@@ -102,7 +102,7 @@ async def analyse(application_id: int, run: int) -> None:
     application = await Application.get_or_none(id=application_id)
     if application is None or not _current(application, run):
         return  # withdrawn, or superseded by a newer run: nothing to do
-    with collector.paused():
+    with interpreter.collector_paused():
         await _analyse(application, run)
 
 
