@@ -3,6 +3,7 @@ the same devices, the same warnings and the same refusals either way."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -183,3 +184,35 @@ async def test_the_analysis_loads_every_row_of_a_list_with_gaps_in_its_row_numbe
     # One string per distinct name, however many rows hold it.
     assert len({id(d.brand) for d in devices}) == 1
     assert await analysis.load_devices(application_id + 1000) == []
+
+
+async def test_a_lookup_that_fails_fails_the_analysis_and_the_rest_are_stopped(client, monkeypatch):
+    """The big-table lookups run one after the other beside the checks: a database error
+    in one reaches the analysis (its job is tried again), and none is left running."""
+    from resolvers.applications import analysis
+    from resolvers.applications.checks import ALL_CHECKS, AnalysisContext, evaluate
+
+    await make_world()
+    user = await login(client, "a.user")
+    application_id = await create_draft(client, user)
+    await upload(client, user, application_id, _csv(), "liste.csv")
+
+    async def database_away(self, table, also=None):
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(AnalysisContext, "_staged_found_in", database_away)
+    ctx = AnalysisContext(application_id=application_id, devices=[], staged=True)
+    ctx.prefetch()
+    try:
+        ctx.devices = await analysis.load_devices(application_id)
+        assert len(ctx.devices) == ROWS
+        with pytest.raises(ConnectionError, match="went away"):
+            await evaluate(ctx, ALL_CHECKS, in_thread=True)
+    finally:
+        ctx.discard()
+    assert ctx._runner is not None
+    await asyncio.wait_for(ctx._runner, timeout=60)
+    assert all(answer.done() for answer in ctx._lookups.values())
+    # The repeated IMEIs came first and were answered; after the failure none started.
+    assert ctx._lookups["repeated"].result() == []
+    assert ctx._lookups["blacklisted"].cancelled() and ctx._lookups["pending"].cancelled()

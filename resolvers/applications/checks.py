@@ -215,10 +215,12 @@ class AnalysisContext:
             try:
                 answer.set_result(await lookup())
             except asyncio.CancelledError:
-                self.discard()
+                self._drop_answers()
                 raise
-            except Exception as error:  # the check that takes this answer raises it
-                answer.set_exception(error)
+            except Exception as error:  # the check that takes this answer raises it, and
+                answer.set_exception(error)  # the analysis fails: the rest would be in vain
+                self._drop_answers()
+                return
 
     async def _start_lookups(self) -> None:
         self.prefetch()
@@ -227,6 +229,9 @@ class AnalysisContext:
         """Stop the lookups still under way (the analysis ended without them)."""
         if self._runner is not None:
             self._runner.cancel()
+        self._drop_answers()
+
+    def _drop_answers(self) -> None:
         for answer in self._lookups.values():
             if not answer.done():
                 answer.cancel()
