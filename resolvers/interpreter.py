@@ -18,41 +18,59 @@ Runs that overlap share one setting: the default comes back after the last.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 SHORT_SWITCH_INTERVAL = 0.001
 
-_paused = 0
-_short = 0
+
+def _shared(
+    start: Callable[[], None], end: Callable[[], None]
+) -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """A context manager whose overlapping uses share one `start` … `end`."""
+    holds = 0
+
+    @contextlib.contextmanager
+    def held() -> Iterator[None]:
+        nonlocal holds
+        holds += 1
+        if holds == 1:
+            start()
+        try:
+            yield
+        finally:
+            holds -= 1
+            if holds == 0:
+                end()
+
+    return held
+
+
 _default_interval = sys.getswitchinterval()
 
 
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
-    global _paused
-    _paused += 1
-    if _paused == 1:
-        gc.disable()
-    try:
-        yield
-    finally:
-        _paused -= 1
-        if _paused == 0:
-            gc.enable()
+def _shorten() -> None:
+    global _default_interval
+    _default_interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(_default_interval, SHORT_SWITCH_INTERVAL))
 
 
-@contextlib.contextmanager
-def short_switches() -> Iterator[None]:
-    global _short, _default_interval
-    _short += 1
-    if _short == 1:
-        _default_interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(_default_interval, SHORT_SWITCH_INTERVAL))
-    try:
-        yield
-    finally:
-        _short -= 1
-        if _short == 0:
-            sys.setswitchinterval(_default_interval)
+collector_paused = _shared(gc.disable, gc.enable)
+short_switches = _shared(_shorten, lambda: sys.setswitchinterval(_default_interval))
+
+
+def with_collector_paused(function: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Decorate a use case that works on a big list: the collector paused around all of it."""
+
+    @functools.wraps(function)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with collector_paused():
+            return await function(*args, **kwargs)
+
+    return wrapper

@@ -102,10 +102,10 @@ async def analyse(application_id: int, run: int) -> None:
     application = await Application.get_or_none(id=application_id)
     if application is None or not _current(application, run):
         return  # withdrawn, or superseded by a newer run: nothing to do
-    with interpreter.collector_paused():
-        await _analyse(application, run)
+    await _analyse(application, run)
 
 
+@interpreter.with_collector_paused
 async def _analyse(application: Application, run: int) -> None:
     application_id = application.id
     started = time.perf_counter()

@@ -107,6 +107,7 @@ def _limits() -> DeviceFileLimits:
 
 
 @files.atomic_uploads
+@interpreter.with_collector_paused  # a million rows' tuples: see resolvers.interpreter
 async def upload_device_list(
     actor: Actor,
     application_id: int,
@@ -128,130 +129,129 @@ async def upload_device_list(
     stored_at = time.perf_counter()
     path = blob.claim  # the same bytes, held for us whatever happens to the blob's path
     device_count = imei_count = 0
-    with interpreter.collector_paused():  # a million rows' tuples: see resolvers.interpreter
-        try:
-            async with in_transaction() as conn:
-                locked = await get_application(actor, application_id, for_update=True)
-                if locked.status not in EDITABLE:
-                    raise invalid_state(
-                        "başvuru artık taslak değil", "the application is no longer a draft"
-                    )
-                p = bulk.placeholders(conn, 1)
-                for table in ("device_failure", "device_imei", "device"):
-                    await conn.execute_query(
-                        f"DELETE FROM {table} WHERE application_id = {p}", [application_id]
-                    )
-                parsed: Parsed | None = None
-                readings = RegistryReadings(match_tacs=locked.kind != ApplicationKind.TEST)
-                # A batch is inserted while the next one is settled: the database driver works
-                # in a thread of its own, outside the interpreter's lock, and this loop would
-                # otherwise wait for it half of the time.
-                inserting: asyncio.Task[int] | None = None
-                try:
-                    async for item in read_rows(path, blob.size, filename, _limits()):
-                        if isinstance(item, Parsed):
-                            parsed = item
-                            continue
-                        rows, matches = await readings.settle(item)
-                        # Each step holds the event loop ~10 ms a batch: requests come
-                        # in between (the operators' p99 during an upload).
-                        await asyncio.sleep(0)
-                        values = [
-                            (
-                                application_id,
-                                r.row_number,
-                                r.brand,
-                                r.model,
-                                *_four(r.imeis),
-                                match,
-                                notes_json(r) if r.notes else None,
-                            )
-                            for r, match in zip(rows, matches, strict=True)
-                        ]
-                        if inserting is not None:
-                            await inserting
-                        inserting = asyncio.create_task(
-                            bulk.insert_rows("device", DEVICE_COLUMNS, values, conn)
+    try:
+        async with in_transaction() as conn:
+            locked = await get_application(actor, application_id, for_update=True)
+            if locked.status not in EDITABLE:
+                raise invalid_state(
+                    "başvuru artık taslak değil", "the application is no longer a draft"
+                )
+            p = bulk.placeholders(conn, 1)
+            for table in ("device_failure", "device_imei", "device"):
+                await conn.execute_query(
+                    f"DELETE FROM {table} WHERE application_id = {p}", [application_id]
+                )
+            parsed: Parsed | None = None
+            readings = RegistryReadings(match_tacs=locked.kind != ApplicationKind.TEST)
+            # A batch is inserted while the next one is settled: the database driver works
+            # in a thread of its own, outside the interpreter's lock, and this loop would
+            # otherwise wait for it half of the time.
+            inserting: asyncio.Task[int] | None = None
+            try:
+                async for item in read_rows(path, blob.size, filename, _limits()):
+                    if isinstance(item, Parsed):
+                        parsed = item
+                        continue
+                    rows, matches = await readings.settle(item)
+                    # Each step holds the event loop ~10 ms a batch: requests come in
+                    # between (the operators' p99 during an upload).
+                    await asyncio.sleep(0)
+                    values = [
+                        (
+                            application_id,
+                            r.row_number,
+                            r.brand,
+                            r.model,
+                            *_four(r.imeis),
+                            match,
+                            notes_json(r) if r.notes else None,
                         )
-                        device_count += len(rows)
-                        imei_count += sum(len(r.imeis) for r in rows)
+                        for r, match in zip(rows, matches, strict=True)
+                    ]
                     if inserting is not None:
                         await inserting
-                finally:
-                    if inserting is not None and not inserting.done():
-                        inserting.cancel()
-                        with contextlib.suppress(BaseException):
-                            await inserting
-                assert parsed is not None
-                await _index_imeis(conn, application_id)
-                staged_at = time.perf_counter()
-                if parsed.issue_count:
-                    errors = [issue_error(i) for i in parsed.issues[:MAX_REPORTED_ISSUES]]
-                    if parsed.issue_count > len(errors):
-                        errors.append(
-                            DomainError(
-                                ErrorCode.INVALID_INPUT,
-                                field="file",
-                                reason=Bilingual(
-                                    f"toplam {parsed.issue_count} sorun var; "
-                                    f"ilk {len(errors)} tanesi gösterildi",
-                                    f"{parsed.issue_count} problems in all; "
-                                    f"the first {len(errors)} are shown",
-                                ),
-                            )
+                    inserting = asyncio.create_task(
+                        bulk.insert_rows("device", DEVICE_COLUMNS, values, conn)
+                    )
+                    device_count += len(rows)
+                    imei_count += sum(len(r.imeis) for r in rows)
+                if inserting is not None:
+                    await inserting
+            finally:
+                if inserting is not None and not inserting.done():
+                    inserting.cancel()
+                    with contextlib.suppress(BaseException):
+                        await inserting
+            assert parsed is not None
+            await _index_imeis(conn, application_id)
+            staged_at = time.perf_counter()
+            if parsed.issue_count:
+                errors = [issue_error(i) for i in parsed.issues[:MAX_REPORTED_ISSUES]]
+                if parsed.issue_count > len(errors):
+                    errors.append(
+                        DomainError(
+                            ErrorCode.INVALID_INPUT,
+                            field="file",
+                            reason=Bilingual(
+                                f"toplam {parsed.issue_count} sorun var; "
+                                f"ilk {len(errors)} tanesi gösterildi",
+                                f"{parsed.issue_count} problems in all; "
+                                f"the first {len(errors)} are shown",
+                            ),
                         )
-                    raise DomainErrors(errors)
-                if locked.channel == Channel.PAPER:
-                    # Art. 9(2)(ç): the Ek-2 header names the firm and the date; staff see where
-                    # they differ from the application before submitting it.
-                    firm = await Firm.get(id=locked.firm_id)
-                    parsed.warnings.extend(ek2_header_differences(locked, firm, parsed.ek2_blocks))
-                stored = await files.record(
-                    actor,
-                    blob,
-                    kind=FileKind.DEVICE_LIST,
-                    original_name=filename,
-                    content_type="application/octet-stream",
-                    firm_id=application.firm_id,
-                )
-                locked.device_list_file_id = stored.id
-                locked.device_count = device_count
-                locked.imei_count = imei_count
-                locked.passed_device_count = None
-                locked.failed_device_count = None
-                locked.updated_at = clock.now()
-                await locked.save(
-                    update_fields=[
-                        "device_list_file_id",
-                        "device_count",
-                        "imei_count",
-                        "passed_device_count",
-                        "failed_device_count",
-                        "updated_at",
-                    ]
-                )
-                await audit.record(
-                    actor,
-                    "application.device_list_uploaded",
-                    "Application",
-                    application_id,
-                    {
-                        "fileId": stored.id,
-                        "sha256": stored.sha256,
-                        "name": filename,
-                        "devices": device_count,
-                        "imeis": imei_count,
-                        "warnings": parsed.warning_count + readings.warning_count,
-                        "ek2HeaderDifferences": [
-                            w.message_en
-                            for w in parsed.warnings
-                            if w.code == IssueCode.EK2_HEADER_DIFFERS
-                        ][:MAX_REPORTED_ISSUES],
-                    },
-                    firm_id=locked.firm_id,
-                )
-        except DeviceFileError as error:
-            raise file_error(error) from error
+                    )
+                raise DomainErrors(errors)
+            if locked.channel == Channel.PAPER:
+                # Art. 9(2)(ç): the Ek-2 header names the firm and the date; staff see where
+                # they differ from the application before submitting it.
+                firm = await Firm.get(id=locked.firm_id)
+                parsed.warnings.extend(ek2_header_differences(locked, firm, parsed.ek2_blocks))
+            stored = await files.record(
+                actor,
+                blob,
+                kind=FileKind.DEVICE_LIST,
+                original_name=filename,
+                content_type="application/octet-stream",
+                firm_id=application.firm_id,
+            )
+            locked.device_list_file_id = stored.id
+            locked.device_count = device_count
+            locked.imei_count = imei_count
+            locked.passed_device_count = None
+            locked.failed_device_count = None
+            locked.updated_at = clock.now()
+            await locked.save(
+                update_fields=[
+                    "device_list_file_id",
+                    "device_count",
+                    "imei_count",
+                    "passed_device_count",
+                    "failed_device_count",
+                    "updated_at",
+                ]
+            )
+            await audit.record(
+                actor,
+                "application.device_list_uploaded",
+                "Application",
+                application_id,
+                {
+                    "fileId": stored.id,
+                    "sha256": stored.sha256,
+                    "name": filename,
+                    "devices": device_count,
+                    "imeis": imei_count,
+                    "warnings": parsed.warning_count + readings.warning_count,
+                    "ek2HeaderDifferences": [
+                        w.message_en
+                        for w in parsed.warnings
+                        if w.code == IssueCode.EK2_HEADER_DIFFERS
+                    ][:MAX_REPORTED_ISSUES],
+                },
+                firm_id=locked.firm_id,
+            )
+    except DeviceFileError as error:
+        raise file_error(error) from error
     log.info(
         "application %s: %s devices, %s IMEIs uploaded in %.2f s "
         "(store %.2f, parse and stage %.2f, commit %.2f)",
