@@ -58,14 +58,27 @@ def whitelisted_imei(n: int) -> str:
     return imei(REGISTERED_TAC if n < 1_000_000 else f"3599{n // 1_000_000:04d}", n % 1_000_000)
 
 
+def block_tac(tac: str, serial: int) -> str:
+    """The passing devices' TAC for the serial's million (a list of more than a million
+    devices takes its IMEIs from several TACs of the same model, as a real one would)."""
+    block = serial // 1_000_000
+    return tac if block == 0 else f"35{10 + block:02d}{tac[4:]}"
+
+
+def blocks(devices: int) -> int:
+    return devices // 1_000_000 + 1
+
+
 def device_rows(devices: int):  # type: ignore[no-untyped-def]
-    """(brand, model, imeis…) rows: ~5 % failing per code, the rest mixed single/dual."""
+    """(brand, model, imeis…) rows: ~5 % failing per code, the rest mixed single/dual; every
+    IMEI distinct but the DUPLICATE_IN_LIST ones, up to 20,000,000 devices."""
     serial = 0
     previous = imei(SINGLE[2], 999_999)
     for n in range(devices):
         serial += 1
-        case = n % 20
-        single = imei(SINGLE[2], serial % 1_000_000)
+        case, nth = n % 20, n // 20  # nth: the device's number among its case's
+        low = serial % 1_000_000
+        single = imei(block_tac(SINGLE[2], serial), low)
         if case == 0:
             yield (
                 SINGLE[0],
@@ -73,37 +86,40 @@ def device_rows(devices: int):  # type: ignore[no-untyped-def]
                 single[:-1] + str((int(single[-1]) + 1) % 10),
             )  # INVALID_IMEI
         elif case == 1:
-            yield (DUAL[0], DUAL[1], imei(DUAL[2], serial % 1_000_000))  # SIM_COUNT_MISMATCH
+            yield (DUAL[0], DUAL[1], imei(block_tac(DUAL[2], serial), low))  # SIM_COUNT_MISMATCH
         elif case == 2:
-            yield (
-                SINGLE[0],
-                SINGLE[1],
-                whitelisted_imei(n % WHITELIST_SIZE),
-            )  # ALREADY_REGISTERED
+            yield (SINGLE[0], SINGLE[1], whitelisted_imei(nth % WHITELIST_SIZE))  # REGISTERED
         elif case == 3:
-            yield (SINGLE[0], SINGLE[1], imei(BLACK_TAC, n % 1_000_000))  # BLACKLISTED
+            yield (SINGLE[0], SINGLE[1], imei(BLACK_TAC, nth))  # BLACKLISTED
         elif case == 4:
-            yield (SINGLE[0], SINGLE[1], imei("35666666", n % 1_000_000))  # TAC_NOT_FOUND
+            yield (SINGLE[0], SINGLE[1], imei("35666666", nth))  # TAC_NOT_FOUND
         elif case == 5:
-            yield (SINGLE[0], SINGLE[1], imei(OTHER[2], n % 1_000_000))  # MODEL_MISMATCH
+            yield (SINGLE[0], SINGLE[1], imei(OTHER[2], nth))  # MODEL_MISMATCH
         elif case == 6:
             yield (SINGLE[0], SINGLE[1], previous)  # DUPLICATE_IN_LIST
         elif case == 7:
-            yield (SINGLE[0], SINGLE[1], imei(PENDING_TAC, n % 1_000_000))  # PENDING_ELSEWHERE
+            yield (SINGLE[0], SINGLE[1], imei(PENDING_TAC, nth))  # PENDING_ELSEWHERE
         elif case % 2:
             yield (
                 DUAL[0],
                 DUAL[1],
-                imei(DUAL[2], serial % 1_000_000),
-                imei(DUAL_SECOND_TAC, serial % 1_000_000),
+                imei(block_tac(DUAL[2], serial), low),
+                imei(block_tac(DUAL_SECOND_TAC, serial), low),
             )
         else:
             yield (SINGLE[0], SINGLE[1], single)
         if case == 5:
-            previous = imei(OTHER[2], n % 1_000_000)
+            previous = imei(OTHER[2], nth)
 
 
-def write_xlsx(path: str, devices: int) -> None:
+def write_list(path: str, devices: int) -> None:
+    """The list as an .xlsx (the template's sheet) or, for a path ending in .csv, as the
+    ';'-separated CSV Excel saves on a Turkish Windows."""
+    if path.removesuffix(".part").endswith(".csv"):
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            out.write("MARKA;MODEL;IMEI1;IMEI2;IMEI3;IMEI4\n")
+            out.writelines(";".join(row) + "\n" for row in device_rows(devices))
+        return
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
@@ -120,16 +136,21 @@ async def seed(devices: int, whitelist: int) -> None:
     from resolvers import bulk
 
     now = clock.now()
-    for brand, model, tac in (DUAL, SINGLE, OTHER):
-        count = 2 if (brand, model, tac) == DUAL else 1
-        await TacModel.create(
-            tac=tac, brand=brand, model_code=model, imei_count=count, created_at=now, updated_at=now
-        )
+    for block in range(blocks(devices)):
+        for brand, model, tac in (DUAL, SINGLE, (*DUAL[:2], DUAL_SECOND_TAC)):
+            await TacModel.create(
+                tac=block_tac(tac, block * 1_000_000),
+                brand=brand,
+                model_code=model,
+                imei_count=2 if brand == DUAL[0] else 1,
+                created_at=now,
+                updated_at=now,
+            )
     await TacModel.create(
-        tac=DUAL_SECOND_TAC,
-        brand=DUAL[0],
-        model_code=DUAL[1],
-        imei_count=2,
+        tac=OTHER[2],
+        brand=OTHER[0],
+        model_code=OTHER[1],
+        imei_count=1,
         created_at=now,
         updated_at=now,
     )
@@ -166,7 +187,7 @@ async def seed(devices: int, whitelist: int) -> None:
         await bulk.insert_rows(
             "blacklist_entry",
             ("imei", "reason", "reference", "reported_by", "created_at"),
-            ((imei(BLACK_TAC, n), "STOLEN", "", "bench", now) for n in range(3, devices, 20)),
+            ((imei(BLACK_TAC, n // 20), "STOLEN", "", "bench", now) for n in range(3, devices, 20)),
             conn,
         )
         from models.applications import Application
@@ -184,7 +205,7 @@ async def seed(devices: int, whitelist: int) -> None:
         await bulk.insert_rows(
             "device_imei",
             ("application_id", "row_number", "imei"),
-            ((other, n, imei(PENDING_TAC, n)) for n in range(7, devices, 20)),
+            ((other, n, imei(PENDING_TAC, n // 20)) for n in range(7, devices, 20)),
             conn,
         )
     if bulk.is_postgres(bulk.current()):
@@ -376,9 +397,7 @@ async def upload_and_analyse(  # type: ignore[no-untyped-def]
 
     collections = _Collections()
     w0, t0, c0 = time.time(), time.perf_counter(), time.process_time()
-    result = await device_lists.upload_device_list(
-        user, application.id, chunks_of(xlsx), "bench.xlsx"
-    )
+    result = await device_lists.upload_device_list(user, application.id, chunks_of(xlsx), xlsx.name)
     w1, t1, c1 = time.time(), time.perf_counter(), time.process_time()
     # What a submission needs: the declared table (as listed), the invoice scan (a JPEG
     # that decodes), a CE scan per model.
@@ -485,6 +504,12 @@ def main() -> None:
         help="whitelist entries seeded (the list's own hits are among the first million)",
     )
     parser.add_argument(
+        "--format",
+        choices=("xlsx", "csv"),
+        default="xlsx",
+        help="the list's file type (a CSV is read as a stream: the 10,000,000-IMEI run)",
+    )
+    parser.add_argument(
         "--operators",
         action="store_true",
         help="serve operators' checks (50/s from another process) meanwhile; p50/p99 per step",
@@ -498,11 +523,11 @@ def main() -> None:
     devices = args.devices if args.imeis is None else int(args.imeis / 1.3)
     with tempfile.TemporaryDirectory() as tmp:
         args.cache.mkdir(parents=True, exist_ok=True)
-        xlsx = args.cache / f"bench-{devices}.xlsx"
+        xlsx = args.cache / f"bench-{devices}.{args.format}"
         if not xlsx.exists():
             started = time.perf_counter()
             child = multiprocessing.get_context("spawn").Process(
-                target=write_xlsx, args=(str(xlsx) + ".part", devices)
+                target=write_list, args=(str(xlsx) + ".part", devices)
             )
             child.start()
             child.join()
@@ -534,7 +559,7 @@ def main() -> None:
                 secret_key="bench",
                 database_url=url,
                 storage_dir=Path(tmp) / "files",
-                max_device_file_bytes=500 * 1024 * 1024,
+                max_device_file_bytes=1024 * 1024 * 1024,
                 max_device_file_unpacked_bytes=1024 * 1024 * 1024,
             )
         )

@@ -138,7 +138,7 @@ class Settings:
     # request (10,000 IMEIs are ~200 KB, 10,000 observations ~1.2 MB; a parse holds the
     # event loop ~15 ms per MB), and only an authenticated multipart request (the uploads) up
     # to max_request_bytes.
-    max_request_bytes: int = 200 * 1024 * 1024
+    max_request_bytes: int = 640 * 1024 * 1024
     anonymous_max_body_bytes: int = 64 * 1024
     max_json_body_bytes: int = 2 * 1024 * 1024
     # WebSocket sessions (graphql-transport-ws): connection_init must come this soon; an open
@@ -172,7 +172,10 @@ class Settings:
     # TAC import: a full import may retire at most this share of the active registry
     # unless forced (a truncated file must not wipe the registry).
     tac_max_retire_share: float = 0.10
-    max_device_file_bytes: int = 100 * 1024 * 1024
+    # A CSV list is read as a stream: 10,000,000 devices (about 400 MB) in one upload. An
+    # xlsx is held to its unpacked size below (and Excel's 1,048,576 rows).
+    max_device_file_bytes: int = 512 * 1024 * 1024
+    max_device_rows: int = 10_000_000
     # An xlsx is a zip: its parts' declared unpacked size is capped before parsing (a
     # million-row sheet is ~210 MB of XML; the reader needs about twice that in memory).
     max_device_file_unpacked_bytes: int = 400 * 1024 * 1024
@@ -394,6 +397,7 @@ class Settings:
             ),
             tac_max_retire_share=_float("MCKS_TAC_MAX_RETIRE_SHARE", cls.tac_max_retire_share),
             max_device_file_bytes=_int("MCKS_MAX_DEVICE_FILE_BYTES", cls.max_device_file_bytes),
+            max_device_rows=_int("MCKS_MAX_DEVICE_ROWS", cls.max_device_rows),
             max_device_file_unpacked_bytes=_int(
                 "MCKS_MAX_DEVICE_FILE_UNPACKED_BYTES", cls.max_device_file_unpacked_bytes
             ),

@@ -112,6 +112,34 @@ async def test_a_file_over_the_size_limit_is_refused(client, settings):
     )
 
 
+async def test_a_list_over_the_configured_row_limit_is_refused_and_one_at_it_is_taken(
+    client, settings
+):
+    from dataclasses import replace
+
+    from resolvers.settings import configure
+
+    configure(replace(settings, max_device_rows=3))
+    await make_world()
+    user = await login(client, "a.user")
+    application_id = await create_draft(client, user)
+    lines = ["MARKA;MODEL;IMEI1"] + [
+        f"SAMSUNG;SM-G9359;{imei(SAMSUNG + f'7{n:05d}')}" for n in range(4)
+    ]
+    over = "\n".join(lines).encode()
+    payload = (await upload(client, user, application_id, over, "liste.csv"))["data"][
+        "uploadDeviceList"
+    ]
+    [error] = payload["errors"]
+    assert error["code"] == "INVALID_INPUT" and "3" in error["message"], error
+    assert await Device.filter(application_id=application_id).count() == 0
+    at_limit = "\n".join(lines[:4]).encode()
+    payload = (await upload(client, user, application_id, at_limit, "liste.csv"))["data"][
+        "uploadDeviceList"
+    ]
+    assert payload["errors"] == [] and payload["deviceCount"] == 3
+
+
 async def test_the_list_is_frozen_once_submitted_and_other_firms_cannot_touch_it(client):
     await seed_registry()
     await make_world()

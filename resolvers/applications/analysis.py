@@ -1,23 +1,25 @@
-"""The analysis job: run the technical checks over an application's devices, store all
-results in one transaction, move the application on.
+"""The analysis job: run the technical checks over an application's devices, a window of
+rows at a time, store each window's results, then move the application on.
 
-Restart-safe: a job interrupted anywhere leaves no results (they are written in one
-transaction at the end), and the job's lease expiry lets another worker run it again;
-the same input gives the same results.
+Restart-safe: the list counts as analysed only once the last transaction sets its counts
+(`outcome.analysed`); a job interrupted before leaves failure rows that no reader takes
+and that the next run deletes first, and the job's lease expiry lets another worker run it
+again; the same input gives the same results. Every transaction first checks that its run
+is still the application's current one (a withdrawn or superseded run writes nothing more).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from dataclasses import dataclass
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
 
 from models import clock
 from models.applications import Application
-from models.checks import IMEI_STANDARD_CODES
+from models.checks import IMEI_STANDARD_CODES, CheckCode
 from models.jobs import Job
 from models.workflow import Action, ApplicationKind, ApplicationStatus, Channel
 from resolvers import bulk, interpreter, jobs, metrics
@@ -56,35 +58,58 @@ async def queue_analysis(application: Application) -> Job:
 
 
 LOAD_ROWS = 5_000  # row numbers per query: each a few milliseconds of the event loop
+# Row numbers checked at a time: what the analysis holds (the devices, their groups and
+# reasons, the lookups' hits) is a window's, whatever the list's size.
+WINDOW_ROWS = 200_000
 
 
-async def load_devices(application_id: int) -> list[DeviceLine]:
-    """The list in row order, a range of row numbers per query (a million rows in one
-    answer would hold the event loop, and on SQLite the connection, for seconds).
-
-    Ranges, not "the next N after the last row": PostgreSQL's statistics do not know a list
-    staged moments ago, and it planned `row_number > ? ORDER BY row_number LIMIT N` as a
-    scan of the whole rest of the list and a sort, each batch (18 s for a million rows in
-    batches of 5,000, against 2 s)."""
-    devices: list[DeviceLine] = []
-    # One string per distinct brand and model, not one per row: a list holds a handful of
-    # each, and a million rows' copies were a fifth of the analysis' memory.
-    names: dict[str, str] = {}
-    name = names.setdefault
+async def row_bounds(application_id: int) -> tuple[int, int] | None:
+    """The list's first and last row numbers (None: no devices)."""
     first, last = (
         await bulk.select(
             "SELECT MIN(row_number), MAX(row_number) FROM device WHERE application_id = ?",
             [application_id],
         )
     )[0]
-    if first is None:
-        return devices
-    for start in range(int(first) - 1, int(last), LOAD_ROWS):
+    return None if first is None else (int(first), int(last))
+
+
+def windows(bounds: tuple[int, int] | None, size: int) -> list[tuple[int, int]]:
+    """The row ranges (after, up to] covering `bounds`, `size` row numbers each."""
+    if bounds is None:
+        return []
+    first, last = bounds
+    return [(start, min(start + size, last)) for start in range(first - 1, last, size)]
+
+
+async def load_devices(
+    application_id: int, window: tuple[int, int] | None = None
+) -> list[DeviceLine]:
+    """The list's devices in row order (those of `window`, rows (after, up to], when
+    given), a range of row numbers per query (a million rows in one answer would hold the
+    event loop, and on SQLite the connection, for seconds).
+
+    Ranges, not "the next N after the last row": PostgreSQL's statistics do not know a list
+    staged moments ago, and it planned `row_number > ? ORDER BY row_number LIMIT N` as a
+    scan of the whole rest of the list and a sort, each batch (18 s for a million rows in
+    batches of 5,000, against 2 s)."""
+    devices: list[DeviceLine] = []
+    if window is None:
+        bounds = await row_bounds(application_id)
+        if bounds is None:
+            return devices
+        window = (bounds[0] - 1, bounds[1])
+    # One string per distinct brand and model, not one per row: a list holds a handful of
+    # each, and a million rows' copies were a fifth of the analysis' memory.
+    names: dict[str, str] = {}
+    name = names.setdefault
+    after, up_to = window
+    for start in range(after, up_to, LOAD_ROWS):
         rows = await bulk.select(
             "SELECT row_number, brand, model_code, imei1, imei2, imei3, imei4 FROM device "
             "WHERE application_id = ? AND row_number > ? AND row_number <= ? "
             "ORDER BY row_number",
-            [application_id, start, start + LOAD_ROWS],
+            [application_id, start, min(start + LOAD_ROWS, up_to)],
         )
         devices += [
             DeviceLine(r[0], name(r[1], r[1]), name(r[2], r[2]), tuple(filter(None, r[3:7])))
@@ -105,124 +130,136 @@ async def analyse(application_id: int, run: int) -> None:
     await _analyse(application, run)
 
 
+@dataclass
+class _Tally:
+    passed: int = 0
+    failed: int = 0
+    load: float = 0.0
+    checks: float = 0.0
+    write: float = 0.0
+
+
 @interpreter.with_collector_paused
 async def _analyse(application: Application, run: int) -> None:
+    """The list a window of rows at a time: each window's lookups in the big tables run
+    in the database while the window before is checked and its results written."""
     application_id = application.id
     started = time.perf_counter()
-    ctx = AnalysisContext(application_id=application_id, devices=[], staged=True)
-    # The lookups in the big tables need only the staged IMEIs: they run in the database
-    # while the list is loaded and checked here.
-    ctx.prefetch()
-    try:
-        await _check_and_store(application, run, ctx, started)
-    finally:
-        ctx.discard()
-
-
-async def _check_and_store(
-    application: Application, run: int, ctx: AnalysisContext, started: float
-) -> None:
-    application_id = application.id
-    devices = ctx.devices = await load_devices(application_id)
     checks = ALL_CHECKS
     # Art. 12(2), 12(4): test devices need not meet the IMEI standard — on paper; an
     # electronic test application is one whose IMEIs do, with TACs in the registry.
     if application.kind == ApplicationKind.TEST and application.channel == Channel.PAPER:
         checks = tuple(c for c in ALL_CHECKS if c.code not in IMEI_STANDARD_CODES)
-    loaded = time.perf_counter()
-    reasons = await evaluate(ctx, checks, in_thread=True)
-    evaluated = time.perf_counter()
-
-    async with in_transaction() as conn:
-        locked = await Application.filter(id=application_id).select_for_update().first()
-        if locked is None or not _current(locked, run):
+    ahead = [
+        AnalysisContext(application_id=application_id, devices=[], staged=True, window=window)
+        for window in windows(await row_bounds(application_id), WINDOW_ROWS)
+    ]
+    count = len(ahead)
+    tally = _Tally()
+    ctx: AnalysisContext | None = None
+    try:
+        if not await _clear_results(application_id, run):
             return
-        await _store_results(
-            conn,
-            application_id,
-            (
-                # Every reason with the IMEIs it blames (None: the device as a whole).
-                (devices[i].row, code.value, ctx.imei_positions(i, code))
-                for i, codes in reasons.items()
-                for code in codes
-            ),
-            [(devices[i].row, *identity) for i, identity in ctx.registry_identity.items()],
-        )
-        locked.passed_device_count = len(devices) - len(reasons)
-        locked.failed_device_count = len(reasons)
-        locked.analysis_finished_at = clock.now()
-        await locked.save(
-            update_fields=["passed_device_count", "failed_device_count", "analysis_finished_at"]
-        )
-        # Art. 10(3): the declaration against the list just stored, as its own step.
-        differences = await declarations.compare_with_list(conn, application_id)
-        details = {
-            "run": run,
-            "passed": locked.passed_device_count,
-            "failed": len(reasons),
-            "declarationDifferences": differences,
-        }
-        if locked.channel == Channel.PAPER:
-            # Art. 10(5): one failing device rejects a paper application as a whole.
-            if reasons:
-                await transitions.apply(
-                    ANALYST,
-                    locked,
-                    Action.FAIL_PAPER_ANALYSIS,
-                    reason=Bilingual(
-                        f"{len(reasons)} cihaz teknik kontrollerden geçemedi; evrak yoluyla "
-                        "yapılan başvuru tümüyle reddedilir (Tebliğ madde 10(5))",
-                        f"{len(reasons)} device(s) failed the technical checks; a paper "
-                        "application is rejected as a whole (art. 10(5))",
-                    ),
-                    details=details,
-                )
-            else:
-                await transitions.apply(
-                    ANALYST, locked, Action.PASS_PAPER_ANALYSIS, details=details
-                )
-        else:
-            await transitions.apply(ANALYST, locked, Action.FINISH_ANALYSIS, details=details)
+        while ahead:
+            # A window's context (its devices, groups, reasons and hits) is let go once the
+            # window is written.
+            ctx = ahead.pop(0)
+            ctx.prefetch()  # the first window's; the others' are under way
+            if ahead:
+                # The next window's lookups, after this one's: they run while this window
+                # is checked and written.
+                ahead[0].prefetch(after=ctx)
+            step = time.perf_counter()
+            ctx.devices = await load_devices(application_id, ctx.window)
+            loaded = time.perf_counter()
+            reasons = await evaluate(ctx, checks, in_thread=True)
+            evaluated = time.perf_counter()
+            if not await _store_window(application_id, run, ctx, reasons):
+                return
+            tally.passed += len(ctx.devices) - len(reasons)
+            tally.failed += len(reasons)
+            tally.load += loaded - step
+            tally.checks += evaluated - loaded
+            tally.write += time.perf_counter() - evaluated
+            ctx = None
+    finally:
+        for left in (ctx, *ahead):
+            if left is not None:
+                left.discard()
+    finishing = time.perf_counter()
+    if not await _finish(application_id, run, tally.passed, tally.failed):
+        return
     log.info(
-        "application %s analysed (run %s): %s devices, %s failed in %.2f s "
-        "(load %.2f, checks %.2f, write %.2f)",
+        "application %s analysed (run %s): %s devices, %s failed in %.2f s, %s windows "
+        "(load %.2f, checks %.2f, write %.2f, finish %.2f)",
         application_id,
         run,
-        len(devices),
-        len(reasons),
+        tally.passed + tally.failed,
+        tally.failed,
         time.perf_counter() - started,
-        loaded - started,
-        evaluated - loaded,
-        time.perf_counter() - evaluated,
+        count,
+        tally.load,
+        tally.checks,
+        tally.write,
+        time.perf_counter() - finishing,
     )
     metrics.analysis_finished(time.perf_counter() - started)
 
 
-async def _store_results(
-    conn: BaseDBAsyncClient,
-    application_id: int,
-    failures: Iterable[tuple[int, str, str | None]],
-    identities: list[tuple[int, str, str]],
+async def _locked_if_current(application_id: int, run: int) -> Application | None:
+    """The application, its row locked, while this run is still its current one."""
+    locked = await Application.filter(id=application_id).select_for_update().first()
+    return locked if locked is not None and _current(locked, run) else None
+
+
+async def _clear_results(application_id: int, run: int) -> bool:
+    """An earlier run's (or an interrupted one's) reasons and registry identities go."""
+    async with in_transaction() as conn:
+        if await _locked_if_current(application_id, run) is None:
+            return False
+        await bulk.execute_many(
+            "DELETE FROM device_failure WHERE application_id = ?", [[application_id]], conn
+        )
+        await bulk.select(
+            "UPDATE device SET tac_brand = NULL, tac_model = NULL "
+            "WHERE application_id = ? AND (tac_brand IS NOT NULL OR tac_model IS NOT NULL)",
+            [application_id],
+            conn,
+        )
+    return True
+
+
+async def _store_window(
+    application_id: int, run: int, ctx: AnalysisContext, reasons: dict[int, list[CheckCode]]
+) -> bool:
+    """A window's reasons as rows (row number, code, IMEI positions), and the few devices
+    shown with the registry's brand/model, in one transaction of their own (a short hold
+    of SQLite's writer, a window's worth). A device's outcome is derived from its failure
+    rows (resolvers.applications.outcome), and counts only once `_finish` marks the list
+    analysed: no statement writes the passing devices' rows."""
+    devices = ctx.devices
+    async with in_transaction() as conn:
+        if await _locked_if_current(application_id, run) is None:
+            return False
+        await bulk.insert_rows(
+            "device_failure",
+            ("application_id", "row_number", "code", "imei_positions"),
+            (
+                # Every reason with the IMEIs it blames (None: the device as a whole).
+                (application_id, devices[i].row, code.value, ctx.imei_positions(i, code))
+                for i, codes in reasons.items()
+                for code in codes
+            ),
+            conn,
+        )
+        identities = [(devices[i].row, *identity) for i, identity in ctx.registry_identity.items()]
+        await _store_identities(conn, application_id, identities)
+    return True
+
+
+async def _store_identities(
+    conn: BaseDBAsyncClient, application_id: int, identities: list[tuple[int, str, str]]
 ) -> None:
-    """The reasons as rows (row number, code, IMEI positions), and the few devices shown with
-    the registry's brand/model. A device's outcome is derived from its failure rows
-    (resolvers.applications.outcome): no statement writes the passing devices' rows."""
-    await bulk.execute_many(
-        "DELETE FROM device_failure WHERE application_id = ?", [[application_id]], conn
-    )
-    await bulk.insert_rows(
-        "device_failure",
-        ("application_id", "row_number", "code", "imei_positions"),
-        ((application_id, row, code, positions) for row, code, positions in failures),
-        conn,
-    )
-    # An earlier run's identities (a re-analysis): only the rows that have one are written.
-    await bulk.select(
-        "UPDATE device SET tac_brand = NULL, tac_model = NULL "
-        "WHERE application_id = ? AND (tac_brand IS NOT NULL OR tac_model IS NOT NULL)",
-        [application_id],
-        conn,
-    )
     if not identities:
         return
     if bulk.is_postgres(conn):
@@ -241,6 +278,51 @@ async def _store_results(
         [(brand, model, application_id, number) for number, brand, model in identities],
         conn,
     )
+
+
+async def _finish(application_id: int, run: int, passed: int, failed: int) -> bool:
+    """The counts (which mark the list analysed), the declaration compared with it, and
+    the application moved on: one transaction."""
+    async with in_transaction() as conn:
+        locked = await _locked_if_current(application_id, run)
+        if locked is None:
+            return False
+        locked.passed_device_count = passed
+        locked.failed_device_count = failed
+        locked.analysis_finished_at = clock.now()
+        await locked.save(
+            update_fields=["passed_device_count", "failed_device_count", "analysis_finished_at"]
+        )
+        # Art. 10(3): the declaration against the list just stored, as its own step.
+        differences = await declarations.compare_with_list(conn, application_id)
+        details = {
+            "run": run,
+            "passed": passed,
+            "failed": failed,
+            "declarationDifferences": differences,
+        }
+        if locked.channel == Channel.PAPER:
+            # Art. 10(5): one failing device rejects a paper application as a whole.
+            if failed:
+                await transitions.apply(
+                    ANALYST,
+                    locked,
+                    Action.FAIL_PAPER_ANALYSIS,
+                    reason=Bilingual(
+                        f"{failed} cihaz teknik kontrollerden geçemedi; evrak yoluyla "
+                        "yapılan başvuru tümüyle reddedilir (Tebliğ madde 10(5))",
+                        f"{failed} device(s) failed the technical checks; a paper "
+                        "application is rejected as a whole (art. 10(5))",
+                    ),
+                    details=details,
+                )
+            else:
+                await transitions.apply(
+                    ANALYST, locked, Action.PASS_PAPER_ANALYSIS, details=details
+                )
+        else:
+            await transitions.apply(ANALYST, locked, Action.FINISH_ANALYSIS, details=details)
+    return True
 
 
 def _current(application: Application, run: int) -> bool:

@@ -102,6 +102,7 @@ def _limits() -> DeviceFileLimits:
     return replace(
         DEFAULT_LIMITS,
         max_file_bytes=settings.max_device_file_bytes,
+        max_device_rows=settings.max_device_rows,
         max_uncompressed_bytes=settings.max_device_file_unpacked_bytes,
     )
 

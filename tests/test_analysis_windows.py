@@ -1,0 +1,138 @@
+"""A list is checked a window of rows at a time (what the analysis holds is a window's, not
+the list's): the firm sees the same results however many windows, an IMEI repeated in two
+windows included; the windows' lookups run one at a time; a run that stops being current
+between windows (a newer run queued) writes nothing more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from models.applications import Application, DeviceFailure
+from models.workflow import ApplicationStatus
+from resolvers import jobs
+from resolvers.applications import analysis
+from resolvers.applications.checks import AnalysisContext
+from tests.support.api import gql, login, make_world
+from tests.support.uploads import upload
+from tests.support.workflow import attach_documents
+from tests.test_application_analysis import (
+    GROUPS,
+    SUBMIT,
+    TO_ANALYSIS,
+    all_devices,
+    create_draft,
+    messy_list,
+    seed_registry,
+)
+
+
+async def _in_analysis(client: Any) -> tuple[str, int, dict[int, list[str]]]:
+    """The messy list (rows 2–17, an IMEI repeated in rows 11 and 12) sent to analysis."""
+    await make_world()
+    content, expected = messy_list(await seed_registry())
+    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
+    application_id = await create_draft(client, user)
+    await upload(client, user, application_id, content)
+    await attach_documents(client, user, application_id)
+    await gql(client, SUBMIT, {"id": application_id}, token=user)
+    await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
+    return user, application_id, expected
+
+
+async def _seen(client: Any, user: str, application_id: int) -> tuple[Any, ...]:
+    devices, _ = await all_devices(client, user, application_id)
+    groups = (await gql(client, GROUPS, {"id": application_id}, token=user))["data"][
+        "applicationDeviceGroups"
+    ]
+    application = await Application.get(id=application_id)
+    counts = (application.passed_device_count, application.failed_device_count)
+    return devices, groups, counts, application.status
+
+
+async def test_a_list_checked_in_windows_reads_as_one_checked_at_once(client, monkeypatch):
+    user, application_id, expected = await _in_analysis(client)
+    assert analysis.windows((2, 17), 2)[4:6] == [(9, 11), (11, 13)]  # rows 11, 12 apart
+    monkeypatch.setattr(analysis, "WINDOW_ROWS", 2)
+    windowed = []
+    real_evaluate = analysis.evaluate
+
+    async def evaluate(ctx: AnalysisContext, *args: Any, **kwargs: Any) -> Any:
+        windowed.append((ctx.window, [d.row for d in ctx.devices]))
+        return await real_evaluate(ctx, *args, **kwargs)
+
+    monkeypatch.setattr(analysis, "evaluate", evaluate)
+    assert await jobs.drain() == 1
+    in_windows = await _seen(client, user, application_id)
+    assert {d["rowNumber"]: [r["code"] for r in d["reasons"]] for d in in_windows[0]} == expected
+    assert in_windows[2] == (4, 11)
+    # Eight windows of two row numbers; each checked only its own devices (row 15 is the
+    # blank row: the window holding it has one device).
+    assert [w for w, _ in windowed] == analysis.windows((2, 17), 2)
+    assert all(all(lo < row <= hi for row in rows) for (lo, hi), rows in windowed)
+    assert sum(len(rows) for _, rows in windowed) == 15
+
+    # The same list analysed again in one window: the same devices, groups and counts.
+    monkeypatch.setattr(analysis, "WINDOW_ROWS", 1_000_000)
+    application = await Application.get(id=application_id)
+    application.status = ApplicationStatus.IN_ANALYSIS
+    await application.save()
+    windowed.clear()
+    await analysis.analyse(application_id, application.analysis_run)
+    assert len(windowed) == 1
+    assert await _seen(client, user, application_id) == in_windows
+
+
+async def test_the_windows_lookups_run_one_at_a_time(client, monkeypatch):
+    _, application_id, _ = await _in_analysis(client)
+    monkeypatch.setattr(analysis, "WINDOW_ROWS", 4)
+    running, most, asked = 0, 0, []
+    real_staged = AnalysisContext._staged
+
+    async def staged(self: AnalysisContext, *selects: str, tail: str = "") -> Any:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        asked.append(self.window)
+        try:
+            return await real_staged(self, *selects, tail=tail)
+        finally:
+            running -= 1
+
+    monkeypatch.setattr(AnalysisContext, "_staged", staged)
+    assert await jobs.drain() == 1
+    assert most == 1
+    # Four lookups a window (repeated, registered, blacklisted, pending), window by window.
+    windows = analysis.windows((2, 17), 4)
+    assert asked == [window for window in windows for _ in range(4)]
+    assert (await Application.get(id=application_id)).failed_device_count == 11
+
+
+async def test_a_run_superseded_between_windows_writes_nothing_more(client, monkeypatch):
+    user, application_id, _ = await _in_analysis(client)
+    monkeypatch.setattr(analysis, "WINDOW_ROWS", 8)  # rows (1, 9] and (9, 17]
+    real_load = analysis.load_devices
+    loads = 0
+
+    async def load_devices(application_id: int, window: Any = None) -> Any:
+        nonlocal loads
+        loads += 1
+        if loads == 2:  # the first window is stored; a new run is queued meanwhile
+            application = await Application.get(id=application_id)
+            await Application.filter(id=application_id).update(
+                analysis_run=application.analysis_run + 1
+            )
+        return await real_load(application_id, window)
+
+    monkeypatch.setattr(analysis, "load_devices", load_devices)
+    assert await jobs.drain() == 1
+    application = await Application.get(id=application_id)
+    assert application.status == ApplicationStatus.IN_ANALYSIS  # left to the new run
+    assert application.passed_device_count is None  # never marked analysed
+    rows = set(
+        await DeviceFailure.filter(application_id=application_id).values_list(
+            "row_number", flat=True
+        )
+    )
+    assert rows and max(rows) <= 9  # only the first window's reasons were written
+    devices, _ = await all_devices(client, user, application_id)
+    assert all(d["passed"] is None for d in devices)  # and nobody reads them as results
