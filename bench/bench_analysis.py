@@ -510,11 +510,20 @@ def main() -> None:
         help="the list's file type (a CSV is read as a stream: the 10,000,000-IMEI run)",
     )
     parser.add_argument(
+        "--window",
+        type=int,
+        help="rows the analysis checks at a time (default: the analysis' WINDOW_ROWS)",
+    )
+    parser.add_argument(
         "--operators",
         action="store_true",
         help="serve operators' checks (50/s from another process) meanwhile; p50/p99 per step",
     )
     args = parser.parse_args()
+    if args.window:
+        from resolvers.applications import analysis
+
+        analysis.WINDOW_ROWS = args.window
     for name in ("mcks.analysis", "mcks.upload"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.DEBUG)

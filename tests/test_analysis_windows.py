@@ -88,13 +88,13 @@ async def test_the_windows_lookups_run_one_at_a_time(client, monkeypatch):
     running, most, asked = 0, 0, []
     real_staged = AnalysisContext._staged
 
-    async def staged(self: AnalysisContext, *selects: str, tail: str = "") -> Any:
+    async def staged(self: AnalysisContext, condition: str, whole: Any = None) -> Any:
         nonlocal running, most
         running += 1
         most = max(most, running)
         asked.append(self.window)
         try:
-            return await real_staged(self, *selects, tail=tail)
+            return await real_staged(self, condition, whole)
         finally:
             running -= 1
 
