@@ -61,7 +61,9 @@ class Device(Model):
     imei4 = fields.CharField(max_length=32, null=True)
     # No outcome column: a device of an analysed list failed when it has DeviceFailure rows
     # (its reasons) and passed otherwise (resolvers.applications.outcome).
-    # What the TAC registry says the device is (shown for red groups).
+    # What the TAC registry said the device is, written by analyses before issue 18: shown
+    # only for their reasons that name no IMEI positions. It is now read off the registry
+    # with the reasons (resolvers.applications.results), not written for every mismatch.
     tac_brand = fields.CharField(max_length=128, null=True)
     tac_model = fields.CharField(max_length=128, null=True)
     # Set at upload: whether the device can pass the TAC and model match (its group's colour

@@ -1,12 +1,15 @@
 """A list is checked a window of rows at a time (what the analysis holds is a window's, not
 the list's): the firm sees the same results however many windows, an IMEI repeated in two
 windows included; the windows' lookups run one at a time; a run that stops being current
-between windows (a newer run queued) writes nothing more."""
+between windows (a newer run queued) writes nothing more; one whose window cannot be
+written is tried again."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from models import clock
 from models.applications import Application, DeviceFailure
 from models.workflow import ApplicationStatus
 from resolvers import jobs
@@ -39,6 +42,11 @@ async def _in_analysis(client: Any) -> tuple[str, int, dict[int, list[str]]]:
     return user, application_id, expected
 
 
+def _in_windows_of(monkeypatch: Any, rows: int) -> None:
+    monkeypatch.setattr(analysis, "WHOLE_LIST_ROWS", 0)
+    monkeypatch.setattr(analysis, "WINDOW_ROWS", rows)
+
+
 async def _seen(client: Any, user: str, application_id: int) -> tuple[Any, ...]:
     devices, _ = await all_devices(client, user, application_id)
     groups = (await gql(client, GROUPS, {"id": application_id}, token=user))["data"][
@@ -52,7 +60,7 @@ async def _seen(client: Any, user: str, application_id: int) -> tuple[Any, ...]:
 async def test_a_list_checked_in_windows_reads_as_one_checked_at_once(client, monkeypatch):
     user, application_id, expected = await _in_analysis(client)
     assert analysis.windows((2, 17), 2)[4:6] == [(9, 11), (11, 13)]  # rows 11, 12 apart
-    monkeypatch.setattr(analysis, "WINDOW_ROWS", 2)
+    _in_windows_of(monkeypatch, 2)
     windowed = []
     real_evaluate = analysis.evaluate
 
@@ -72,7 +80,7 @@ async def test_a_list_checked_in_windows_reads_as_one_checked_at_once(client, mo
     assert sum(len(rows) for _, rows in windowed) == 15
 
     # The same list analysed again in one window: the same devices, groups and counts.
-    monkeypatch.setattr(analysis, "WINDOW_ROWS", 1_000_000)
+    monkeypatch.setattr(analysis, "WHOLE_LIST_ROWS", 1_000_000)
     application = await Application.get(id=application_id)
     application.status = ApplicationStatus.IN_ANALYSIS
     await application.save()
@@ -84,7 +92,7 @@ async def test_a_list_checked_in_windows_reads_as_one_checked_at_once(client, mo
 
 async def test_the_windows_lookups_run_one_at_a_time(client, monkeypatch):
     _, application_id, _ = await _in_analysis(client)
-    monkeypatch.setattr(analysis, "WINDOW_ROWS", 4)
+    _in_windows_of(monkeypatch, 4)
     running, most, asked = 0, 0, []
     real_staged = AnalysisContext._staged
 
@@ -109,14 +117,16 @@ async def test_the_windows_lookups_run_one_at_a_time(client, monkeypatch):
 
 async def test_a_run_superseded_between_windows_writes_nothing_more(client, monkeypatch):
     user, application_id, _ = await _in_analysis(client)
-    monkeypatch.setattr(analysis, "WINDOW_ROWS", 8)  # rows (1, 9] and (9, 17]
+    _in_windows_of(monkeypatch, 4)  # rows (1, 5], (5, 9], (9, 13], (13, 17]
     real_load = analysis.load_devices
     loads = 0
 
     async def load_devices(application_id: int, window: Any = None) -> Any:
         nonlocal loads
         loads += 1
-        if loads == 2:  # the first window is stored; a new run is queued meanwhile
+        # The first window is stored (the second is being stored while the third is
+        # loaded): a new run is queued meanwhile.
+        if loads == 3:
             application = await Application.get(id=application_id)
             await Application.filter(id=application_id).update(
                 analysis_run=application.analysis_run + 1
@@ -133,6 +143,37 @@ async def test_a_run_superseded_between_windows_writes_nothing_more(client, monk
             "row_number", flat=True
         )
     )
-    assert rows and max(rows) <= 9  # only the first window's reasons were written
+    assert rows and max(rows) <= 9  # no reasons of the windows after
     devices, _ = await all_devices(client, user, application_id)
     assert all(d["passed"] is None for d in devices)  # and nobody reads them as results
+
+
+async def test_a_window_that_cannot_be_written_fails_the_run_and_the_next_finishes_it(
+    client, monkeypatch
+):
+    user, application_id, expected = await _in_analysis(client)
+    _in_windows_of(monkeypatch, 4)
+    real_store = analysis._store_window
+    stores = 0
+
+    async def store(*args: Any) -> bool:
+        nonlocal stores
+        stores += 1
+        if stores == 2:
+            raise ConnectionError("the database went away")
+        return await real_store(*args)
+
+    monkeypatch.setattr(analysis, "_store_window", store)
+    clock.freeze(clock.now())
+    assert await jobs.drain() == 1  # attempted; it fails and is tried again later
+    application = await Application.get(id=application_id)
+    assert application.status == ApplicationStatus.IN_ANALYSIS
+    assert application.passed_device_count is None
+    devices, _ = await all_devices(client, user, application_id)
+    assert all(d["passed"] is None for d in devices)
+
+    clock.advance(timedelta(minutes=10))
+    assert await jobs.drain() == 1
+    devices, _ = await all_devices(client, user, application_id)
+    assert {d["rowNumber"]: [r["code"] for r in d["reasons"]] for d in devices} == expected
+    assert (await Application.get(id=application_id)).failed_device_count == 11

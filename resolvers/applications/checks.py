@@ -1,12 +1,14 @@
-"""The technical checks: one small unit per code, each evaluated over the whole device list.
+"""The technical checks: one small unit per code, each evaluated over a device list (a
+window of a long one: `AnalysisContext.window`).
 
-A check answers "which devices fail me" for the full list at once, from in-memory sets and
+A check answers "which devices fail me" for the devices at once, from in-memory sets and
 a few bulk queries (never one query per IMEI). `AnalysisContext` fetches what several checks
 share once: the TAC models, and the hits in the big tables (whitelist, blacklist, the other
-applications' lists) and the list's repeated IMEIs. For a staged list (an application's
-stored list) those hits are joins inside the database, started before the list is even
-loaded (`prefetch`), so the database works while the checks' Python does; they answer the
-rows they hit, so no check walks the whole list to find them. The registry checks judge a
+applications' lists) and the list's repeated IMEIs (repeated anywhere in the list, whatever
+the window). For a staged list (an application's stored list) those hits are joins inside
+the database, started before the devices are even loaded (`prefetch`), so the database
+works while the checks' Python does; they answer the rows they hit, so no check walks the
+whole list to find them. The registry checks judge a
 list by its groups of alike devices (`tac_groups`: the same declared brand/model and TACs),
 of which a million-device list holds a handful, not device by device.
 
@@ -97,8 +99,6 @@ class AnalysisContext:
     window: tuple[int, int] | None = None
     # The event loop of the database connections, while the checks run in a thread.
     _home: asyncio.AbstractEventLoop | None = None
-    # What the registry says a device is, for showing red groups.
-    registry_identity: dict[int, tuple[str, str]] = field(default_factory=dict)
     # code → device index → where the IMEIs failing it are ("2", "1,3"), kept only when not
     # all of the device's IMEIs fail it (a million-device list fails mostly whole devices).
     _blamed: dict[CheckCode, dict[int, str]] = field(default_factory=dict)
@@ -159,11 +159,11 @@ class AnalysisContext:
                     keyed[key] = [index]
                 else:
                     members.append(index)
-            tacs = {tac for _, _, tacs in keyed for tac in tacs if tac is not None}
-            found = (await self._in_database(models_for_tacs(tacs))).get
+            listed = {tac for _, _, tacs in keyed for tac in tacs if tac is not None}
+            found = (await self._in_database(models_for_tacs(listed))).get
             groups = []
-            for (_, _, tacs), members in keyed.items():
-                readable = [(n, tac) for n, tac in enumerate(tacs, start=1) if tac is not None]
+            for (_, _, at), members in keyed.items():
+                readable = [(n, tac) for n, tac in enumerate(at, start=1) if tac is not None]
                 groups.append(
                     TacGroup(
                         members=members,
@@ -506,9 +506,6 @@ class ModelMismatch:
             ]
             if others:
                 failing.update(group.members)
-                registry = others[0][1]
-                identity = (registry.brand, registry.model_code)
-                ctx.registry_identity.update(dict.fromkeys(group.members, identity))
                 ctx.blame_positions(group.members, self.code, [n for n, _ in others])
         return failing
 

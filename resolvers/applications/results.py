@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -10,6 +10,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from models.applications import Application, DeviceFailure
 from models.checks import RED_GROUP_CODES, CheckCode
 from models.imei import TAC_LENGTH
+from models.tac import TacModel
 from resolvers import bulk
 from resolvers.actor import Actor
 from resolvers.applications import outcome
@@ -164,6 +165,7 @@ async def _with_reasons(application: Application, devices: list[_Listed]) -> lis
                 )
                 for f in failures[d.row_number]
             ]
+        identity = _registry_identity(d, imeis, failures.get(d.row_number, ()), models)
         results.append(
             DeviceResult(
                 row_number=d.row_number,
@@ -172,11 +174,31 @@ async def _with_reasons(application: Application, devices: list[_Listed]) -> lis
                 imeis=imeis,
                 passed=(d.row_number not in failures) if analysed else None,
                 reasons=reasons,
-                registry_brand=d.tac_brand,
-                registry_model=d.tac_model,
+                registry_brand=identity[0],
+                registry_model=identity[1],
             )
         )
     return results
+
+
+def _registry_identity(
+    device: _Listed,
+    imeis: tuple[str, ...],
+    failures: Iterable[DeviceFailure],
+    models: dict[str, TacModel],
+) -> tuple[str | None, str | None]:
+    """What the registry says a device whose model mismatches is: the model of the first
+    IMEI the mismatch blames (the analysis' `ModelMismatch` reads the same)."""
+    for failure in failures:
+        if failure.code != CheckCode.MODEL_MISMATCH:
+            continue
+        if failure.imei_positions is None:  # stored by an analysis before issue 18
+            return device.tac_brand, device.tac_model
+        for imei in _at(imeis, failure.imei_positions):
+            model = models.get(imei[:TAC_LENGTH]) if tac_readable(imei) else None
+            if model is not None:
+                return model.brand, model.model_code
+    return None, None
 
 
 def _at(imeis: tuple[str, ...], positions: str | None) -> tuple[str, ...]:

@@ -61,7 +61,6 @@ class DeclaredModelContradicts:
             device = ctx.devices[index]
             if any(_contradicts(device.brand, device.model, m) for m in known):
                 failing.add(index)
-                ctx.registry_identity[index] = (known[0].brand, known[0].model_code)
         return failing
 
 
