@@ -458,3 +458,36 @@ async def test_an_imei_held_for_a_mainboard_replacement_counts_as_registered(cli
         2: ["ALREADY_REGISTERED"],
         3: [],
     }
+
+
+async def test_the_registry_model_of_a_mismatch_is_read_with_its_reason(client):
+    """Read off the registry with the reason (the first IMEI it blames); a reason stored
+    before reasons named IMEIs shows the identity stored with the device then."""
+    await make_world()
+    ids = await seed_registry()
+    content, _ = messy_list(ids)
+    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
+    application_id = await create_draft(client, user)
+    await upload(client, user, application_id, content)
+    await attach_documents(client, user, application_id)
+    await gql(client, SUBMIT, {"id": application_id}, token=user)
+    await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
+    await jobs.drain()
+    devices, _ = await all_devices(client, user, application_id)
+    shown = {d["rowNumber"]: (d["registryBrand"], d["registryModel"]) for d in devices}
+    # Row 14: an APPLE IMEI and a SAMSUNG one declared APPLE: the SAMSUNG one mismatches.
+    assert shown[10] == ("NOKIA", "3310") and shown[14] == ("SAMSUNG", "SM-G9359")
+    assert shown[17] == ("APPLE", "A2403")  # declared "@APPLE"
+    assert {row for row, identity in shown.items() if identity != (None, None)} == {10, 14, 17}
+
+    from models.applications import Device, DeviceFailure
+
+    await DeviceFailure.filter(application_id=application_id, row_number=10).update(
+        imei_positions=None
+    )
+    await Device.filter(application_id=application_id, row_number=10).update(
+        tac_brand="NOKIA (then)", tac_model="3310 (then)"
+    )
+    devices, _ = await all_devices(client, user, application_id)
+    row = next(d for d in devices if d["rowNumber"] == 10)
+    assert (row["registryBrand"], row["registryModel"]) == ("NOKIA (then)", "3310 (then)")
