@@ -216,3 +216,24 @@ async def test_a_lookup_that_fails_fails_the_analysis_and_the_rest_are_stopped(c
     # The repeated IMEIs came first and were answered; after the failure none started.
     assert ctx._lookups["repeated"].result() == []
     assert ctx._lookups["blacklisted"].cancelled() and ctx._lookups["pending"].cancelled()
+
+
+def test_a_reader_told_to_stop_hands_on_no_batch_after(tmp_path):
+    """The reader asks whether to stop once a batch (not once a row: asking a process's
+    event a million times was a fifth of its time), and stops before the next batch."""
+    path = tmp_path / "liste.csv"
+    path.write_bytes(_csv())
+    handed: list[tuple[str, Any]] = []
+    asked = 0
+
+    def stopped() -> bool:
+        nonlocal asked
+        asked += 1
+        return bool(handed)  # stop as soon as the first batch is handed on
+
+    list_reader._produce(
+        str(path), "liste.csv", list_reader.DeviceFileLimits(), handed.append, stopped
+    )
+    assert [kind for kind, _ in handed] == ["rows", "done"]
+    assert len(handed[0][1]) == list_reader.BATCH
+    assert asked == 2  # before the first batch and at the end, never per row

@@ -70,14 +70,18 @@ def _produce(
         with read_device_file(path, filename=filename, limits=limits) as device_file:
             batch: list[Row] = []
             for row in device_file.rows:
-                if stopped():
-                    return
                 batch.append(
                     (row.row_number, row.brand, row.model, row.imeis, row.notes, row.short_numbers)
                 )
                 if len(batch) >= BATCH:
+                    # Once a batch, not once a row: a process's Event is a semaphore, and
+                    # asking it a million times was a fifth of the reader's time.
+                    if stopped():
+                        return
                     put(("rows", batch))
                     batch = []
+            if stopped():
+                return
             if batch:
                 put(("rows", batch))
             put(
