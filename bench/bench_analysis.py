@@ -4,8 +4,9 @@ whitelist.
     python bench/bench_analysis.py                      # 100,000 devices, SQLite
     python bench/bench_analysis.py --imeis 1000000      # about 1,000,000 IMEIs
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench python bench/bench_analysis.py
+    python bench/bench_analysis.py --imeis 10000000 --format csv   # one CSV, checked in windows
 
-The .xlsx is generated in a child process first (mixed single- and dual-IMEI devices, about
+The list is generated in a child process first (mixed single- and dual-IMEI devices, about
 5 % of devices failing for each check code), so the peak RSS printed is the gateway's own:
 the upload (store, parse, stage) and the analysis job (checks, results) as the worker runs
 them. On PostgreSQL the named database is emptied and migrated.

@@ -145,8 +145,9 @@ class _Tally:
 
 @interpreter.with_collector_paused
 async def _analyse(application: Application, run: int) -> None:
-    """The list a window of rows at a time: each window's lookups in the big tables run
-    in the database while the window before is checked and its results written."""
+    """The list at once, or a long one a window of rows at a time: each window's lookups
+    in the big tables run in the database while the window before is checked, and its
+    results are written while the window after is checked."""
     application_id = application.id
     started = time.perf_counter()
     checks = ALL_CHECKS
@@ -197,10 +198,10 @@ async def _analyse(application: Application, run: int) -> None:
             return
         tally.write += time.perf_counter() - writing
     finally:
-        if storing is not None and not storing.done():
+        if storing is not None:  # the run failed: a window being written is rolled back
             storing.cancel()
             with contextlib.suppress(BaseException):
-                await storing
+                await storing  # (and a write that failed meanwhile is not left unseen)
         for left in (ctx, *ahead):
             if left is not None:
                 left.discard()

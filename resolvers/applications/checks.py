@@ -8,9 +8,9 @@ applications' lists) and the list's repeated IMEIs (repeated anywhere in the lis
 the window). For a staged list (an application's stored list) those hits are joins inside
 the database, started before the devices are even loaded (`prefetch`), so the database
 works while the checks' Python does; they answer the rows they hit, so no check walks the
-whole list to find them. The registry checks judge a
-list by its groups of alike devices (`tac_groups`: the same declared brand/model and TACs),
-of which a million-device list holds a handful, not device by device.
+whole list to find them. The registry checks judge a list by its groups of alike devices
+(`tac_groups`: the same declared brand/model and TACs), of which a million-device list
+holds a handful, not device by device.
 
 Every reason that applies is given: the registry checks look at each IMEI whose TAC can be
 read (15 digits, the check digit right or wrong), so a device whose check digit is wrong is
