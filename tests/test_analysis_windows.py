@@ -15,31 +15,8 @@ from models.workflow import ApplicationStatus
 from resolvers import jobs
 from resolvers.applications import analysis
 from resolvers.applications.checks import AnalysisContext
-from tests.support.api import gql, login, make_world
-from tests.support.uploads import upload
-from tests.support.workflow import attach_documents
-from tests.test_application_analysis import (
-    GROUPS,
-    SUBMIT,
-    TO_ANALYSIS,
-    all_devices,
-    create_draft,
-    messy_list,
-    seed_registry,
-)
-
-
-async def _in_analysis(client: Any) -> tuple[str, int, dict[int, list[str]]]:
-    """The messy list (rows 2–17, an IMEI repeated in rows 11 and 12) sent to analysis."""
-    await make_world()
-    content, expected = messy_list(await seed_registry())
-    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
-    application_id = await create_draft(client, user)
-    await upload(client, user, application_id, content)
-    await attach_documents(client, user, application_id)
-    await gql(client, SUBMIT, {"id": application_id}, token=user)
-    await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
-    return user, application_id, expected
+from tests.support.api import gql
+from tests.test_application_analysis import GROUPS, all_devices, messy_list_in_analysis
 
 
 def _in_windows_of(monkeypatch: Any, rows: int) -> None:
@@ -58,7 +35,7 @@ async def _seen(client: Any, user: str, application_id: int) -> tuple[Any, ...]:
 
 
 async def test_a_list_checked_in_windows_reads_as_one_checked_at_once(client, monkeypatch):
-    user, application_id, expected = await _in_analysis(client)
+    user, application_id, expected = await messy_list_in_analysis(client)
     assert analysis.windows((2, 17), 2)[4:6] == [(9, 11), (11, 13)]  # rows 11, 12 apart
     _in_windows_of(monkeypatch, 2)
     windowed = []
@@ -91,7 +68,7 @@ async def test_a_list_checked_in_windows_reads_as_one_checked_at_once(client, mo
 
 
 async def test_the_windows_lookups_run_one_at_a_time(client, monkeypatch):
-    _, application_id, _ = await _in_analysis(client)
+    _, application_id, _ = await messy_list_in_analysis(client)
     _in_windows_of(monkeypatch, 4)
     running, most, asked = 0, 0, []
     real_staged = AnalysisContext._staged
@@ -116,7 +93,7 @@ async def test_the_windows_lookups_run_one_at_a_time(client, monkeypatch):
 
 
 async def test_a_run_superseded_between_windows_writes_nothing_more(client, monkeypatch):
-    user, application_id, _ = await _in_analysis(client)
+    user, application_id, _ = await messy_list_in_analysis(client)
     _in_windows_of(monkeypatch, 4)  # rows (1, 5], (5, 9], (9, 13], (13, 17]
     real_load = analysis.load_devices
     loads = 0
@@ -151,7 +128,7 @@ async def test_a_run_superseded_between_windows_writes_nothing_more(client, monk
 async def test_a_window_that_cannot_be_written_fails_the_run_and_the_next_finishes_it(
     client, monkeypatch
 ):
-    user, application_id, expected = await _in_analysis(client)
+    user, application_id, expected = await messy_list_in_analysis(client)
     _in_windows_of(monkeypatch, 4)
     real_store = analysis._store_window
     stores = 0

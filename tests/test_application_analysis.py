@@ -166,6 +166,20 @@ async def create_draft(client, token, kind="IMPORT", data=None) -> int:
     return payload["application"]["id"]
 
 
+async def messy_list_in_analysis(client) -> tuple[str, int, dict[int, list[str]]]:
+    """The messy list uploaded by firm A, submitted and sent to analysis (not yet run):
+    the firm user's token, the application, what the analysis must say of each row."""
+    await make_world()
+    content, expected = messy_list(await seed_registry())
+    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
+    application_id = await create_draft(client, user)
+    await upload(client, user, application_id, content)
+    await attach_documents(client, user, application_id)
+    await gql(client, SUBMIT, {"id": application_id}, token=user)
+    await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
+    return user, application_id, expected
+
+
 async def all_devices(client, token, application_id, **filters):
     items, after = [], None
     while True:
@@ -261,15 +275,7 @@ async def test_a_messy_shipment_is_analysed_device_by_device(client):
 
 
 async def test_running_the_analysis_again_gives_the_same_results(client):
-    await make_world()
-    ids = await seed_registry()
-    content, expected = messy_list(ids)
-    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
-    application_id = await create_draft(client, user)
-    await upload(client, user, application_id, content)
-    await attach_documents(client, user, application_id)
-    await gql(client, SUBMIT, {"id": application_id}, token=user)
-    await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
+    user, application_id, expected = await messy_list_in_analysis(client)
     await jobs.drain()
     first, _ = await all_devices(client, user, application_id)
 
@@ -285,15 +291,7 @@ async def test_running_the_analysis_again_gives_the_same_results(client):
 
 
 async def test_an_analysis_interrupted_by_a_dead_worker_is_finished_by_another(client, monkeypatch):
-    await make_world()
-    ids = await seed_registry()
-    content, expected = messy_list(ids)
-    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
-    application_id = await create_draft(client, user)
-    await upload(client, user, application_id, content)
-    await attach_documents(client, user, application_id)
-    await gql(client, SUBMIT, {"id": application_id}, token=user)
-    await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
+    user, application_id, expected = await messy_list_in_analysis(client)
     clock.freeze(clock.now())
 
     # The first worker dies in the middle of the checks (here: while asking the blacklist).
@@ -463,15 +461,7 @@ async def test_an_imei_held_for_a_mainboard_replacement_counts_as_registered(cli
 async def test_the_registry_model_of_a_mismatch_is_read_with_its_reason(client):
     """Read off the registry with the reason (the first IMEI it blames); a reason stored
     before reasons named IMEIs shows the identity stored with the device then."""
-    await make_world()
-    ids = await seed_registry()
-    content, _ = messy_list(ids)
-    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
-    application_id = await create_draft(client, user)
-    await upload(client, user, application_id, content)
-    await attach_documents(client, user, application_id)
-    await gql(client, SUBMIT, {"id": application_id}, token=user)
-    await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
+    user, application_id, _ = await messy_list_in_analysis(client)
     await jobs.drain()
     devices, _ = await all_devices(client, user, application_id)
     shown = {d["rowNumber"]: (d["registryBrand"], d["registryModel"]) for d in devices}
