@@ -156,9 +156,14 @@ async def _analyse(application: Application, run: int) -> None:
     if application.kind == ApplicationKind.TEST and application.channel == Channel.PAPER:
         checks = tuple(c for c in ALL_CHECKS if c.code not in IMEI_STANDARD_CODES)
     bounds = await row_bounds(application_id)
-    ranges: list[tuple[int, int] | None] = [None]  # the whole list (see `_staged`)
-    if bounds is not None and bounds[1] - bounds[0] >= WHOLE_LIST_ROWS:
-        ranges = [*windows(bounds, WINDOW_ROWS)]
+    ranges: list[tuple[int, int] | None] = []  # no devices: nothing to look up or check
+    whole = (0, 0)
+    if bounds is not None:
+        whole = (bounds[0] - 1, bounds[1])
+        # A window of None: the whole list, its lookups the cheapest (see `_staged`).
+        ranges = (
+            [None] if bounds[1] - bounds[0] < WHOLE_LIST_ROWS else [*windows(bounds, WINDOW_ROWS)]
+        )
     ahead = [
         AnalysisContext(application_id=application_id, devices=[], staged=True, window=window)
         for window in ranges
@@ -180,7 +185,7 @@ async def _analyse(application: Application, run: int) -> None:
                 # is checked.
                 ahead[0].prefetch(after=ctx)
             step = time.perf_counter()
-            ctx.devices = await load_devices(application_id, ctx.window)
+            ctx.devices = await load_devices(application_id, ctx.window or whole)
             loaded = time.perf_counter()
             reasons = await evaluate(ctx, checks, in_thread=True)
             evaluated = time.perf_counter()
