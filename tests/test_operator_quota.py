@@ -5,15 +5,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from gateway.demo import load_demo
 from models import clock
 from models.accounts import MachineClient
 from models.audit import AuditEvent
 from models.quotas import CheckQuotaWindow
+from models.registry import WhitelistEntry
 from resolvers.operators import quota
 from resolvers.settings import updated
 from tests.support.api import error_codes, gql, login, make_world
@@ -79,6 +84,7 @@ async def test_the_quota_is_counted_in_the_database_in_blocks(client):
     updated(check_quota_per_minute=200)  # blocks of 4
     for _ in range(5):
         assert "errors" not in await ask(client, 1)
+    await quota.settled()
     [window] = await CheckQuotaWindow.all()
     # Two blocks taken; the next process to ask sees them as spent.
     assert (window.reserved, window.minute) == (8, int(START.timestamp() // 60))
@@ -171,3 +177,67 @@ async def test_old_usage_rows_are_deleted_after_the_retention(client):
     assert not await CheckQuotaWindow.exists()
     event = await AuditEvent.get(action="check_usage.purged")
     assert event.details == {"count": 1, "retentionDays": 2}
+
+
+@contextlib.asynccontextmanager
+async def writer_held() -> AsyncIterator[asyncio.Task[None]]:
+    """A transaction that has written and stays open (a firm's upload of many seconds): on
+    SQLite every other write waits for its end."""
+    opened, release = asyncio.Event(), asyncio.Event()
+
+    async def hold() -> None:
+        async with in_transaction():
+            await WhitelistEntry.filter(imei="none").delete()
+            opened.set()
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await opened.wait()
+    try:
+        yield holder
+    finally:
+        release.set()
+        await holder
+
+
+async def answered_beside(holder: asyncio.Task[None], client, count: int) -> None:
+    # Answered while the transaction is open; the timeout turns a wait into a failure.
+    answer = await asyncio.wait_for(ask(client, count), timeout=120)
+    assert "errors" not in answer and not holder.done()
+
+
+async def test_the_next_block_is_reserved_before_checks_need_it(client):
+    updated(check_quota_per_minute=200)  # blocks of 4, the next taken at half a block spent
+    for _ in range(3):
+        assert "errors" not in await ask(client, 1)
+    await quota.settled()
+    [window] = await CheckQuotaWindow.all()
+    assert window.reserved == 8  # the second block, taken when the first had 1 left
+    async with writer_held() as holder:
+        # 5 IMEIs were reserved and unspent: none of these checks needs the writer.
+        for _ in range(5):
+            await answered_beside(holder, client, 1)
+    await quota.settled()  # the third block, asked for meanwhile, is taken after it
+    await quota.flush_all()
+    await window.refresh_from_db()
+    assert (window.reserved, window.checked) == (12, 8)
+
+
+async def test_the_next_minutes_block_is_reserved_before_the_minute_ends(client):
+    updated(check_quota_per_minute=200)
+    clock.freeze(datetime(2026, 3, 1, 20, 59, 52, tzinfo=UTC))  # 8 s left in the minute
+    assert "errors" not in await ask(client, 2)
+    await quota.settled()
+    minute = int(clock.now().timestamp() // 60)
+    reserved = dict(await CheckQuotaWindow.all().values_list("minute", "reserved"))
+    assert reserved == {minute: 4, minute + 1: 4}
+    async with writer_held() as holder:
+        clock.advance(timedelta(seconds=10))
+        # The new minute's lease was reserved ahead, the old minute's count is written
+        # in the background: the first check of the minute does not wait for the writer.
+        await answered_beside(holder, client, 1)
+    await quota.settled()
+    await quota.flush_all()
+    rows = await CheckQuotaWindow.all().order_by("minute").values_list("minute", "checked")
+    assert rows == [(minute, 2), (minute + 1, 1)]
+    assert (await CheckQuotaWindow.get(minute=minute + 1)).day == "2026-03-02"  # Istanbul

@@ -8,9 +8,16 @@ check touches the database only when its process's block is used up. Every reser
 also flushes the IMEIs actually checked since the last one (`checked`), as does a flush
 every few seconds (`flush_forever`), for the staff's daily figures.
 
-The price of blocks: a process may hold an unspent part of a block when the minute ends, so
-a client can be refused up to a block per process (1/50 of its quota, at most 1,000 IMEIs)
-before it has checked its whole quota; it is never let through beyond it. A client over
+A check should not wait for a write either: on SQLite a write waits for the one writer, and
+a firm's upload holds it for the whole upload (seconds; a million rows: 15-20 s). So the next
+block is reserved in the background once half of the current one is spent, the next
+minute's first block in the last seconds of the minute, and counts are flushed without
+holding the client's lock; a check waits only when its process's reservations fall behind.
+
+The price of blocks: a process may hold an unspent part of a block, and the block reserved
+ahead, when the minute ends, so a client can be refused up to two blocks per process (1/50
+of its quota each, at most 1,000 IMEIs) before it has checked its whole quota; it is never
+let through beyond it. A client over
 quota gets `RATE_LIMITED` with the seconds until the next minute; a request asking for more
 IMEIs than the quota allows in a minute is refused as invalid (it could never pass).
 """
@@ -18,7 +25,9 @@ IMEIs than the quota allows in a minute is refused as invalid (it could never pa
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -38,7 +47,12 @@ from resolvers.settings import get_settings
 BLOCK_SHARE = 50  # a block is 1/50 of the quota …
 MAX_BLOCK = 1000  # … and at most this many IMEIs
 FLUSH_SECONDS = 5.0
+# Blocks are reserved ahead only from this size on: below it (quotas under 200 a minute) a
+# block reserved and left unspent would refuse a noticeable share of the quota early.
+MIN_AHEAD_BLOCK = 4
+NEXT_MINUTE_LEAD = 10  # seconds before the minute ends that its successor's block is taken
 UNLIMITED = 2**62
+log = logging.getLogger("mcks.quota")
 QUOTA_SETTERS = frozenset({Role.STAFF_ADMIN})
 USAGE_READERS = frozenset({Role.STAFF_REVIEWER, Role.STAFF_ARCHIVE, Role.STAFF_ADMIN})
 MAX_USAGE_DAYS = 366
@@ -67,6 +81,17 @@ class _Lease:
     quota: int  # 0: unlimited
     left: int = 0  # reserved and not spent yet
     unflushed: int = 0  # checked and not yet added to the row's `checked`
+    reserving: bool = False  # a reservation ahead is under way
+    refused: bool = False  # one ahead was not granted: the quota is nearly spent
+
+    @property
+    def block(self) -> int:
+        return min(MAX_BLOCK, self.quota // BLOCK_SHARE)
+
+    @property
+    def ahead(self) -> bool:
+        """Whether this lease's blocks are reserved ahead (a limited quota, blocks of size)."""
+        return self.quota != 0 and self.block >= MIN_AHEAD_BLOCK and not self.refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +105,40 @@ class DailyUsage:
 
 
 _leases: dict[int, _Lease] = {}
+_next: dict[int, _Lease] = {}  # the next minute's lease, reserved ahead
+_retired: list[tuple[int, _Lease]] = []  # past minutes' leases whose counts await a flush
 _locks: dict[int, asyncio.Lock] = {}
+_background: set[asyncio.Task[None]] = set()
 
 
 def reset() -> None:
     """Forget this process's leases (tests: each starts on a fresh database)."""
+    for task in _background:
+        task.cancel()
+    _background.clear()
     _leases.clear()
+    _next.clear()
+    _retired.clear()
     _locks.clear()
+
+
+async def settled() -> None:
+    """Wait for the reservations and flushes under way in the background."""
+    while _background:
+        await asyncio.wait(list(_background))
+
+
+def _in_background(work: Awaitable[None]) -> None:
+    task = asyncio.ensure_future(work)
+    _background.add(task)
+    task.add_done_callback(_done)
+
+
+def _done(task: asyncio.Task[None]) -> None:
+    _background.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        # The database away: the counts wait for the next flush (`flush_forever`).
+        log.warning("check quota: %s", task.exception())
 
 
 def _day_of(minute: int) -> str:
@@ -116,19 +168,51 @@ async def spend(actor: Actor, count: int) -> None:
     if lease is not None and lease.minute == minute and lease.left >= count:
         lease.left -= count  # the common case: no await, no database
         lease.unflushed += count
+    else:
+        async with _locks.setdefault(actor.id, asyncio.Lock()):
+            await _spend_locked(actor.id, count, minute, now)
+        lease = _leases[actor.id]
+    _look_ahead(actor.id, lease, now)
+
+
+def _look_ahead(client_id: int, lease: _Lease, now: datetime) -> None:
+    """Start the reservations the next checks will need, if not under way yet."""
+    if not lease.ahead or lease.reserving:
         return
-    lock = _locks.setdefault(actor.id, asyncio.Lock())
-    async with lock:
-        await _spend_locked(actor.id, count, minute, now)
+    if lease.left < lease.block // 2:
+        lease.reserving = True
+        _in_background(_reserve_ahead(client_id, lease, lease))
+    elif 60 - now.timestamp() % 60 <= NEXT_MINUTE_LEAD and client_id not in _next:
+        following = _Lease(minute=lease.minute + 1, quota=lease.quota)
+        _next[client_id] = following
+        lease.reserving = True
+        _in_background(_reserve_ahead(client_id, lease, following))
+
+
+async def _reserve_ahead(client_id: int, lease: _Lease, into: _Lease) -> None:
+    """One block for `into` (this minute's lease or the next one's); not granted or failed
+    (the database away), the check that needs it reserves it itself."""
+    try:
+        async with _locks.setdefault(client_id, asyncio.Lock()):
+            if not await _reserve(client_id, into, into.block):
+                into.refused = True
+    finally:
+        lease.reserving = False
 
 
 async def _spend_locked(client_id: int, count: int, minute: int, now: datetime) -> None:
     lease = _leases.get(client_id)
     if lease is None or lease.minute != minute:
         if lease is not None:
-            await _flush(client_id, lease)
-        quota = await effective_quota(client_id)
-        lease = _Lease(minute=minute, quota=quota, left=UNLIMITED if quota == 0 else 0)
+            # The past minute's count, written in the background: not a wait for the writer.
+            _retired.append((client_id, lease))
+            _in_background(_flush_retired())
+        quota = await effective_quota(client_id)  # a read: it does not wait for the writer
+        following = _next.pop(client_id, None)
+        if following is not None and (following.minute, following.quota) == (minute, quota):
+            lease = following
+        else:  # none reserved ahead, or under a quota changed since
+            lease = _Lease(minute=minute, quota=quota, left=UNLIMITED if quota == 0 else 0)
         _leases[client_id] = lease
     if lease.left < count:
         if count > lease.quota:
@@ -140,7 +224,7 @@ async def _spend_locked(client_id: int, count: int, minute: int, now: datetime) 
                 "asked at once",
             )
         need = count - lease.left
-        block = max(need, min(MAX_BLOCK, lease.quota // BLOCK_SHARE))
+        block = max(need, lease.block)
         granted = await _reserve(client_id, lease, block)
         if not granted and block > need:
             granted = await _reserve(client_id, lease, need)
@@ -152,32 +236,49 @@ async def _spend_locked(client_id: int, count: int, minute: int, now: datetime) 
 
 async def _reserve(client_id: int, lease: _Lease, amount: int) -> int:
     """Take `amount` more of the minute's quota (with the unflushed count): all or nothing."""
-    # Checks spent from the lease meanwhile (no lock on that path) stay unflushed.
-    sent = lease.unflushed
+    # The count goes with the reservation, taken out first: a flush running meanwhile (it
+    # holds no lock) cannot send it again; checks spent meanwhile stay unflushed.
+    sent, lease.unflushed = lease.unflushed, 0
     params = [client_id, lease.minute, _day_of(lease.minute), amount, sent, lease.quota]
-    # execute_query_dict: tortoise's asyncpg client drops an INSERT's RETURNING rows.
-    rows = await bulk.current().execute_query_dict(bulk.for_connection(_RESERVE), params)
-    if not rows:
+    try:
+        # execute_query_dict: tortoise's asyncpg client drops an INSERT's RETURNING rows.
+        rows = await bulk.current().execute_query_dict(bulk.for_connection(_RESERVE), params)
+    except BaseException:
+        lease.unflushed += sent
+        raise
+    if not rows:  # not granted: the row is unchanged, the count not written either
+        lease.unflushed += sent
         return 0
     lease.left += amount
-    lease.unflushed -= sent
     return amount
 
 
 async def _flush(client_id: int, lease: _Lease) -> None:
+    """The lease's unflushed count into its minute's row; no lock needed (see `_reserve`)."""
     if lease.unflushed <= 0:
         return
-    sent = lease.unflushed
+    sent, lease.unflushed = lease.unflushed, 0
     params = [client_id, lease.minute, _day_of(lease.minute), sent]
-    await bulk.current().execute_query(bulk.for_connection(_FLUSH), params)
-    lease.unflushed -= sent
+    try:
+        await bulk.current().execute_query(bulk.for_connection(_FLUSH), params)
+    except BaseException:
+        lease.unflushed += sent
+        raise
+
+
+async def _flush_retired() -> None:
+    while _retired:
+        client_id, lease = _retired[0]
+        await _flush(client_id, lease)
+        if _retired and _retired[0][1] is lease:
+            _retired.pop(0)
 
 
 async def flush_all() -> None:
     """Write every lease's unflushed count (periodically and at shutdown)."""
+    await _flush_retired()
     for client_id, lease in list(_leases.items()):
-        async with _locks.setdefault(client_id, asyncio.Lock()):
-            await _flush(client_id, lease)
+        await _flush(client_id, lease)
 
 
 async def flush_forever(stop: asyncio.Event) -> None:
@@ -188,6 +289,8 @@ async def flush_forever(stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), FLUSH_SECONDS)
         except TimeoutError:
             pass
+        if stop.is_set() and _background:  # shutting down: what is under way first
+            await asyncio.wait(list(_background), timeout=FLUSH_SECONDS)
         try:
             await flush_all()
         except Exception:  # the database away: the counts wait for the next flush
@@ -229,6 +332,7 @@ async def set_client_quota(actor: Actor, client_id: int, per_minute: int | None)
     # This process applies it at once (its count kept), the others from their next minute.
     async with _locks.setdefault(client_id, asyncio.Lock()):
         lease = _leases.pop(client_id, None)
+        _next.pop(client_id, None)  # reserved under the old quota: left unspent
         if lease is not None:
             await _flush(client_id, lease)
     return client
