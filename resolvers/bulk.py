@@ -6,7 +6,9 @@ these helpers speak plain parameterised SQL through the current (transaction) co
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from tortoise import connections
@@ -44,22 +46,55 @@ async def insert_rows(
     conn = current(connection)
     if is_postgres(conn):
         return await _copy_rows(conn, table, columns, rows)
-    sql = (
-        f'INSERT INTO "{table}" ({", ".join(f"{c!s}" for c in columns)}) '
-        f"VALUES ({placeholders(conn, len(columns))})"
+    names = ", ".join(f"{c!s}" for c in columns)
+    sql = f'INSERT INTO "{table}" ({names}) VALUES ({placeholders(conn, len(columns))})'
+    as_json = (
+        f'INSERT INTO "{table}" ({names}) SELECT '
+        + ", ".join(f"value ->> {i}" for i in range(len(columns)))
+        + " FROM json_each(?)"
     )
     count = 0
     batch: list[Sequence[Any]] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= INSERT_CHUNK:
-            await conn.execute_many(sql, batch)
+            await _insert_sqlite(conn, sql, as_json, batch)
             count += len(batch)
             batch = []
     if batch:
-        await conn.execute_many(sql, batch)
+        await _insert_sqlite(conn, sql, as_json, batch)
         count += len(batch)
     return count
+
+
+async def _insert_sqlite(
+    conn: BaseDBAsyncClient, sql: str, as_json: str, batch: list[Sequence[Any]]
+) -> None:
+    """A chunk as one JSON array unpacked by SQLite (`json_each`), not bound row by row.
+
+    `executemany` takes the interpreter's lock back for every row it binds, and a thread
+    that waits for the lock waits up to the switch interval while another thread computes:
+    770,000 device rows took 254 s beside a busy thread against 8 s as one statement a
+    chunk, which runs in C with the lock released (5.5 s against 4.7 s alone). Rows JSON
+    cannot carry as the binding would store them (bytes, NUL characters, non-finite floats)
+    are bound."""
+    try:
+        text = json.dumps(batch, ensure_ascii=False, allow_nan=False, default=_as_sqlite_binds)
+    except (TypeError, ValueError):
+        text = None
+    if text is None or "\\u0000" in text:
+        await conn.execute_many(sql, batch)
+    else:
+        await conn.execute_query(as_json, [text])
+
+
+def _as_sqlite_binds(value: object) -> str:
+    # The text Python's sqlite3 binds for dates and times (its default adapters).
+    if isinstance(value, datetime):
+        return value.isoformat(" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
 
 
 async def _copy_rows(
@@ -115,6 +150,27 @@ async def select_long(sql_sqlite: str, params: Sequence[Any] = ()) -> list[tuple
     if long_read is None:
         return await select(sql_sqlite, params, conn)
     return await long_read(sql_sqlite, list(params))  # type: ignore[no-any-return]
+
+
+async def select_packed(
+    sql_sqlite: str, params: Sequence[Any], width: int, *, long: bool = False
+) -> Sequence[Sequence[Any]]:
+    """`select` (or `select_long`) for many rows of `width` plain columns (text, numbers).
+
+    On SQLite the rows come back as one JSON array built inside the database: fetching
+    row by row takes the interpreter's lock back for every row, and waits up to the switch
+    interval for it whenever another thread computes (the analysis's checks, the loop
+    building the list), the same convoy as `_insert_sqlite`'s. Row order is the query's:
+    SQLite aggregates the rows as its inner query yields them."""
+    conn = current()
+    if is_postgres(conn):
+        return await (select_long(sql_sqlite, params) if long else select(sql_sqlite, params))
+    names = ", ".join(f"c{i}" for i in range(width))
+    packed = (
+        f"WITH q({names}) AS ({sql_sqlite}) SELECT json_group_array(json_array({names})) FROM q"
+    )
+    [(text,)] = await (select_long(packed, params) if long else select(packed, params))
+    return json.loads(text)  # type: ignore[no-any-return]
 
 
 def _numbered(sql: str) -> str:

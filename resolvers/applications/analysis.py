@@ -109,11 +109,12 @@ async def load_devices(
     name = names.setdefault
     after, up_to = window
     for start in range(after, up_to, LOAD_ROWS):
-        rows = await bulk.select(
+        rows = await bulk.select_packed(
             "SELECT row_number, brand, model_code, imei1, imei2, imei3, imei4 FROM device "
             "WHERE application_id = ? AND row_number > ? AND row_number <= ? "
             "ORDER BY row_number",
             [application_id, start, min(start + LOAD_ROWS, up_to)],
+            7,
         )
         devices += [
             DeviceLine(r[0], name(r[1], r[1]), name(r[2], r[2]), tuple(filter(None, r[3:7])))

@@ -397,10 +397,10 @@ class AnalysisContext:
                 "SELECT s.row_number, s.imei FROM device_imei s WHERE s.application_id = ? "
                 f"AND ({condition.format(imei='s.imei', list='s.application_id')})"
             )
-            found = await bulk.select_long(sql, [self.application_id])
+            found = await bulk.select_packed(sql, [self.application_id], 2, long=True)
         else:
             rows = "d.application_id = ? AND d.row_number > ? AND d.row_number <= ?"
-            found = await bulk.select_long(
+            found = await bulk.select_packed(
                 " UNION ALL ".join(
                     f"SELECT d.row_number, d.{column} FROM device d WHERE {rows} "
                     f"AND d.{column} IS NOT NULL AND ("
@@ -408,6 +408,8 @@ class AnalysisContext:
                     for column in _IMEI_COLUMNS
                 ),
                 [self.application_id, *self.window] * len(_IMEI_COLUMNS),
+                2,
+                long=True,
             )
         return [(int(row[0]), str(row[1])) for row in found]
 
