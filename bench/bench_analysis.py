@@ -21,6 +21,7 @@ import gc
 import io
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import resource
 import sys
@@ -329,10 +330,12 @@ async def run(
     from models.accounts import Firm, User
     from models.roles import FirmKind, Role
     from resolvers.actor import Actor
-    from resolvers.applications import drafts
+    from resolvers.applications import drafts, list_reader
     from resolvers.job_kinds import load_handlers
 
     load_handlers()
+    # As the gateway does at start-up: big lists' readers are forked from this server.
+    list_reader.start_reader_server()
     await migrate(database_url)
     await init_db(database_url)
     try:
@@ -447,7 +450,9 @@ async def upload_and_analyse(  # type: ignore[no-untyped-def]
         f"  upload to results stored:     {wall:5.1f} s  (CPU {cpu:5.1f} s) "
         f"= {imeis / wall:,.0f} IMEIs/s"
     )
-    # The reader process of a big list is a child: its peak counts too.
+    # The reader process of a big list is a child of the readers' fork server: its peak
+    # counts once the server, which waited for it, has ended too.
+    multiprocessing.forkserver._forkserver._stop()  # type: ignore[attr-defined]
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         f"  peak RSS {peak:,.0f} MB (after seeding: {base_rss:,.0f} MB; "

@@ -26,6 +26,7 @@ from gateway.payment_callback import payment_callback
 from gateway.push import push_channel
 from gateway.routes import download_file, healthz, readyz, verify_document
 from gateway.worker import run_forever
+from resolvers.applications import list_reader
 from resolvers.documents import shutdown_renderer
 from resolvers.operators import quota
 from resolvers.settings import Settings, configure, get_settings
@@ -56,6 +57,10 @@ def create_app(settings: Settings | None = None, manage_db: bool = True) -> Star
         # The server opens card payments and takes their callbacks: the demo's virtual POS.
         if manage_db and settings.development:
             await start_demo_payments(stack)
+        if manage_db:
+            # Big device lists are read in processes forked from a server started now,
+            # which imports this process's modules once, not on each upload.
+            await asyncio.to_thread(list_reader.start_reader_server)
         stop = asyncio.Event()
         tasks = []
         if manage_db and settings.in_process_worker:

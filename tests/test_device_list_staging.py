@@ -237,3 +237,53 @@ def test_a_reader_told_to_stop_hands_on_no_batch_after(tmp_path):
     assert [kind for kind, _ in handed] == ["rows", "done"]
     assert len(handed[0][1]) == list_reader.BATCH
     assert asked == 2  # before the first batch and at the end, never per row
+
+
+READER_MAIN = """
+import asyncio, os, sys
+sys.path.insert(0, {root!r})
+with open({marks!r}, "a") as marks:  # every run of this file, as main or imported as main
+    marks.write(f"{{os.getpid()}}\\n")
+from resolvers.applications import list_reader
+from resolvers.device_files import DEFAULT_LIMITS
+
+async def read(path):
+    rows = 0
+    async for item in list_reader.read_rows(path, 1, path.name, DEFAULT_LIMITS):
+        if isinstance(item, list):
+            rows += len(item)
+    return rows
+
+if __name__ == "__main__":
+    from pathlib import Path
+    list_reader.PROCESS_MIN_BYTES = 0
+    list_reader.start_reader_server()
+    print(asyncio.run(read(Path(sys.argv[1]))), asyncio.run(read(Path(sys.argv[1]))))
+"""
+
+
+def test_reader_processes_do_not_run_the_servers_main_again(tmp_path):
+    """A spawned process imports `__main__` again before it starts: for `mcks serve` the
+    whole gateway, seconds per upload. Readers come from a fork server that imported it
+    once."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    marks = tmp_path / "marks"
+    script = tmp_path / "serve.py"
+    script.write_text(READER_MAIN.format(root=str(Path(__file__).parent.parent), marks=str(marks)))
+    listing = tmp_path / "liste.csv"
+    listing.write_bytes(_csv())
+    done = subprocess.run(
+        [sys.executable, str(script), str(listing)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(ROWS), str(ROWS)]
+    runs = marks.read_text().split()
+    # The script itself, and the fork server once: not once more for each of the readers.
+    assert len(runs) == 2 and runs[0] != runs[1]

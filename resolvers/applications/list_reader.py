@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ _PUT_WAIT = 0.5  # seconds a blocked reader waits before it looks whether to giv
 #: row (the row's own warnings are tallied in `Parsed`); the last two are empty, and cost
 #: next to nothing to pickle, on all but messy rows.
 Row = tuple[int, str, str, tuple[str, ...], tuple[ImeiNote, ...], tuple[ShortNumber, ...]]
+
+
+_Context = multiprocessing.context.SpawnContext | multiprocessing.context.ForkServerContext
 
 
 @dataclass(frozen=True)
@@ -179,12 +183,55 @@ def _raised(portable: tuple[str, Any]) -> BaseException:
     return RuntimeError(f"the device list reader failed: {value}")
 
 
+def _context() -> _Context:
+    """Where reader processes come from: a fork server, which forks each from a process
+    that has already imported what a reader needs, and `__main__`.
+
+    Not fork: this process has threads (asyncio, database drivers), and forking a process
+    with threads can copy a lock mid-acquire into the child. Not spawn, but where there is
+    no fork server: a spawned child imports `__main__` again before it starts, and the
+    server's `__main__` (`mcks serve`) imports the whole gateway (about 2 s, on every
+    upload of a big list). The server starts the fork server while it starts
+    (`start_reader_server`); otherwise the first big upload does."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    with _starting:
+        context = multiprocessing.get_context("forkserver")
+        if not _started:
+            _start_fork_server(context)
+    return context
+
+
+_starting = threading.Lock()
+_started: list[bool] = []
+
+
+def _start_fork_server(context: _Context) -> None:
+    from multiprocessing import forkserver
+
+    from resolvers.applications import reader_preload
+
+    context.set_forkserver_preload([__name__, reader_preload.__name__])
+    main_path = getattr(sys.modules["__main__"], "__file__", None)
+    if main_path:
+        os.environ[reader_preload.MAIN_PATH_VARIABLE] = os.path.abspath(main_path)
+    try:
+        forkserver.ensure_running()  # it inherits the environment as it is now
+    finally:
+        os.environ.pop(reader_preload.MAIN_PATH_VARIABLE, None)
+    _started.append(True)
+
+
+def start_reader_server() -> None:
+    """Start the fork server of the reader processes now, not on the first big upload
+    (it returns once the server answers, not once its imports are done)."""
+    _context()
+
+
 async def _in_process(
     path: str, filename: str, limits: DeviceFileLimits
 ) -> AsyncIterator[list[Row] | Parsed]:
-    # spawn, not fork: this process has threads (asyncio, database drivers), and forking a
-    # process with threads can copy a lock mid-acquire into the child.
-    context = multiprocessing.get_context("spawn")
+    context = _context()
     out = context.Queue(maxsize=_QUEUED_BATCHES)
     stop = context.Event()
     child = context.Process(target=_child, args=(path, filename, limits, out, stop), daemon=True)
