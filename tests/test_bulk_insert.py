@@ -23,7 +23,15 @@ AWKWARD = [
 
 def rows(application_id: int) -> list[tuple]:
     return [
-        (application_id, n, text, f"M{n}", "35" + f"{n:013d}", None if n % 2 else text, n % 3 == 0)
+        (
+            application_id,
+            n,
+            text,
+            f"M{n}",
+            "35" + f"{n:013d}",
+            None if n % 2 else text[:32],
+            n % 3 == 0,
+        )
         for n, text in enumerate(AWKWARD * 2)
     ]
 

@@ -145,9 +145,10 @@ async def _in_thread(
 def _child(path: str, filename: str, limits: DeviceFileLimits, out: Any, stop: Any) -> None:
     """The reader process: deaf to Ctrl-C (the server stops it), gone when the server is."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Batch work: where cores are short, the server's requests go first.
+    # Batch work: where cores are short, the server's requests go first (a reader forked
+    # from the fork server has its niceness already).
     with contextlib.suppress(OSError):
-        os.nice(READER_NICENESS)
+        os.nice(max(0, READER_NICENESS - os.nice(0)))
     parent = os.getppid()
 
     def stopped() -> bool:
