@@ -12,7 +12,7 @@ from typing import Any
 from models import clock
 from models.applications import Application, DeviceFailure
 from models.workflow import ApplicationStatus
-from resolvers import jobs
+from resolvers import bulk, jobs
 from resolvers.applications import analysis
 from resolvers.applications.checks import AnalysisContext
 from tests.support.api import gql
@@ -86,9 +86,11 @@ async def test_the_windows_lookups_run_one_at_a_time(client, monkeypatch):
     monkeypatch.setattr(AnalysisContext, "_staged", staged)
     assert await jobs.drain() == 1
     assert most == 1
-    # Four lookups a window (repeated, registered, blacklisted, pending), window by window.
+    # Four lookups a window (repeated, registered, blacklisted, pending), window by window;
+    # on PostgreSQL "registered" reads the whitelist and the held IMEIs apart.
+    reads = 5 if bulk.is_postgres(bulk.current()) else 4
     windows = analysis.windows((2, 17), 4)
-    assert asked == [window for window in windows for _ in range(4)]
+    assert asked == [window for window in windows for _ in range(reads)]
     assert (await Application.get(id=application_id)).failed_device_count == 11
 
 

@@ -172,7 +172,8 @@ async def _analyse(application: Application, run: int) -> None:
     tally = _Tally()
     ctx: AnalysisContext | None = None
     # The window before, being written while this one is loaded and checked.
-    storing: asyncio.Task[bool] | None = None
+    storing: _Writer | None = None
+    writer: _Writer | None = None
     try:
         if not await _clear_results(application_id, run):
             return
@@ -188,11 +189,16 @@ async def _analyse(application: Application, run: int) -> None:
             step = time.perf_counter()
             ctx.devices = await load_devices(application_id, ctx.window or whole)
             loaded = time.perf_counter()
-            reasons = await evaluate(ctx, checks, in_thread=True)
+            # Each check's reasons are written while the checks after it run.
+            writer = _Writer(application_id, run, ctx)
+            try:
+                reasons = await evaluate(ctx, checks, in_thread=True, found=writer.found)
+            finally:
+                writer.close()
             evaluated = time.perf_counter()
-            if storing is not None and not await storing:
+            if storing is not None and not await storing.task:
                 return
-            storing = asyncio.ensure_future(_store_window(application_id, run, ctx, reasons))
+            storing, writer = writer, None
             tally.passed += len(ctx.devices) - len(reasons)
             tally.failed += len(reasons)
             tally.load += loaded - step
@@ -200,14 +206,19 @@ async def _analyse(application: Application, run: int) -> None:
             tally.write += time.perf_counter() - evaluated  # the wait for the window before
             ctx = None
         writing = time.perf_counter()
-        if storing is not None and not await storing:
+        if storing is not None and not await storing.task:
             return
         tally.write += time.perf_counter() - writing
     finally:
-        if storing is not None:  # the run failed: a window being written is rolled back
-            storing.cancel()
-            with contextlib.suppress(BaseException):
-                await storing  # (and a write that failed meanwhile is not left unseen)
+        # The run failed: the writes stop after the transaction under way, which is left
+        # to end (cancelling a SQLite transaction midway can leave its connection taken);
+        # what they wrote is no result (the list is not marked analysed) and the next run
+        # deletes it first. A write that failed meanwhile is not left unseen.
+        for unfinished in (storing, writer):
+            if unfinished is not None:
+                unfinished.stop()
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(unfinished.task)
         for left in (ctx, *ahead):
             if left is not None:
                 left.discard()
@@ -248,28 +259,64 @@ async def _clear_results(application_id: int, run: int) -> bool:
     return True
 
 
+class _Writer:
+    """A window's failure rows, written a check at a time while the checks after it run,
+    each check's in a transaction of its own (`_store_window`); `task` ends once all are
+    written (False: the run was superseded meanwhile)."""
+
+    def __init__(self, application_id: int, run: int, ctx: AnalysisContext) -> None:
+        self._application_id = application_id
+        self._ctx = ctx
+        self._loop = asyncio.get_running_loop()
+        self._queue: asyncio.Queue[list[tuple[int, int, str, str | None]] | None] = asyncio.Queue()
+        self._stopped = False
+        self.task = asyncio.ensure_future(self._write(application_id, run))
+
+    def found(self, code: CheckCode, failing: set[int]) -> None:
+        """A check's failing devices; called where the checks run (their thread): the rows
+        are made there, off the event loop."""
+        ctx, application_id = self._ctx, self._application_id
+        devices = ctx.devices
+        rows = [
+            # A reason with the IMEIs it blames (None: the device as a whole).
+            (application_id, devices[i].row, code.value, ctx.imei_positions(i, code))
+            for i in sorted(failing)
+        ]
+        if rows:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, rows)
+
+    def close(self) -> None:
+        """No more checks: the task ends once what was found is written."""
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
+
+    def stop(self) -> None:
+        """Write nothing after the transaction under way (the run failed)."""
+        self._stopped = True
+        self.close()
+
+    async def _write(self, application_id: int, run: int) -> bool:
+        while (rows := await self._queue.get()) is not None and not self._stopped:
+            if not await _store_window(application_id, run, rows):
+                return False
+        return not self._stopped
+
+
 async def _store_window(
-    application_id: int, run: int, ctx: AnalysisContext, reasons: dict[int, list[CheckCode]]
+    application_id: int, run: int, rows: list[tuple[int, int, str, str | None]]
 ) -> bool:
-    """A window's reasons as rows (row number, code, IMEI positions), in one transaction of
-    their own (a short hold of SQLite's writer, a window's worth). A device's outcome is
-    derived from its failure rows (resolvers.applications.outcome), and counts only once
-    `_finish` marks the list analysed: no statement writes the devices' rows. (The
-    registry's brand/model of a mismatching device is read with its reasons: written here,
-    100,000 devices' UPDATEs took 6.5 s on PostgreSQL.)"""
-    devices = ctx.devices
+    """Reasons as rows (application, row number, code, IMEI positions), in one transaction
+    of their own (a short hold of SQLite's writer). A device's outcome is derived from its
+    failure rows (resolvers.applications.outcome), and counts only once `_finish` marks
+    the list analysed: no statement writes the devices' rows. (The registry's brand/model
+    of a mismatching device is read with its reasons: written here, 100,000 devices'
+    UPDATEs took 6.5 s on PostgreSQL.)"""
     async with in_transaction() as conn:
         if await _locked_if_current(application_id, run) is None:
             return False
         await bulk.insert_rows(
             "device_failure",
             ("application_id", "row_number", "code", "imei_positions"),
-            (
-                # Every reason with the IMEIs it blames (None: the device as a whole).
-                (application_id, devices[i].row, code.value, ctx.imei_positions(i, code))
-                for i, codes in reasons.items()
-                for code in codes
-            ),
+            rows,
             conn,
         )
     return True

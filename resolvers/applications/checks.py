@@ -219,6 +219,10 @@ class AnalysisContext:
     ) -> None:
         if before is not None:
             await asyncio.wait([before])  # however it ended: this window's own answers
+        if self.window is None:
+            # The list was staged moments ago: without statistics PostgreSQL takes it for
+            # a few rows and probes the big tables' indexes once for each of its IMEIs.
+            await bulk.refresh_statistics("device_imei")
         for name, lookup in order:
             answer = self._lookups[name]
             started = time.perf_counter()
@@ -350,13 +354,17 @@ class AnalysisContext:
         )
 
     async def _staged_found_in(self, table: str, also: str | None = None) -> _RowHits:
-        return await self._staged(
-            " OR ".join(
-                f"EXISTS (SELECT 1 FROM {name} t WHERE t.imei = {{imei}})"
-                for name in (table, also)
-                if name is not None
-            )
-        )
+        tables = [name for name in (table, also) if name is not None]
+        exists = "EXISTS (SELECT 1 FROM {} t WHERE t.imei = {{imei}})"
+        if not bulk.is_postgres(bulk.current()):
+            return await self._staged(" OR ".join(exists.format(name) for name in tables))
+        # PostgreSQL turns an EXISTS into a semi-join it may plan as a merge or hash join,
+        # but not two of them ORed: those stay a pair of probes for every IMEI (2.6 s for a
+        # million, against 0.6 s). One lookup a table, an IMEI found in both one hit.
+        found: dict[tuple[int, str], None] = {}
+        for name in tables:
+            found.update(dict.fromkeys(await self._staged(exists.format(name))))
+        return list(found)
 
     async def _repeated_staged(self) -> _RowHits:
         return await self._staged(
@@ -560,10 +568,18 @@ ALL_CHECKS: tuple[Check, ...] = (
 )
 
 
+Found = Callable[[CheckCode, set[int]], None]
+
+
 async def evaluate(
-    ctx: AnalysisContext, checks: Iterable[Check], *, in_thread: bool = False
+    ctx: AnalysisContext,
+    checks: Iterable[Check],
+    *,
+    in_thread: bool = False,
+    found: Found | None = None,
 ) -> dict[int, list[CheckCode]]:
-    """Every failing device's reasons, in the checks' order.
+    """Every failing device's reasons, in the checks' order; `found` is told each check's
+    failing devices as soon as that check is done (where the checks run).
 
     `in_thread`: the checks' own work (a million devices' worth of pure Python) runs in a
     worker thread with an event loop of its own, so the process's loop goes on serving
@@ -571,22 +587,26 @@ async def evaluate(
     checks reach the database only through the context."""
     ctx.prefetch()
     if not in_thread:
-        return await _evaluate(ctx, checks)
+        return await _evaluate(ctx, checks, found)
     ctx._home = asyncio.get_running_loop()
     try:
         with interpreter.short_switches():
-            return await asyncio.to_thread(asyncio.run, _evaluate(ctx, checks))
+            return await asyncio.to_thread(asyncio.run, _evaluate(ctx, checks, found))
     finally:
         ctx._home = None
 
 
-async def _evaluate(ctx: AnalysisContext, checks: Iterable[Check]) -> dict[int, list[CheckCode]]:
+async def _evaluate(
+    ctx: AnalysisContext, checks: Iterable[Check], found: Found | None
+) -> dict[int, list[CheckCode]]:
     """Every failing device's reasons, in the checks' order."""
     reasons: dict[int, list[CheckCode]] = {}
     for check in checks:
         started = time.perf_counter()
         failing = await check.failing(ctx)
         log.debug("%s: %d failing, %.2f s", check.code, len(failing), time.perf_counter() - started)
+        if found is not None:
+            found(check.code, failing)
         for index in sorted(failing):
             reasons.setdefault(index, []).append(check.code)
     return reasons
