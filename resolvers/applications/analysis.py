@@ -210,10 +210,10 @@ async def _analyse(application: Application, run: int) -> None:
             return
         tally.write += time.perf_counter() - writing
     finally:
-        # The run failed: the writes stop after the transaction under way, which is left
-        # to end (cancelling a SQLite transaction midway can leave its connection taken);
-        # what they wrote is no result (the list is not marked analysed) and the next run
-        # deletes it first. A write that failed meanwhile is not left unseen.
+        # Writes still under way (the run failed or was superseded) stop after their
+        # transaction, which is left to end: cancelled midway, a SQLite transaction can
+        # leave its connection taken. What they wrote is no result (the list is not marked
+        # analysed) and the next run deletes it first. A write that failed is not unseen.
         for unfinished in (storing, writer):
             if unfinished is not None:
                 unfinished.stop()
@@ -266,7 +266,7 @@ class _Writer:
 
     def __init__(self, application_id: int, run: int, ctx: AnalysisContext) -> None:
         self._application_id = application_id
-        self._ctx = ctx
+        self._ctx: AnalysisContext | None = ctx
         self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[list[tuple[int, int, str, str | None]] | None] = asyncio.Queue()
         self._stopped = False
@@ -276,6 +276,7 @@ class _Writer:
         """A check's failing devices; called where the checks run (their thread): the rows
         are made there, off the event loop."""
         ctx, application_id = self._ctx, self._application_id
+        assert ctx is not None, "found after close"
         devices = ctx.devices
         rows = [
             # A reason with the IMEIs it blames (None: the device as a whole).
@@ -286,7 +287,9 @@ class _Writer:
             self._loop.call_soon_threadsafe(self._queue.put_nowait, rows)
 
     def close(self) -> None:
-        """No more checks: the task ends once what was found is written."""
+        """No more checks: the task ends once what was found is written. The window's
+        context is let go (the next window is loaded while this one's rows are written)."""
+        self._ctx = None
         self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
 
     def stop(self) -> None:
