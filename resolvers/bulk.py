@@ -159,14 +159,6 @@ async def select_long(sql_sqlite: str, params: Sequence[Any] = ()) -> list[tuple
     return await long_read(sql_sqlite, list(params))  # type: ignore[no-any-return]
 
 
-async def refresh_statistics(table: str) -> None:
-    """PostgreSQL's planner statistics of `table`, taken now (a sample: a tenth of a second
-    for a million rows); SQLite plans without them."""
-    conn = current()
-    if is_postgres(conn):
-        await conn.execute_script(f"ANALYZE {table}")
-
-
 async def select_packed(
     sql_sqlite: str, params: Sequence[Any], width: int, *, long: bool = False
 ) -> Sequence[Sequence[Any]]:

@@ -219,10 +219,6 @@ class AnalysisContext:
     ) -> None:
         if before is not None:
             await asyncio.wait([before])  # however it ended: this window's own answers
-        if self.window is None:
-            # The list was staged moments ago: without statistics PostgreSQL takes it for
-            # a few rows and probes the big tables' indexes once for each of its IMEIs.
-            await bulk.refresh_statistics("device_imei")
         for name, lookup in order:
             answer = self._lookups[name]
             started = time.perf_counter()
