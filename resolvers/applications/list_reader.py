@@ -198,13 +198,13 @@ def _context() -> _Context:
         return multiprocessing.get_context("spawn")
     with _starting:
         context = multiprocessing.get_context("forkserver")
-        if not _started:
+        if not _fork_server.is_set():
             _start_fork_server(context)
     return context
 
 
 _starting = threading.Lock()
-_started: list[bool] = []
+_fork_server = threading.Event()  # started (by whichever thread asked first)
 
 
 def _start_fork_server(context: _Context) -> None:
@@ -220,7 +220,7 @@ def _start_fork_server(context: _Context) -> None:
         forkserver.ensure_running()  # it inherits the environment as it is now
     finally:
         os.environ.pop(reader_preload.MAIN_PATH_VARIABLE, None)
-    _started.append(True)
+    _fork_server.set()
 
 
 def start_reader_server() -> None:
