@@ -23,14 +23,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate, chain, compress
+from operator import itemgetter
 from typing import NamedTuple, Protocol, TypeVar
 
 from models.checks import CheckCode
-from models.imei import IMEI_LENGTH, TAC_LENGTH, is_valid_imei
+from models.imei import IMEI_LENGTH, TAC_LENGTH, invalid_imei_positions
 from models.names import brand_model_key
 from models.tac import TacModel
 from models.workflow import IN_PROGRESS
@@ -202,11 +204,12 @@ class AnalysisContext:
         found_in = self._staged_found_in
         held = "held_imei" if self.count_held else None
         order: list[tuple[str, Callable[[], Awaitable[_RowHits]]]] = [
-            (_REPEATED, self._repeated_staged),
             (_REGISTERED, lambda: found_in("whitelist_entry", held)),
             (_BLACKLISTED, lambda: found_in("blacklist_entry")),
             (_PENDING, self._pending_staged),
         ]
+        if self.window is not None:  # the whole list's are counted in memory: `repeated`
+            order.insert(0, (_REPEATED, self._repeated_staged))
         loop = asyncio.get_running_loop()
         self._lookups = {name: loop.create_future() for name, _ in order}
         before = after._runner if after is not None else None
@@ -293,19 +296,31 @@ class AnalysisContext:
         return await self._hits_of(_PENDING, elsewhere)
 
     async def repeated(self) -> Hits:
-        """IMEIs the list holds more than once (in one device or in several)."""
+        """IMEIs the list holds more than once (in one device or in several): counted in
+        memory when the whole list is loaded (for a million IMEIs 0.2 s of this process,
+        against 1.2 s of SQLite's counting in the list's index), in the database for a
+        window of a longer list (repeated anywhere in the list)."""
 
         async def twice() -> set[str]:
-            counts = Counter(imei for d in self.devices for imei in d.imeis if _digits(imei))
-            return {imei for imei, count in counts.items() if count > 1}
+            imeis = list(chain.from_iterable(map(_IMEIS_OF, self.devices)))
+            if len(set(imeis)) == len(imeis):
+                return set()
+            counts = Counter(imeis)
+            return {imei for imei, count in counts.items() if count > 1 and _digits(imei)}
 
-        return await self._hits_of(_REPEATED, twice)
+        return await self._hits_of(_REPEATED, twice, staged=self.window is not None)
 
-    async def _hits_of(self, name: str, in_memory: Callable[[], Awaitable[set[str]]]) -> Hits:
-        """A lookup's hits, once: the prefetched join for a staged list, else the IMEIs
-        `in_memory` finds, matched to the devices holding them."""
+    async def _hits_of(
+        self,
+        name: str,
+        in_memory: Callable[[], Awaitable[set[str]]],
+        *,
+        staged: bool = True,
+    ) -> Hits:
+        """A lookup's hits, once: the prefetched join for a staged list (unless `staged`
+        is False), else the IMEIs `in_memory` finds, matched to the devices holding them."""
         if name not in self._hits:
-            if self.staged:
+            if self.staged and staged:
                 self._hits[name] = await self._staged_hits(name)
             else:
                 self._hits[name] = self._devices_holding(await in_memory())
@@ -314,9 +329,12 @@ class AnalysisContext:
     def _devices_holding(self, found: set[str]) -> Hits:
         hits: Hits = {}
         if found:
-            for index, device in enumerate(self.devices):
-                if not found.isdisjoint(device.imeis):
-                    hits[index] = [imei for imei in device.imeis if imei in found]
+            imeis = list(map(_IMEIS_OF, self.devices))
+            ends = list(accumulate(map(len, imeis)))
+            flat = list(chain.from_iterable(imeis))
+            # Where the found IMEIs are among all, in C; a device for each of the few.
+            for at in compress(range(len(flat)), map(found.__contains__, flat)):
+                hits.setdefault(bisect_right(ends, at), []).append(flat[at])
         return hits
 
     async def _staged_hits(self, name: str) -> Hits:
@@ -442,12 +460,20 @@ class InvalidImei:
     code = CheckCode.INVALID_IMEI
 
     async def failing(self, ctx: AnalysisContext) -> set[int]:
-        valid = is_valid_imei
-        # all() over map(): the loop over a million devices' IMEIs stays in C but the check.
-        failing = {i for i, d in enumerate(ctx.devices) if not all(map(valid, d.imeis))}
-        for i in failing:
-            ctx.blame(i, self.code, (m for m in ctx.devices[i].imeis if not valid(m)))
-        return failing
+        # The list's IMEIs end to end, checked at once; a device is found from where its
+        # IMEIs end (`ends`, cumulative), only for the few that fail.
+        imeis = list(map(_IMEIS_OF, ctx.devices))
+        ends = list(accumulate(map(len, imeis)))
+        wrong: dict[int, list[str]] = {}
+        flat = list(chain.from_iterable(imeis))
+        for at in invalid_imei_positions(flat):
+            wrong.setdefault(bisect_right(ends, at), []).append(flat[at])
+        for index, failing_imeis in wrong.items():
+            ctx.blame(index, self.code, failing_imeis)
+        return set(wrong)
+
+
+_IMEIS_OF = itemgetter(3)  # DeviceLine.imeis
 
 
 def _digits(imei: str) -> bool:

@@ -11,6 +11,7 @@ from models.imei import (
     ImeiTextProblem,
     clean_imei,
     clean_imei_text,
+    invalid_imei_positions,
     is_valid_imei,
     luhn_check_digit,
     normalise_network_imei,
@@ -94,6 +95,57 @@ class TestIsValidImei:
     )
     def test_invalid_shapes(self, value: object) -> None:
         assert not is_valid_imei(value)
+
+
+class TestInvalidImeiPositions:
+    """The whole list's check at once agrees with the check of each value."""
+
+    MALFORMED = (
+        "",
+        "1",
+        KNOWN_VALID[:14],
+        KNOWN_VALID + "0",
+        " " + KNOWN_VALID[1:],
+        "49015420323751８",
+        "4901542٠3237518",
+        "49015420323751²",
+        "49015420323751x",
+    )
+
+    def test_agrees_with_is_valid_imei_on_a_mixed_list(self) -> None:
+        generator = random.Random(2026)
+        values = []
+        for serial in range(5_000):
+            imei = make_imei(generator.randrange(10**12))
+            roll = generator.random()
+            if roll < 0.1:  # a wrong check digit
+                imei = imei[:14] + str((int(imei[14]) + generator.randint(1, 9)) % 10)
+            elif roll < 0.2:
+                imei = generator.choice(self.MALFORMED)
+            values.append(imei)
+        expected = [i for i, value in enumerate(values) if not is_valid_imei(value)]
+        assert 500 < len(expected) < 1_500
+        assert invalid_imei_positions(values) == expected
+
+    def test_every_single_digit_typo_is_caught(self) -> None:
+        typos = [
+            KNOWN_VALID[:position] + replacement + KNOWN_VALID[position + 1 :]
+            for position in range(15)
+            for replacement in "0123456789"
+            if replacement != KNOWN_VALID[position]
+        ]
+        values = [KNOWN_VALID, *typos, KNOWN_VALID]
+        assert invalid_imei_positions(values) == list(range(1, len(typos) + 1))
+
+    @pytest.mark.parametrize("value", MALFORMED)
+    def test_one_malformed_value_among_valid_ones(self, value: str) -> None:
+        # all 15 long but one, or all 15 long and one not ASCII digits: both slower paths
+        assert invalid_imei_positions([KNOWN_VALID, value, make_imei(7)]) == [1]
+
+    def test_nothing_to_check(self) -> None:
+        assert invalid_imei_positions([]) == []
+        assert invalid_imei_positions([KNOWN_VALID] * 3) == []
+        assert invalid_imei_positions(["000000000000000", "999999999999994"]) == []
 
 
 class TestNormaliseNetworkImei:
