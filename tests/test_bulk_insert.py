@@ -1,5 +1,5 @@
-"""Bulk inserts store what the rows hold: on SQLite a chunk goes as one JSON array unpacked
-by the database (`bulk._insert_sqlite`), and must store exactly what binding each row would."""
+"""Bulk inserts store what the rows hold: on SQLite a chunk goes as one statement of many
+rows (`bulk._insert_sqlite`), and must store exactly what binding each row would."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ async def test_bulk_rows_are_stored_as_bound_one_by_one(db, monkeypatch):
     bound = []
     monkeypatch.setattr(type(conn), "execute_many", lambda *a: bound.append(a))
     await bulk.insert_rows("device", COLUMNS, rows(1))
-    assert not bound  # one JSON array, no row bound
+    assert not bound  # one statement, no row bound on its own
     monkeypatch.undo()
     if bulk.is_postgres(conn):
         got = [tuple(r) for r in await stored(1)]
@@ -66,7 +66,7 @@ async def test_bulk_rows_are_stored_as_bound_one_by_one(db, monkeypatch):
     assert len(await stored(1)) == len(AWKWARD) * 2
 
 
-async def test_rows_json_cannot_carry_are_bound_and_dates_stored_alike(db):
+async def test_dates_blobs_and_nul_characters_are_stored_alike(db):
     conn = connections.get("default")
     if bulk.is_postgres(conn):
         return  # COPY: nothing of the SQLite path to compare
@@ -82,10 +82,10 @@ async def test_rows_json_cannot_carry_are_bound_and_dates_stored_alike(db):
     awkward = [
         (3, None, None, b"\x00\x01", "c"),
         (4, None, None, None, "nul \x00 inside"),
-        (5, None, None, None, "\\u0000 written out"),  # looks like an escaped NUL: bound
+        (5, None, None, None, "\\u0000 written out"),
     ]
-    await bulk.insert_rows("bulk_probe", columns, with_dates)  # as JSON
-    await bulk.insert_rows("bulk_probe", columns, awkward)  # bound: JSON cannot carry them
+    await bulk.insert_rows("bulk_probe", columns, with_dates)
+    await bulk.insert_rows("bulk_probe", columns, awkward)
     sql = "INSERT INTO bulk_probe VALUES (?, ?, ?, ?, ?)"
     await conn.execute_many(sql, [(n + 10, *rest) for n, *rest in with_dates + awkward])
     got = await bulk.select("SELECT n, typeof(at), at, day, blob, text FROM bulk_probe ORDER BY n")
@@ -94,3 +94,28 @@ async def test_rows_json_cannot_carry_are_bound_and_dates_stored_alike(db):
         assert by_n[n] == by_n[n + 10], n
     assert by_n[1][1] == "2026-12-02 01:02:03.456789+00:00"
     assert by_n[3][3] == b"\x00\x01" and by_n[4][4] == "nul \x00 inside"
+
+
+async def test_many_rows_take_several_statements_and_keep_their_order(db, monkeypatch):
+    """More rows than one statement may bind: each statement full but the last, every row
+    stored once, in order."""
+    monkeypatch.setattr(bulk, "SQLITE_VARIABLES", 7 * 10)  # 10 rows of 7 columns
+    conn = connections.get("default")
+    statements = []
+    execute = type(conn).execute_query
+
+    async def counted(self, sql, values=None):
+        if sql.startswith('INSERT INTO "device"'):
+            statements.append(len(values or []) // len(COLUMNS))
+        return await execute(self, sql, values)
+
+    monkeypatch.setattr(type(conn), "execute_query", counted)
+    many = [(3, n, "B", "M", f"35{n:013d}", None, False) for n in range(1, 26)]
+    assert await bulk.insert_rows("device", COLUMNS, many) == 25
+    monkeypatch.undo()
+    if not bulk.is_postgres(conn):
+        assert statements == [10, 10, 5]
+    got = await bulk.select(
+        "SELECT row_number, imei1 FROM device WHERE application_id = ? ORDER BY id", [3]
+    )
+    assert [tuple(r) for r in got] == [(n, f"35{n:013d}") for n in range(1, 26)]
