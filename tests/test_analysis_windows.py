@@ -71,19 +71,23 @@ async def test_the_windows_lookups_run_one_at_a_time(client, monkeypatch):
     _, application_id, _ = await messy_list_in_analysis(client)
     _in_windows_of(monkeypatch, 4)
     running, most, asked = 0, 0, []
-    real_staged = AnalysisContext._staged
 
-    async def staged(self: AnalysisContext, condition: str, whole: Any = None) -> Any:
-        nonlocal running, most
-        running += 1
-        most = max(most, running)
-        asked.append(self.window)
-        try:
-            return await real_staged(self, condition, whole)
-        finally:
-            running -= 1
+    def counted(read: Any) -> Any:
+        async def reading(self: AnalysisContext, *args: Any, **kwargs: Any) -> Any:
+            nonlocal running, most
+            running += 1
+            most = max(most, running)
+            asked.append(self.window)
+            try:
+                return await read(self, *args, **kwargs)
+            finally:
+                running -= 1
 
-    monkeypatch.setattr(AnalysisContext, "_staged", staged)
+        return reading
+
+    # The held IMEIs (few) are read from their side on PostgreSQL (`_staged_from_small`).
+    for name in ("_staged", "_staged_from_small"):
+        monkeypatch.setattr(AnalysisContext, name, counted(getattr(AnalysisContext, name)))
     assert await jobs.drain() == 1
     assert most == 1
     # Four lookups a window (repeated, registered, blacklisted, pending), window by window;

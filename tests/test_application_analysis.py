@@ -424,8 +424,24 @@ async def test_the_firm_downloads_the_template_and_its_failing_devices(client):
     ).status_code == 404
 
 
-async def test_an_imei_held_for_a_mainboard_replacement_counts_as_registered(client):
+@pytest.mark.parametrize(
+    ("small_table_rows", "window_rows"),
+    [(None, None), (1, None), (None, 1)],
+    ids=["probed-from-the-held", "probed-from-the-list", "a-window-at-a-time"],
+)
+async def test_an_imei_held_for_a_mainboard_replacement_counts_as_registered(
+    client, monkeypatch, small_table_rows, window_rows
+):
+    """Held IMEIs are few: on PostgreSQL they are probed from their side unless there are
+    many; the list a row at a time (windows of one row) finds them too."""
     from models.progress import HeldImei
+    from resolvers.applications import analysis, checks
+
+    if small_table_rows is not None:
+        monkeypatch.setattr(checks, "SMALL_TABLE_ROWS", small_table_rows)
+    if window_rows is not None:
+        monkeypatch.setattr(analysis, "WHOLE_LIST_ROWS", window_rows)
+        monkeypatch.setattr(analysis, "WINDOW_ROWS", window_rows)
 
     world = await make_world()
     await seed_registry()

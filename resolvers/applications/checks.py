@@ -376,9 +376,29 @@ class AnalysisContext:
         # subplans run for every IMEI (2.6 s for a million, against 1.8 s as one lookup a
         # table). An IMEI found in both is one hit.
         found: dict[tuple[int, str], None] = {}
-        for name in tables:
-            found.update(dict.fromkeys(await self._staged(exists.format(name))))
+        found.update(dict.fromkeys(await self._staged(exists.format(table))))
+        if also is not None:
+            found.update(dict.fromkeys(await self._staged_from_small(also)))
         return list(found)
+
+    async def _staged_from_small(self, table: str) -> _RowHits:
+        """The list's (row, IMEI) pairs `table` holds, probed from `table`'s side while it
+        is small (the held IMEIs: a few, mostly none): probed from the list's side, a
+        million IMEIs took 0.43 s against an empty table."""
+        assert self.application_id is not None
+        [(rows,)] = await bulk.select(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT ?) AS listed", [SMALL_TABLE_ROWS]
+        )
+        if rows >= SMALL_TABLE_ROWS:
+            return await self._staged(f"EXISTS (SELECT 1 FROM {table} t WHERE t.imei = {{imei}})")
+        window = "" if self.window is None else " AND d.row_number > ? AND d.row_number <= ?"
+        found = await bulk.select_long(
+            f"SELECT s.row_number, s.imei FROM {table} t CROSS JOIN LATERAL (SELECT "
+            "d.row_number, d.imei FROM device_imei d WHERE d.application_id = ? "
+            f"AND d.imei = t.imei{window}) AS s",
+            [self.application_id, *(self.window or ())],
+        )
+        return [(int(row[0]), str(row[1])) for row in found]
 
     async def _repeated_staged(self) -> _RowHits:
         return await self._staged(
@@ -437,6 +457,8 @@ class AnalysisContext:
 
 
 _IMEI_COLUMNS = ("imei1", "imei2", "imei3", "imei4")
+# A table up to this many rows is probed from its side (`_staged_from_small`).
+SMALL_TABLE_ROWS = 100_000
 _IN_PROGRESS = ", ".join(f"'{s.value}'" for s in sorted(IN_PROGRESS))
 
 
