@@ -160,3 +160,22 @@ async def test_a_window_that_cannot_be_written_fails_the_run_and_the_next_finish
     devices, _ = await all_devices(client, user, application_id)
     assert {d["rowNumber"]: [r["code"] for r in d["reasons"]] for d in devices} == expected
     assert (await Application.get(id=application_id)).failed_device_count == 11
+
+
+async def test_the_in_memory_passes_over_slices_of_devices_read_as_one(client, monkeypatch):
+    """The in-memory passes over all IMEIs (check digits, repeated IMEIs, devices holding
+    what a lookup found) go a slice of devices at a time: slices of two devices, whose
+    IMEIs end mid-list, find the same devices, reasons and positions as one slice."""
+    from resolvers.applications import checks
+
+    user, application_id, expected = await messy_list_in_analysis(client)
+    monkeypatch.setattr(checks, "_SLICE", 2)
+    assert await jobs.drain() == 1
+    sliced = await _seen(client, user, application_id)
+    assert {d["rowNumber"]: [r["code"] for r in d["reasons"]] for d in sliced[0]} == expected
+    monkeypatch.setattr(checks, "_SLICE", 1_000)
+    application = await Application.get(id=application_id)
+    application.status = ApplicationStatus.IN_ANALYSIS
+    await application.save()
+    await analysis.analyse(application_id, application.analysis_run)
+    assert await _seen(client, user, application_id) == sliced
