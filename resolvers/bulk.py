@@ -52,7 +52,7 @@ async def insert_rows(
         return await _copy_rows(conn, table, columns, rows)
     names = ", ".join(f"{c!s}" for c in columns)
     insert = f'INSERT INTO "{table}" ({names}) VALUES '
-    row = "(" + ", ".join("?" for _ in columns) + ")"
+    row = f"({placeholders(conn, len(columns))})"
     per_statement = max(1, min(INSERT_CHUNK, SQLITE_VARIABLES // len(columns)))
     count = 0
     batch: list[Sequence[Any]] = []
