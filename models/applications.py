@@ -81,7 +81,11 @@ class Device(Model):
 
 
 class DeviceImei(Model):
-    """Every IMEI of every listed device, indexed, for set-based checks across applications."""
+    """Every IMEI of every listed device, indexed, for set-based checks across applications.
+
+    Rows are found by IMEI or by application and IMEI, never by id: on PostgreSQL the id
+    has no index (migration 0020; a million-IMEI upload maintained it for 2-3 s), so rows
+    are written and deleted set-wise, not saved or deleted one by one through the ORM."""
 
     id = fields.BigIntField(primary_key=True)
     application_id = fields.IntField()

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
-from tortoise import Tortoise
-from tortoise.migrations.api import migrate as tortoise_migrate
 
-from gateway.db import close_db, init_db, tortoise_config
+from gateway.db import close_db, init_db
 from models import clock
 from models.applications import Application
 from models.workflow import ApplicationKind, ApplicationStatus
 from resolvers import bulk
 from resolvers.applications.results import groups_of, iter_devices
 from resolvers.workflow.common import DeviceGroupCount, passing_groups
-from tests.conftest import ON_POSTGRES, PG_URL
+from tests.support.migrations import migrate_to, own_database
 
 BEFORE = "models.0016_device_list_indexes"
 OUTCOME_INDEX = "idx_device_applica_cbc1f0"  # (application_id, passed)
@@ -36,28 +33,8 @@ OLD = {
 
 @pytest.fixture
 async def database(tmp_path, settings) -> AsyncIterator[str]:
-    """An empty database of its own (the suite's shared one stays migrated)."""
-    if not ON_POSTGRES:
-        yield f"sqlite://{tmp_path}/before-0019.sqlite3"
-        return
-    server, _, name = PG_URL.rpartition("/")
-    name = f"{name.split('?')[0]}_m0019"
-    admin = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield f"{server}/{name}"
-    finally:
-        await Tortoise.close_connections()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-
-
-async def migrate_to(url: str, target: str | None = None) -> None:
-    try:
-        await tortoise_migrate(config=tortoise_config(url), target=target)
-    finally:
-        await Tortoise.close_connections()
+    async for url in own_database(tmp_path, "m0019"):
+        yield url
 
 
 async def stored_outcomes() -> list[tuple[int, int, bool | None]]:

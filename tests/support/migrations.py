@@ -1,0 +1,40 @@
+"""A database of a test's own, migrated to a given migration (the suite's shared one stays
+at the newest)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate as tortoise_migrate
+
+from gateway.db import tortoise_config
+from tests.conftest import ON_POSTGRES, PG_URL
+
+
+async def own_database(tmp_path: Path, suffix: str) -> AsyncIterator[str]:
+    """The URL of an empty database (for a fixture: dropped afterwards on PostgreSQL)."""
+    if not ON_POSTGRES:
+        yield f"sqlite://{tmp_path}/{suffix}.sqlite3"
+        return
+    server, _, name = PG_URL.rpartition("/")
+    name = f"{name.split('?')[0]}_{suffix}"
+    admin = await asyncpg.connect(PG_URL.replace("postgres://", "postgresql://", 1))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield f"{server}/{name}"
+    finally:
+        await Tortoise.close_connections()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def migrate_to(url: str, target: str | None = None) -> None:
+    """Forward or back to `target` ("models.0016_…"; None: the newest)."""
+    try:
+        await tortoise_migrate(config=tortoise_config(url), target=target)
+    finally:
+        await Tortoise.close_connections()
