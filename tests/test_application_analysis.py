@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from models.tac import TacModel
 from models.workflow import ApplicationKind, ApplicationStatus
 from resolvers import jobs
 from resolvers.job_kinds import load_handlers
+from tests.conftest import ON_POSTGRES
 from tests.support.api import error_codes, gql, login, make_world
 from tests.support.uploads import imei, upload, xlsx
 from tests.support.workflow import attach_documents
@@ -272,6 +274,61 @@ async def test_a_messy_shipment_is_analysed_device_by_device(client):
         "NOT_FOUND"
     ]
     assert world.firm_a.id == (await Application.get(id=application_id)).firm_id
+
+
+@pytest.mark.parametrize("listed", [0, 10**9], ids=["from-the-list", "from-the-registers"])
+async def test_the_lookups_find_the_same_from_either_side(client, monkeypatch, listed):
+    """On PostgreSQL each lookup probes from the smaller side: the list's IMEIs, or the rows
+    of the register (whitelist, held IMEIs, blacklist) and of the other lists in progress.
+    Either way the same devices fail for the same reasons, an IMEI pending in two other
+    lists once."""
+    from resolvers.applications.checks import AnalysisContext
+
+    async def listed_imeis(self: AnalysisContext) -> int:
+        return listed  # 0: every register counts as bigger than the list
+
+    probed_from_registers: list[str] = []
+
+    def recorded(name: str) -> Any:
+        real = getattr(AnalysisContext, name)
+
+        async def probe(self: AnalysisContext, *args: Any) -> Any:
+            probed_from_registers.append(args[0] if args else "other lists")
+            return await real(self, *args)
+
+        return probe
+
+    monkeypatch.setattr(AnalysisContext, "_listed_imeis", listed_imeis)
+    for name in ("_staged_from_small", "_pending_from_others"):
+        monkeypatch.setattr(AnalysisContext, name, recorded(name))
+    user, application_id, expected = await messy_list_in_analysis(client)
+    pending = await DeviceImei.exclude(application_id=application_id).first()
+    assert pending is not None
+    second = await Application.create(
+        firm_id=998,
+        kind=ApplicationKind.IMPORT,
+        status=ApplicationStatus.AWAITING_PAYMENT,
+        created_by="x",
+        imei_count=1,
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
+    await DeviceImei.create(application_id=second.id, row_number=1, imei=pending.imei)
+
+    assert await jobs.drain() == 1
+    devices, _ = await all_devices(client, user, application_id)
+    assert {d["rowNumber"]: [r["code"] for r in d["reasons"]] for d in devices} == expected
+    if not ON_POSTGRES:
+        assert probed_from_registers == []  # SQLite probes from the list's side
+    elif listed:
+        assert sorted(probed_from_registers) == [
+            "blacklist_entry",
+            "held_imei",
+            "other lists",
+            "whitelist_entry",
+        ]
+    else:
+        assert probed_from_registers == []
 
 
 async def test_running_the_analysis_again_gives_the_same_results(client):

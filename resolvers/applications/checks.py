@@ -375,30 +375,47 @@ class AnalysisContext:
         # subplans run for every IMEI (2.6 s for a million, against 1.8 s as one lookup a
         # table). An IMEI found in both is one hit.
         found: dict[tuple[int, str], None] = {}
-        found.update(dict.fromkeys(await self._staged(exists.format(table))))
-        if also is not None:
-            # The held IMEIs: a few, mostly none. Probed from the list's side, a million
-            # IMEIs took 0.43 s against an empty table.
-            [(rows,)] = await bulk.select(
-                f"SELECT COUNT(*) FROM (SELECT 1 FROM {also} LIMIT ?) AS listed",
-                [SMALL_TABLE_ROWS],
-            )
-            small = rows < SMALL_TABLE_ROWS
-            hits = await (
-                self._staged_from_small(also) if small else self._staged(exists.format(also))
-            )
-            found.update(dict.fromkeys(hits))
+        for name in tables:
+            found.update(dict.fromkeys(await self._staged_in(name)))
         return list(found)
+
+    async def _staged_in(self, table: str) -> _RowHits:
+        """The list's (row, IMEI) pairs `table` (unique by `imei`) holds, probed from the
+        smaller side: from the table's when it has fewer rows than the list has IMEIs (up
+        to `SMALL_TABLE_ROWS`, which bounds the count), else from the list's. Probed from
+        the list's side, a million IMEIs took 0.43 s against an empty table and 2.4-3.0 s
+        against a blacklist of 38,462 (measured on PostgreSQL)."""
+        limit = min(SMALL_TABLE_ROWS, await self._listed_imeis())
+        [(rows,)] = await bulk.select(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT ?) AS listed", [limit]
+        )
+        if rows < limit:
+            return await self._staged_from_small(table)
+        return await self._staged(f"EXISTS (SELECT 1 FROM {table} t WHERE t.imei = {{imei}})")
+
+    async def _listed_imeis(self) -> int:
+        """The IMEIs the lookups probe for: the list's, or at least the window's rows."""
+        if self.window is not None:
+            return self.window[1] - self.window[0]
+        [(count,)] = await bulk.select(
+            "SELECT imei_count FROM application WHERE id = ?", [self.application_id]
+        )
+        return int(count)
 
     async def _staged_from_small(self, table: str) -> _RowHits:
         """The list's (row, IMEI) pairs `table` holds, probed from `table`'s side: for a
-        table much smaller than the list."""
+        table much smaller than the list.
+
+        `OFFSET 0` keeps the lateral subquery a subquery, run for each row of `table`:
+        flattened into a join, it was planned from the list's side whenever the statistics
+        did not know the list just staged (a blacklist of 38,462 rows against a million
+        IMEIs: 2.8 s, against 0.4 s from its side)."""
         assert self.application_id is not None
         window = "" if self.window is None else " AND d.row_number > ? AND d.row_number <= ?"
         found = await bulk.select_long(
             f"SELECT s.row_number, s.imei FROM {table} t CROSS JOIN LATERAL (SELECT "
             "d.row_number, d.imei FROM device_imei d WHERE d.application_id = ? "
-            f"AND d.imei = t.imei{window}) AS s",
+            f"AND d.imei = t.imei{window} OFFSET 0) AS s",
             [self.application_id, *(self.window or ())],
         )
         return [(int(row[0]), str(row[1])) for row in found]
@@ -420,11 +437,36 @@ class AnalysisContext:
         )
 
     async def _pending_staged(self) -> _RowHits:
+        if bulk.is_postgres(bulk.current()):
+            # The other lists in progress, probed from their side when they hold fewer
+            # IMEIs than this list (their counts are the applications' own).
+            [(others,)] = await bulk.select(
+                "SELECT COALESCE(SUM(imei_count), 0) FROM application "
+                f"WHERE status IN ({_IN_PROGRESS}) AND id <> ?",
+                [self.application_id],
+            )
+            if int(others) < await self._listed_imeis():
+                return await self._pending_from_others()
         return await self._staged(
             "EXISTS (SELECT 1 FROM device_imei t JOIN application a ON a.id = t.application_id "
             "WHERE t.imei = {imei} AND t.application_id <> {list} "
             f"AND a.status IN ({_IN_PROGRESS}))"
         )
+
+    async def _pending_from_others(self) -> _RowHits:
+        """The list's (row, IMEI) pairs that other lists in progress hold, probed from
+        their IMEIs, an application at a time (`OFFSET 0`: see `_staged_from_small`)."""
+        window = "" if self.window is None else " AND d.row_number > ? AND d.row_number <= ?"
+        found = await bulk.select_long(
+            "SELECT s.row_number, s.imei FROM application a CROSS JOIN LATERAL (SELECT "
+            "t.imei FROM device_imei t WHERE t.application_id = a.id OFFSET 0) AS t "
+            "CROSS JOIN LATERAL (SELECT d.row_number, d.imei FROM device_imei d "
+            f"WHERE d.application_id = ? AND d.imei = t.imei{window} OFFSET 0) AS s "
+            f"WHERE a.status IN ({_IN_PROGRESS}) AND a.id <> ?",
+            [self.application_id, *(self.window or ()), self.application_id],
+        )
+        # An IMEI in two other lists is one hit.
+        return list(dict.fromkeys((int(row[0]), str(row[1])) for row in found))
 
     async def _staged(self, condition: str, whole: str | None = None) -> _RowHits:
         """The list's (row, IMEI) pairs whose IMEI meets `condition` (`{imei}` the IMEI,
