@@ -12,7 +12,7 @@ from typing import Any
 from models import clock
 from models.applications import Application, DeviceFailure
 from models.workflow import ApplicationStatus
-from resolvers import bulk, jobs
+from resolvers import jobs
 from resolvers.applications import analysis
 from resolvers.applications.checks import AnalysisContext
 from tests.support.api import gql
@@ -85,17 +85,16 @@ async def test_the_windows_lookups_run_one_at_a_time(client, monkeypatch):
 
         return reading
 
-    # On PostgreSQL a small register is read from its side (`_staged_from_small`), and
-    # so are the other lists in progress (`_pending_from_others`).
+    # A register smaller than the window is read from its side (`_staged_from_small`),
+    # and so are the other lists in progress (`_pending_from_others`).
     for name in ("_staged", "_staged_from_small", "_pending_from_others"):
         monkeypatch.setattr(AnalysisContext, name, counted(getattr(AnalysisContext, name)))
     assert await jobs.drain() == 1
     assert most == 1
-    # Four lookups a window (repeated, registered, blacklisted, pending), window by window;
-    # on PostgreSQL "registered" reads the whitelist and the held IMEIs apart.
-    reads = 5 if bulk.is_postgres(bulk.current()) else 4
+    # Five reads a window (repeated, whitelist and held IMEIs, blacklist, pending), window
+    # by window.
     windows = analysis.windows((2, 17), 4)
-    assert asked == [window for window in windows for _ in range(reads)]
+    assert asked == [window for window in windows for _ in range(5)]
     assert (await Application.get(id=application_id)).failed_device_count == 11
 
 
