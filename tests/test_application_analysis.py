@@ -277,10 +277,10 @@ async def test_a_messy_shipment_is_analysed_device_by_device(client):
 
 @pytest.mark.parametrize("listed", [0, 10**9], ids=["from-the-list", "from-the-registers"])
 async def test_the_lookups_find_the_same_from_either_side(client, monkeypatch, listed):
-    """Each lookup probes from the smaller side: the list's IMEIs, or the rows
-    of the register (whitelist, held IMEIs, blacklist) and of the other lists in progress.
-    Either way the same devices fail for the same reasons, an IMEI pending in two other
-    lists once."""
+    """Each lookup probes from the smaller side: the list's IMEIs, or the rows of the
+    register (whitelist, held IMEIs, blacklist) and of the other lists in progress. Either
+    way the same devices fail for the same reasons, an IMEI pending in two other lists
+    once."""
     from resolvers.applications.checks import AnalysisContext
 
     async def listed_imeis(self: AnalysisContext) -> int:
