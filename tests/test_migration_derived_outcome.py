@@ -14,7 +14,7 @@ from models.workflow import ApplicationKind, ApplicationStatus
 from resolvers import bulk
 from resolvers.applications.results import groups_of, iter_devices
 from resolvers.workflow.common import DeviceGroupCount, passing_groups
-from tests.support.migrations import migrate_to, own_database
+from tests.support.migrations import index_names, migrate_to, own_database
 
 BEFORE = "models.0016_device_list_indexes"
 OUTCOME_INDEX = "idx_device_applica_cbc1f0"  # (application_id, passed)
@@ -42,16 +42,6 @@ async def stored_outcomes() -> list[tuple[int, int, bool | None]]:
         "SELECT application_id, row_number, passed FROM device ORDER BY application_id, row_number"
     )
     return [(int(a), int(r), None if p is None else bool(p)) for a, r, p in rows]
-
-
-async def device_indexes() -> set[str]:
-    if bulk.is_postgres(bulk.current()):
-        rows = await bulk.select("SELECT indexname FROM pg_indexes WHERE tablename = 'device'")
-    else:
-        rows = await bulk.select(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'device'"
-        )
-    return {str(r[0]) for r in rows}
 
 
 async def test_outcomes_stored_before_0019_are_derived_alike_after_it(database):
@@ -94,13 +84,13 @@ async def test_outcomes_stored_before_0019_are_derived_alike_after_it(database):
             [(application.id, row, code) for row, (_, codes) in devices.items() for code in codes],
         )
     before = await stored_outcomes()
-    assert OUTCOME_INDEX in await device_indexes()
+    assert OUTCOME_INDEX in await index_names("device")
     await close_db()
 
     await migrate_to(database)
     await init_db(database)
     try:
-        assert OUTCOME_INDEX not in await device_indexes()
+        assert OUTCOME_INDEX not in await index_names("device")
         for name, (_, devices) in OLD.items():
             application = await Application.get(id=ids[name])
             derived = {
@@ -122,7 +112,7 @@ async def test_outcomes_stored_before_0019_are_derived_alike_after_it(database):
     await init_db(database)
     try:
         assert await stored_outcomes() == before
-        assert OUTCOME_INDEX in await device_indexes()
+        assert OUTCOME_INDEX in await index_names("device")
     finally:
         await close_db()
     await migrate_to(database)

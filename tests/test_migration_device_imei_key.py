@@ -12,7 +12,7 @@ from gateway.db import close_db, init_db
 from models.applications import DeviceImei
 from resolvers import bulk
 from tests.conftest import ON_POSTGRES
-from tests.support.migrations import migrate_to, own_database
+from tests.support.migrations import index_names, migrate_to, own_database
 
 BEFORE = "models.0019_derived_device_outcome"
 KEY = "device_imei_pkey"
@@ -23,16 +23,6 @@ IMEI_INDEXES = {"idx_device_imei_applica_0fd19a", "idx_device_imei_imei_104916"}
 async def database(tmp_path, settings) -> AsyncIterator[str]:
     async for url in own_database(tmp_path, "m0020"):
         yield url
-
-
-async def indexes() -> set[str]:
-    if bulk.is_postgres(bulk.current()):
-        rows = await bulk.select("SELECT indexname FROM pg_indexes WHERE tablename = 'device_imei'")
-    else:
-        rows = await bulk.select(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'device_imei'"
-        )
-    return {str(r[0]) for r in rows}
 
 
 async def rows() -> list[tuple[int, int, int, str]]:
@@ -49,15 +39,15 @@ async def test_device_imei_keeps_its_rows_and_ids_without_the_key_index(database
         await DeviceImei.create(application_id=1, row_number=1, imei="350000110000011")
         await DeviceImei.create(application_id=1, row_number=2, imei="350000110000029")
         before = await rows()
-        assert (KEY in await indexes()) is ON_POSTGRES
-        assert IMEI_INDEXES <= await indexes()
+        assert (KEY in await index_names("device_imei")) is ON_POSTGRES
+        assert IMEI_INDEXES <= await index_names("device_imei")
     finally:
         await close_db()
 
     await migrate_to(database)
     await init_db(database)
     try:
-        assert await indexes() == IMEI_INDEXES
+        assert await index_names("device_imei") == IMEI_INDEXES
         assert await rows() == before
         # New rows still get ids of their own, after the old ones, from the sequence.
         added = await DeviceImei.create(application_id=2, row_number=1, imei="350000110000011")
@@ -70,7 +60,7 @@ async def test_device_imei_keeps_its_rows_and_ids_without_the_key_index(database
     await migrate_to(database, BEFORE)
     await init_db(database)
     try:
-        assert (KEY in await indexes()) is ON_POSTGRES
+        assert (KEY in await index_names("device_imei")) is ON_POSTGRES
         assert await rows() == after
     finally:
         await close_db()

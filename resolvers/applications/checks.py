@@ -90,6 +90,7 @@ class AnalysisContext:
     _lookups: dict[str, asyncio.Future[_RowHits]] = field(default_factory=dict)
     _runner: asyncio.Task[None] | None = None
     _rows: list[int] | None = None
+    _listed: int | None = None  # see `_listed_imeis`
     # Held mainboard/swap IMEIs count as registered, except for the replacement that puts
     # them on the list.
     count_held: bool = True
@@ -391,13 +392,17 @@ class AnalysisContext:
         return await self._staged(f"EXISTS (SELECT 1 FROM {table} t WHERE t.imei = {{imei}})")
 
     async def _listed_imeis(self) -> int:
-        """The IMEIs the lookups probe for: the list's, or at least the window's rows."""
-        if self.window is not None:
-            return self.window[1] - self.window[0]
-        [(count,)] = await bulk.select(
-            "SELECT imei_count FROM application WHERE id = ?", [self.application_id]
-        )
-        return int(count)
+        """The IMEIs the lookups probe for: the list's, or at least the window's rows
+        (asked once: each lookup compares its table with it)."""
+        if self._listed is None:
+            if self.window is not None:
+                self._listed = self.window[1] - self.window[0]
+            else:
+                [(count,)] = await bulk.select(
+                    "SELECT imei_count FROM application WHERE id = ?", [self.application_id]
+                )
+                self._listed = int(count)
+        return self._listed
 
     async def _staged_from_small(self, table: str) -> _RowHits:
         """The list's (row, IMEI) pairs `table` holds, probed from `table`'s side: for a

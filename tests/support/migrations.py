@@ -11,6 +11,7 @@ from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
 
 from gateway.db import tortoise_config
+from resolvers import bulk
 from tests.conftest import ON_POSTGRES, PG_URL
 
 
@@ -38,3 +39,14 @@ async def migrate_to(url: str, target: str | None = None) -> None:
         await tortoise_migrate(config=tortoise_config(url), target=target)
     finally:
         await Tortoise.close_connections()
+
+
+async def index_names(table: str) -> set[str]:
+    """The names of `table`'s indexes (on PostgreSQL its primary key's too)."""
+    if bulk.is_postgres(bulk.current()):
+        rows = await bulk.select("SELECT indexname FROM pg_indexes WHERE tablename = ?", [table])
+    else:
+        rows = await bulk.select(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [table]
+        )
+    return {str(r[0]) for r in rows}
