@@ -289,3 +289,56 @@ def test_reader_processes_do_not_run_the_servers_main_again(tmp_path):
     runs = marks.read_text().split()
     # The script itself, and the fork server once: not once more for each of the readers.
     assert len(runs) == 2 and runs[0] != runs[1]
+
+
+@pytest.mark.parametrize("reader", ["thread", "process"])
+async def test_a_list_read_ahead_gives_every_batch_and_a_refusal_as_read_rows(
+    tmp_path, monkeypatch, reader
+):
+    """The upload starts reading before it deletes the list it replaces: the same batches
+    come, the first included, and a refused file's error comes where the rows would."""
+    from resolvers.device_files import DEFAULT_LIMITS, DeviceFileError
+
+    monkeypatch.setattr(list_reader, "PROCESS_MIN_BYTES", 0 if reader == "process" else 1 << 40)
+    path = tmp_path / "liste.csv"
+    path.write_bytes(_csv())
+    size = path.stat().st_size
+
+    async def items(rows: Any) -> list[Any]:
+        return [item async for item in rows]
+
+    direct = await items(list_reader.read_rows(path, size, path.name, DEFAULT_LIMITS))
+    ahead = list_reader.ReadAhead(list_reader.read_rows(path, size, path.name, DEFAULT_LIMITS))
+    await asyncio.sleep(0)  # the reader under way before it is asked for anything
+    read = await items(ahead)
+    await ahead.aclose()
+    assert [len(b) for b in read[:-1]] == [len(b) for b in direct[:-1]] == [5000, 3]
+    assert read[:-1] == direct[:-1]
+    assert isinstance(read[-1], list_reader.Parsed)
+
+    refused = tmp_path / "liste.xlsx"
+    refused.write_bytes(b"PK\x03\x04 not a workbook")
+    ahead = list_reader.ReadAhead(list_reader.read_rows(refused, 1, refused.name, DEFAULT_LIMITS))
+    with pytest.raises(DeviceFileError):
+        await items(ahead)
+    await ahead.aclose()
+
+
+async def test_a_list_read_ahead_and_never_taken_stops_its_reader(tmp_path, monkeypatch):
+    """An upload refused before it takes a row (the draft was submitted meanwhile) stops
+    the reader it started: no process is left reading the file."""
+    import multiprocessing
+
+    from resolvers.device_files import DEFAULT_LIMITS
+
+    monkeypatch.setattr(list_reader, "PROCESS_MIN_BYTES", 0)
+    path = tmp_path / "liste.csv"
+    path.write_bytes(_csv() * 20)  # batches enough to fill the queue and block the reader
+    before = set(multiprocessing.active_children())
+    ahead = list_reader.ReadAhead(
+        list_reader.read_rows(path, path.stat().st_size, path.name, DEFAULT_LIMITS)
+    )
+    await asyncio.sleep(0)  # the reading's first step starts the process
+    assert set(multiprocessing.active_children()) - before
+    await ahead.aclose()
+    assert not set(multiprocessing.active_children()) - before

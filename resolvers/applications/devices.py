@@ -28,7 +28,7 @@ from resolvers import audit, bulk, files, interpreter
 from resolvers.actor import Actor
 from resolvers.applications.access import get_application
 from resolvers.applications.drafts import require_editor
-from resolvers.applications.list_reader import Parsed, read_rows
+from resolvers.applications.list_reader import Parsed, ReadAhead, read_rows
 from resolvers.applications.readings import RegistryReadings, notes_json
 from resolvers.applications.results import DeviceGroup
 from resolvers.device_files import (
@@ -130,6 +130,8 @@ async def upload_device_list(
     stored_at = time.perf_counter()
     path = blob.claim  # the same bytes, held for us whatever happens to the blob's path
     device_count = imei_count = 0
+    # Reading starts now: the file is parsed while the previous list is deleted.
+    reading = ReadAhead(read_rows(path, blob.size, filename, _limits()))
     try:
         async with in_transaction() as conn:
             locked = await get_application(actor, application_id, for_update=True)
@@ -149,7 +151,7 @@ async def upload_device_list(
             # otherwise wait for it half of the time.
             inserting: asyncio.Task[int] | None = None
             try:
-                async for item in read_rows(path, blob.size, filename, _limits()):
+                async for item in reading:
                     if isinstance(item, Parsed):
                         parsed = item
                         continue
@@ -253,6 +255,8 @@ async def upload_device_list(
             )
     except DeviceFileError as error:
         raise file_error(error) from error
+    finally:
+        await reading.aclose()
     log.info(
         "application %s: %s devices, %s IMEIs uploaded in %.2f s "
         "(store %.2f, parse and stage %.2f, commit %.2f)",

@@ -17,7 +17,7 @@ import queue
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,12 +111,40 @@ def _produce(
 
 async def read_rows(
     path: Path, size: int, filename: str, limits: DeviceFileLimits
-) -> AsyncIterator[list[Row] | Parsed]:
+) -> AsyncGenerator[list[Row] | Parsed, None]:
     """Batches of rows of the file at `path` (`size` bytes) in file order, then the
     `Parsed` tally; raises what reading raised (`DeviceFileError` for a refused file)."""
     reader = _in_process if size >= PROCESS_MIN_BYTES else _in_thread
     async for item in reader(str(path), filename, limits):
         yield item
+
+
+class ReadAhead:
+    """`read_rows` started at once: its first batch is read while the caller does other
+    work (an .xlsx is parsed whole before its first row: 2 s for a million rows, while a
+    replaced list of that size takes 1.5 s to delete), then the rest as they come.
+    `aclose` stops the reader wherever it is."""
+
+    def __init__(self, rows: AsyncGenerator[list[Row] | Parsed, None]) -> None:
+        self._rows = rows
+        self._first: asyncio.Future[list[Row] | Parsed] = asyncio.ensure_future(anext(rows))
+
+    async def __aiter__(self) -> AsyncIterator[list[Row] | Parsed]:
+        try:
+            first = await self._first
+        except StopAsyncIteration:
+            return
+        yield first
+        async for item in self._rows:
+            yield item
+
+    async def aclose(self) -> None:
+        if not self._first.done():
+            self._first.cancel()  # the reader's own clean-up runs in the cancelled step
+        with contextlib.suppress(BaseException):
+            await self._first  # taken: what it raised was seen, or was no longer wanted
+        with contextlib.suppress(RuntimeError):  # still running: the cancel stops it
+            await self._rows.aclose()
 
 
 async def _in_thread(
