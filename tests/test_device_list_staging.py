@@ -342,3 +342,42 @@ async def test_a_list_read_ahead_and_never_taken_stops_its_reader(tmp_path, monk
     assert set(multiprocessing.active_children()) - before
     await ahead.aclose()
     assert not set(multiprocessing.active_children()) - before
+
+
+@pytest.mark.parametrize("kind", ["IMPORT", "TEST"])
+async def test_each_device_row_stores_what_it_holds_whatever_columns_it_fills(client, kind):
+    """Rows are inserted grouped by the columns they fill (a NULL is no bound value): one to
+    four IMEIs, a cell that is no IMEI (its note), a group that cannot match the registry;
+    every column as the row holds it, in row order. A test device's match is not looked at
+    (NULL)."""
+    from tests.test_application_analysis import IMPORT_DATA, seed_registry
+
+    await make_world()
+    await seed_registry()
+    user = await login(client, "a.user")
+    data = IMPORT_DATA if kind == "IMPORT" else {**IMPORT_DATA, "testDevicesDeclared": True}
+    application_id = await create_draft(client, user, kind, data)
+    one, two, three, four = (imei(APPLE + f"{n:06d}") for n in (1, 2, 3, 4))
+    listed = [
+        ("APPLE", "A2403", one, two),
+        ("SAMSUNG", "SM-G9359", imei(SAMSUNG + "000001")),
+        ("APPLE", "A2403", three, "35A000221"),
+        ("NOKIA", "9999", imei(APPLE + "000005"), imei(APPLE + "000006"), three, four),
+        ("APPLE", "A2403", four),
+    ]
+    body = await upload(client, user, application_id, xlsx(listed))
+    assert body["data"]["uploadDeviceList"]["errors"] == []
+    stored = await Device.filter(application_id=application_id).order_by("row_number").values_list(
+        "row_number", "brand", "model_code", "imei1", "imei2", "imei3", "imei4", "tac_match",
+        "imei_notes", "tac_brand", "tac_model",
+    )  # fmt: skip
+    assert [r[:7] for r in stored] == [
+        (n, *row[:2], *row[2:], *([None] * (6 - len(row)))) for n, row in enumerate(listed, start=2)
+    ]
+    matches = [r[7] for r in stored]
+    assert matches == ([True, True, False, False, True] if kind == "IMPORT" else [None] * 5)
+    notes = [r[8] for r in stored]
+    assert notes[:2] == [None, None] and notes[3:] == [None, None]
+    assert "35A000221" in notes[2] and "IMEI2" in notes[2]
+    assert {r[9:] for r in stored} == {(None, None)}
+    assert await DeviceImei.filter(application_id=application_id).count() == 10

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.transactions import in_transaction
@@ -29,7 +31,7 @@ from resolvers.actor import Actor
 from resolvers.applications.access import get_application
 from resolvers.applications.drafts import require_editor
 from resolvers.applications.list_reader import Parsed, ReadAhead, read_rows
-from resolvers.applications.readings import RegistryReadings, notes_json
+from resolvers.applications.readings import RegistryReadings, StagedRow, notes_json
 from resolvers.applications.results import DeviceGroup
 from resolvers.device_files import (
     DEFAULT_LIMITS,
@@ -46,18 +48,10 @@ log = logging.getLogger("mcks.upload")
 
 MAX_REPORTED_ISSUES = 200
 
-DEVICE_COLUMNS = (
-    "application_id",
-    "row_number",
-    "brand",
-    "model_code",
-    "imei1",
-    "imei2",
-    "imei3",
-    "imei4",
-    "tac_match",
-    "imei_notes",
-)
+_IMEI_COLUMNS = ("imei1", "imei2", "imei3", "imei4")
+#: The device columns a row fills, by its shape: (IMEIs, match looked at, notes).
+_Shape = tuple[int, bool, bool]
+_ShapedRows = dict[tuple[str, ...], list[tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
@@ -149,7 +143,7 @@ async def upload_device_list(
             # A batch is inserted while the next one is settled: the database driver works
             # in a thread of its own, outside the interpreter's lock, and this loop would
             # otherwise wait for it half of the time.
-            inserting: asyncio.Task[int] | None = None
+            inserting: asyncio.Task[None] | None = None
             try:
                 async for item in reading:
                     if isinstance(item, Parsed):
@@ -159,23 +153,10 @@ async def upload_device_list(
                     # Each step holds the event loop ~10 ms a batch: requests come in
                     # between (the operators' p99 during an upload).
                     await asyncio.sleep(0)
-                    values = [
-                        (
-                            application_id,
-                            r.row_number,
-                            r.brand,
-                            r.model,
-                            *_four(r.imeis),
-                            match,
-                            notes_json(r) if r.notes else None,
-                        )
-                        for r, match in zip(rows, matches, strict=True)
-                    ]
+                    shaped = _device_rows(application_id, rows, matches, conn)
                     if inserting is not None:
                         await inserting
-                    inserting = asyncio.create_task(
-                        bulk.insert_rows("device", DEVICE_COLUMNS, values, conn)
-                    )
+                    inserting = asyncio.create_task(_insert_devices(shaped, conn))
                     device_count += len(rows)
                     imei_count += sum(len(r.imeis) for r in rows)
                 if inserting is not None:
@@ -302,5 +283,67 @@ async def _index_imeis(conn: BaseDBAsyncClient, application_id: int) -> None:
     )
 
 
-def _four(imeis: tuple[str, ...]) -> tuple[str | None, ...]:
-    return (*imeis, *([None] * (4 - len(imeis))))
+def _device_rows(
+    application_id: int,
+    rows: list[StagedRow],
+    matches: list[bool | None],
+    conn: BaseDBAsyncClient,
+) -> _ShapedRows:
+    """A batch's device rows by the columns they fill. On SQLite a column left NULL is left
+    out: binding the values is most of an insert's cost (770,000 rows: 2.2 s with all ten
+    columns bound, 1.4 s with the six a single-IMEI device fills). PostgreSQL's COPY takes
+    a NULL for next to nothing, and a COPY a shape cost more than it saved (1M IMEIs:
+    upload 9.4-9.8 s against 8.9-9.3 s)."""
+    if bulk.is_postgres(conn):
+        return {
+            _ALL_COLUMNS: [
+                (
+                    application_id,
+                    r.row_number,
+                    r.brand,
+                    r.model,
+                    *r.imeis,
+                    *_NONE[len(r.imeis) :],
+                    match,
+                    notes_json(r) if r.notes else None,
+                )
+                for r, match in zip(rows, matches, strict=True)
+            ]
+        }
+    by_shape: dict[_Shape, list[tuple[Any, ...]]] = {}
+    for r, match in zip(rows, matches, strict=True):
+        values: tuple[Any, ...] = (application_id, r.row_number, r.brand, r.model, *r.imeis)
+        if match is not None:
+            values += (match,)
+        if r.notes:
+            values += (notes_json(r),)
+        shape = (len(r.imeis), match is not None, bool(r.notes))
+        group = by_shape.get(shape)
+        if group is None:
+            by_shape[shape] = [values]
+        else:
+            group.append(values)
+    return {_columns(shape): group for shape, group in by_shape.items()}
+
+
+@functools.cache
+def _columns(shape: _Shape) -> tuple[str, ...]:
+    imeis, matched, noted = shape
+    return (
+        "application_id",
+        "row_number",
+        "brand",
+        "model_code",
+        *_IMEI_COLUMNS[:imeis],
+        *(("tac_match",) if matched else ()),
+        *(("imei_notes",) if noted else ()),
+    )
+
+
+_ALL_COLUMNS = _columns((len(_IMEI_COLUMNS), True, True))
+_NONE = (None,) * len(_IMEI_COLUMNS)
+
+
+async def _insert_devices(shaped: _ShapedRows, conn: BaseDBAsyncClient) -> None:
+    for columns, values in shaped.items():
+        await bulk.insert_rows("device", columns, values, conn)
