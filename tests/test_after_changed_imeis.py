@@ -10,7 +10,6 @@ import pytest
 from gateway.demo import load_demo
 from models import clock
 from models.after import ReplacementLine
-from models.applications import DeviceImei
 from models.audit import AuditEvent
 from models.progress import HeldImei
 from models.workflow import ApplicationKind
@@ -27,6 +26,7 @@ from tests.support.after import (
     registered_application,
 )
 from tests.support.api import error_codes, gql, login, make_world
+from tests.support.listed import listed_device
 from tests.support.operators import OPERATOR_TOKEN
 from tests.support.uploads import upload
 
@@ -263,9 +263,7 @@ async def test_an_ek3_line_replacing_half_of_a_dual_imei_device_is_not_valid(cli
     """Art. 11 in the bulk report too: the lines of one device's IMEIs stand together."""
     phones = await registered_application(world.firm_a)
     first, second = imei(401), imei(402)
-    await DeviceImei.bulk_create(
-        [DeviceImei(application_id=phones.id, row_number=1, imei=v) for v in (first, second)]
-    )
+    await listed_device(phones.id, 1, first, second)
     await register(phones, first, second)
     boards = await registered_application(world.firm_a, ApplicationKind.MAINBOARD)
     await hold(boards, imei(501), imei(502))

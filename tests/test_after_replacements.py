@@ -10,7 +10,6 @@ import pytest
 from gateway.demo import load_demo
 from models import clock
 from models.after import Replacement
-from models.applications import DeviceImei
 from models.audit import AuditEvent
 from models.network import CloneSuspicion
 from models.progress import HeldImei
@@ -27,6 +26,7 @@ from tests.support.after import (
     registered_application,
 )
 from tests.support.api import error_codes, gql, login, make_world
+from tests.support.listed import listed_device
 from tests.support.operators import OPERATOR_TOKEN
 
 REPORT = """mutation($pairs: [ReplacementPairInput!]!) {
@@ -279,18 +279,12 @@ async def test_a_held_imei_replaces_an_imei_of_the_same_model_only(client, world
 async def test_both_imeis_of_a_dual_imei_device_are_replaced_together(client, world):
     phones = await registered_application(world.firm_a)
     first, second = imei(401), imei(402)
-    await DeviceImei.bulk_create(
-        [DeviceImei(application_id=phones.id, row_number=2, imei=v) for v in (first, second)]
-    )
+    await listed_device(phones.id, 2, first, second)
     await register(phones, first, second)
     boards = await registered_application(world.firm_a, ApplicationKind.MAINBOARD)
     board_1, board_2, board_3, board_4 = imei(501), imei(502), imei(503), imei(504)
-    await DeviceImei.bulk_create(
-        [
-            DeviceImei(application_id=boards.id, row_number=row, imei=value)
-            for row, value in ((1, board_1), (1, board_2), (2, board_3), (2, board_4))
-        ]
-    )
+    await listed_device(boards.id, 1, board_1, board_2)
+    await listed_device(boards.id, 2, board_3, board_4)
     await hold(boards, board_1, board_2, board_3, board_4)
     single_1, single_2 = imei(601), imei(602)  # two single-IMEI mainboards
     await hold(boards, single_1, single_2)

@@ -172,15 +172,20 @@ async def _devices(application_of: dict[str, int]) -> dict[str, tuple[DeviceKey,
     """Each IMEI's device in the given application's list, with all that device's IMEIs.
     An IMEI no list of that application names (seeded, individual) is a device alone."""
     found: dict[str, tuple[DeviceKey, set[str]]] = {}
-    async for imei, application_id, row, sibling in bulk.select_in(
-        "SELECT d.imei, d.application_id, d.row_number, s.imei FROM device_imei d "
-        "JOIN device_imei s ON s.application_id = d.application_id "
-        "AND s.row_number = d.row_number WHERE d.imei IN ({in_})",
+    # The siblings from the device's own row (found by its unique application and row
+    # index; its `device_imei` rows are made from it): device_imei has no index by
+    # application and row, and PostgreSQL scanned every listed IMEI of the registry for
+    # each report.
+    async for imei, application_id, row, *imeis in bulk.select_in(
+        "SELECT d.imei, d.application_id, d.row_number, v.imei1, v.imei2, v.imei3, v.imei4 "
+        "FROM device_imei d JOIN device v ON v.application_id = d.application_id "
+        "AND v.row_number = d.row_number WHERE d.imei IN ({in_})",
         list(application_of),
     ):
         if application_of[str(imei)] == int(application_id):
             key = (int(application_id), int(row))
-            found.setdefault(str(imei), (key, set()))[1].add(str(sibling))
+            siblings = found.setdefault(str(imei), (key, set()))[1]
+            siblings.update(str(sibling) for sibling in imeis if sibling is not None)
     return found
 
 
