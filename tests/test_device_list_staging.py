@@ -4,6 +4,7 @@ the same devices, the same warnings and the same refusals either way."""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from typing import Any
 
 import pytest
@@ -12,9 +13,16 @@ from models import clock
 from models.applications import Device, DeviceImei
 from models.tac import TacModel
 from resolvers.applications import list_reader
+from resolvers.device_files import DEFAULT_LIMITS, DeviceFileError
 from tests.support.api import login, make_world
 from tests.support.uploads import imei, upload, xlsx
-from tests.test_application_analysis import APPLE, SAMSUNG, create_draft
+from tests.test_application_analysis import (
+    APPLE,
+    IMPORT_DATA,
+    SAMSUNG,
+    create_draft,
+    seed_registry,
+)
 
 # 5,003 devices: more than one batch crosses from the reader to the staging.
 ROWS = 5003
@@ -297,8 +305,6 @@ async def test_a_list_read_ahead_gives_every_batch_and_a_refusal_as_read_rows(
 ):
     """The upload starts reading before it deletes the list it replaces: the same batches
     come, the first included, and a refused file's error comes where the rows would."""
-    from resolvers.device_files import DEFAULT_LIMITS, DeviceFileError
-
     monkeypatch.setattr(list_reader, "PROCESS_MIN_BYTES", 0 if reader == "process" else 1 << 40)
     path = tmp_path / "liste.csv"
     path.write_bytes(_csv())
@@ -327,10 +333,6 @@ async def test_a_list_read_ahead_gives_every_batch_and_a_refusal_as_read_rows(
 async def test_a_list_read_ahead_and_never_taken_stops_its_reader(tmp_path, monkeypatch):
     """An upload refused before it takes a row (the draft was submitted meanwhile) stops
     the reader it started: no process is left reading the file."""
-    import multiprocessing
-
-    from resolvers.device_files import DEFAULT_LIMITS
-
     monkeypatch.setattr(list_reader, "PROCESS_MIN_BYTES", 0)
     path = tmp_path / "liste.csv"
     path.write_bytes(_csv() * 20)  # batches enough to fill the queue and block the reader
@@ -350,8 +352,6 @@ async def test_each_device_row_stores_what_it_holds_whatever_columns_it_fills(cl
     four IMEIs, a cell that is no IMEI (its note), a group that cannot match the registry;
     every column as the row holds it, in row order. A test device's match is not looked at
     (NULL)."""
-    from tests.test_application_analysis import IMPORT_DATA, seed_registry
-
     await make_world()
     await seed_registry()
     user = await login(client, "a.user")

@@ -1,12 +1,11 @@
 from tortoise import migrations
 
-from models.migrations._postgres import PostgresRunSQL
+from models.migrations._postgres import key_index_dropped
 
 # Issue 18: on PostgreSQL device_imei's primary key is an index of its own, maintained for
 # every IMEI of every uploaded list (a million per big upload) and never used: rows are
 # found by IMEI or by application and IMEI. The ids still come from their sequence. In
 # SQLite the id is the table's rowid, which costs no index.
-CONSTRAINT = "device_imei_pkey"
 
 
 class Migration(migrations.Migration):
@@ -14,11 +13,4 @@ class Migration(migrations.Migration):
 
     initial = False
 
-    operations = [
-        PostgresRunSQL(
-            f'ALTER TABLE "device_imei" DROP CONSTRAINT IF EXISTS "{CONSTRAINT}"',
-            reverse_sql=(
-                f'ALTER TABLE "device_imei" ADD CONSTRAINT "{CONSTRAINT}" PRIMARY KEY ("id")'
-            ),
-        ),
-    ]
+    operations = [key_index_dropped("device_imei")]

@@ -1,6 +1,6 @@
 from tortoise import migrations
 
-from models.migrations._postgres import PostgresRunSQL
+from models.migrations._postgres import key_index_dropped
 
 # Issue 18: on PostgreSQL the device table's primary key is an index of its own, maintained
 # for every row of every uploaded list and never used: device rows are found by application
@@ -8,7 +8,6 @@ from models.migrations._postgres import PostgresRunSQL
 # million rows copied into the table: 29.3 s with the key's index, 23.0 s without. The ids
 # still come from their sequence. In SQLite the id is the table's rowid, which costs no
 # index.
-CONSTRAINT = "device_pkey"
 
 
 class Migration(migrations.Migration):
@@ -16,9 +15,4 @@ class Migration(migrations.Migration):
 
     initial = False
 
-    operations = [
-        PostgresRunSQL(
-            f'ALTER TABLE "device" DROP CONSTRAINT IF EXISTS "{CONSTRAINT}"',
-            reverse_sql=f'ALTER TABLE "device" ADD CONSTRAINT "{CONSTRAINT}" PRIMARY KEY ("id")',
-        ),
-    ]
+    operations = [key_index_dropped("device")]

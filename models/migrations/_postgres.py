@@ -18,3 +18,13 @@ class PostgresRunSQL(ops.RunSQL):
 
 def _postgres(state_editor) -> bool:
     return state_editor.client.capabilities.dialect == "postgres"
+
+
+def key_index_dropped(table: str) -> PostgresRunSQL:
+    """`table`'s primary key (and so its index) dropped on PostgreSQL, restored going back:
+    for a table whose rows nothing finds by id. The ids still come from their sequence."""
+    constraint = f"{table}_pkey"
+    return PostgresRunSQL(
+        f'ALTER TABLE "{table}" DROP CONSTRAINT IF EXISTS "{constraint}"',
+        reverse_sql=f'ALTER TABLE "{table}" ADD CONSTRAINT "{constraint}" PRIMARY KEY ("id")',
+    )

@@ -274,7 +274,7 @@ async def _index_imeis(conn: BaseDBAsyncClient, application_id: int) -> None:
     listed = " UNION ALL ".join(
         f"SELECT row_number, {column} AS imei FROM device WHERE application_id = {p}"
         + ("" if column == "imei1" else f" AND {column} IS NOT NULL")
-        for column in ("imei1", "imei2", "imei3", "imei4")
+        for column in _IMEI_COLUMNS
     )
     await conn.execute_query(
         f"INSERT INTO device_imei (application_id, row_number, imei) SELECT {p}, row_number, "
