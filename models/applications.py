@@ -95,6 +95,10 @@ class DeviceImei(Model):
     application_id = fields.IntField()
     row_number = fields.IntField()  # the device's row in its application's list
     imei = fields.CharField(max_length=32, db_index=True)
+    # The IMEI is in its list more than once (in one device or in several): settled when
+    # the list is staged, and the repeated rows have an index of their own (by application
+    # and row number, migration 0022) that the analysis reads.
+    repeated = fields.BooleanField(default=False)
 
     class Meta:
         table = "device_imei"

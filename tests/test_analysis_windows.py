@@ -87,7 +87,7 @@ async def test_the_windows_lookups_run_one_at_a_time(client, monkeypatch):
 
     # A register smaller than the window is read from its side (`_staged_from_small`),
     # and so are the other lists in progress (`_pending_from_others`).
-    for name in ("_staged", "_staged_from_small", "_pending_from_others"):
+    for name in ("_repeated_staged", "_staged", "_staged_from_small", "_pending_from_others"):
         monkeypatch.setattr(AnalysisContext, name, counted(getattr(AnalysisContext, name)))
     assert await jobs.drain() == 1
     assert most == 1
@@ -163,8 +163,8 @@ async def test_a_window_that_cannot_be_written_fails_the_run_and_the_next_finish
 
 
 async def test_the_in_memory_passes_over_slices_of_devices_read_as_one(client, monkeypatch):
-    """The in-memory passes over all IMEIs (check digits, repeated IMEIs, devices holding
-    what a lookup found) go a slice of devices at a time: slices of two devices, whose
+    """The in-memory passes over all IMEIs (check digits, devices holding what a lookup
+    found) go a slice of devices at a time: slices of two devices, whose
     IMEIs end mid-list, find the same devices, reasons and positions as one slice."""
     from resolvers.applications import checks
 

@@ -221,9 +221,9 @@ async def test_a_lookup_that_fails_fails_the_analysis_and_the_rest_are_stopped(c
     assert ctx._runner is not None
     await asyncio.wait_for(ctx._runner, timeout=60)
     assert all(answer.done() for answer in ctx._lookups.values())
-    # The first failed (the whole list's repeated IMEIs are counted in memory); after the
-    # failure none started.
-    assert "repeated" not in ctx._lookups
+    # The repeated IMEIs were read first (this list has none), the registered ones
+    # failed; after the failure none started.
+    assert ctx._lookups["repeated"].result() == []
     assert isinstance(ctx._lookups["registered"].exception(), ConnectionError)
     assert ctx._lookups["blacklisted"].cancelled() and ctx._lookups["pending"].cancelled()
 
@@ -351,7 +351,7 @@ async def test_each_device_row_stores_what_it_holds_whatever_columns_it_fills(cl
     """Rows are inserted grouped by the columns they fill (a NULL is no bound value): one to
     four IMEIs, a cell that is no IMEI (its note), a group that cannot match the registry;
     every column as the row holds it, in row order. A test device's match is not looked at
-    (NULL)."""
+    (NULL). Each IMEI's row says whether the list repeats it."""
     await make_world()
     await seed_registry()
     user = await login(client, "a.user")
@@ -381,3 +381,8 @@ async def test_each_device_row_stores_what_it_holds_whatever_columns_it_fills(cl
     assert "35A000221" in notes[2] and "IMEI2" in notes[2]
     assert {r[9:] for r in stored} == {(None, None)}
     assert await DeviceImei.filter(application_id=application_id).count() == 10
+    # Its IMEIs the list holds twice are flagged as staged, on both backends.
+    repeated = await DeviceImei.filter(application_id=application_id, repeated=True).values_list(
+        "row_number", "imei"
+    )
+    assert sorted(repeated) == [(4, three), (5, three), (5, four), (6, four)]

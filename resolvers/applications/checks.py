@@ -205,12 +205,11 @@ class AnalysisContext:
         found_in = self._staged_found_in
         held = "held_imei" if self.count_held else None
         order: list[tuple[str, Callable[[], Awaitable[_RowHits]]]] = [
+            (_REPEATED, self._repeated_staged),
             (_REGISTERED, lambda: found_in("whitelist_entry", held)),
             (_BLACKLISTED, lambda: found_in("blacklist_entry")),
             (_PENDING, self._pending_staged),
         ]
-        if self.window is not None:  # the whole list's are counted in memory: `repeated`
-            order.insert(0, (_REPEATED, self._repeated_staged))
         loop = asyncio.get_running_loop()
         self._lookups = {name: loop.create_future() for name, _ in order}
         before = after._runner if after is not None else None
@@ -297,11 +296,11 @@ class AnalysisContext:
         return await self._hits_of(_PENDING, elsewhere)
 
     async def repeated(self) -> Hits:
-        """IMEIs the list holds more than once (in one device or in several): counted in
-        memory when the whole list is loaded (a million IMEIs: 0.4 s of this process
-        alone, against 1.2 s of SQLite's counting in the list's index on the core the load
-        needs), in the database for a window of a longer list (repeated anywhere in the
-        list)."""
+        """IMEIs the list holds more than once (in one device or in several; for a window
+        of a longer list, repeated anywhere in the list). A staged list's are flagged when
+        it is staged (`DeviceImei.repeated`) and read from their own index; counted in
+        memory, a million IMEIs took 1.1-1.4 s of the analysis' interpreter, and in the
+        database a window at a time, a 10-million-IMEI list 40 s of PostgreSQL."""
 
         async def twice() -> set[str]:
             counts: Counter[str] = Counter()
@@ -309,20 +308,13 @@ class AnalysisContext:
                 counts.update(imeis)
             return {imei for imei, count in counts.items() if count > 1 and _digits(imei)}
 
-        return await self._hits_of(_REPEATED, twice, in_database=self.window is not None)
+        return await self._hits_of(_REPEATED, twice)
 
-    async def _hits_of(
-        self,
-        name: str,
-        in_memory: Callable[[], Awaitable[set[str]]],
-        *,
-        in_database: bool = True,
-    ) -> Hits:
-        """A lookup's hits, once: the prefetched join for a staged list (unless not
-        `in_database`), else the IMEIs `in_memory` finds, matched to the devices holding
-        them."""
+    async def _hits_of(self, name: str, in_memory: Callable[[], Awaitable[set[str]]]) -> Hits:
+        """A lookup's hits, once: the prefetched join for a staged list, else the IMEIs
+        `in_memory` finds, matched to the devices holding them."""
         if name not in self._hits:
-            if self.staged and in_database:
+            if self.staged:
                 self._hits[name] = await self._staged_hits(name)
             else:
                 self._hits[name] = self._devices_holding(await in_memory())
@@ -427,20 +419,17 @@ class AnalysisContext:
         return [(int(row[0]), str(row[1])) for row in found]
 
     async def _repeated_staged(self) -> _RowHits:
-        return await self._staged(
-            # Counted in the list's (application, IMEI) index: an IMEI twice in one device
-            # has two rows there too.
-            "(SELECT COUNT(*) FROM device_imei t "
-            "WHERE t.application_id = {list} AND t.imei = {imei}) > 1",
-            # The whole list: one ordered pass over that index. An `IN (... GROUP BY imei
-            # HAVING COUNT(*) > 1)` is planned by PostgreSQL, whose statistics do not know
-            # the list just staged, as a nested loop re-grouping the list for every row
-            # (14 minutes for a million IMEIs, against 1.5 s); counting each IMEI as above
-            # is 5 times slower there.
-            whole="SELECT row_number, imei FROM (SELECT row_number, imei, COUNT(*) OVER "
-            "(PARTITION BY imei) AS n FROM device_imei WHERE application_id = ?) AS counted "
-            "WHERE n > 1",
+        """The list's (or the window's) rows whose IMEI the list holds more than once:
+        flagged when the list was staged, read from their own index."""
+        window = "" if self.window is None else " AND row_number > ? AND row_number <= ?"
+        found = await bulk.select_packed(
+            "SELECT row_number, imei FROM device_imei WHERE application_id = ? AND repeated"
+            + window,
+            [self.application_id, *(self.window or ())],
+            2,
+            long=True,
         )
+        return [(int(row[0]), str(row[1])) for row in found]
 
     async def _pending_staged(self) -> _RowHits:
         # The other lists in progress, probed from their side when they hold fewer IMEIs
@@ -477,19 +466,19 @@ class AnalysisContext:
         # An IMEI in two other lists is one hit.
         return list(dict.fromkeys((int(row[0]), str(row[1])) for row in found))
 
-    async def _staged(self, condition: str, whole: str | None = None) -> _RowHits:
+    async def _staged(self, condition: str) -> _RowHits:
         """The list's (row, IMEI) pairs whose IMEI meets `condition` (`{imei}` the IMEI,
         `{list}` the application's id): probed in the big tables' indexes inside the
         database, not a million IMEIs sent to it.
 
         The whole list (`window` None): one pass over its `device_imei` rows, in IMEI order
-        (each probe lands beside the one before), or the query `whole` (its `?` the
-        application). A window of a longer list: its device rows, a part per IMEI column,
-        each an equality (PostgreSQL plans `t.imei IN (d.imei1, d.imei2, …)` against the
-        list's own index as a filter over every row of the list, for every row)."""
+        (each probe lands beside the one before). A window of a longer list: its device
+        rows, a part per IMEI column, each an equality (PostgreSQL plans `t.imei IN
+        (d.imei1, d.imei2, …)` against the list's own index as a filter over every row of
+        the list, for every row)."""
         assert self.application_id is not None
         if self.window is None:
-            sql = whole or (
+            sql = (
                 "SELECT s.row_number, s.imei FROM device_imei s WHERE s.application_id = ? "
                 f"AND ({condition.format(imei='s.imei', list='s.application_id')})"
             )

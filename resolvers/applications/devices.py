@@ -269,17 +269,36 @@ async def _index_imeis(conn: BaseDBAsyncClient, application_id: int) -> None:
     """The list's IMEIs into `device_imei`, from the device rows just staged: one statement
     inside the database, in IMEI order. A million IMEIs sent as rows from here cost more
     than the device rows themselves, and inserted in the list's order each lands at a random
-    place of the IMEI indexes (measured on SQLite: 15 s against 3.3 s in IMEI order)."""
+    place of the IMEI indexes (measured on SQLite: 15 s against 3.3 s in IMEI order).
+
+    Each row also says whether its IMEI is repeated in the list (`DeviceImei.repeated`).
+    PostgreSQL counts in the sort the insert makes anyway (no time measured on 10 million
+    IMEIs); SQLite's window functions took 1.1 s more for a million, and an update of the
+    few repeated ones after the insert 0.4-0.5 s, from the (application, IMEI) index."""
     p = bulk.placeholders(conn, 1)
     listed = " UNION ALL ".join(
         f"SELECT row_number, {column} AS imei FROM device WHERE application_id = {p}"
         + ("" if column == "imei1" else f" AND {column} IS NOT NULL")
         for column in _IMEI_COLUMNS
     )
+    if bulk.is_postgres(conn):
+        await conn.execute_query(
+            "INSERT INTO device_imei (application_id, row_number, imei, repeated) "
+            f"SELECT {p}, row_number, imei, COUNT(*) OVER (PARTITION BY imei) > 1 "
+            f"FROM ({listed}) AS listed ORDER BY imei",
+            [application_id],
+        )
+        return
     await conn.execute_query(
-        f"INSERT INTO device_imei (application_id, row_number, imei) SELECT {p}, row_number, "
-        f"imei FROM ({listed}) AS listed ORDER BY imei",
-        [application_id] * (1 if bulk.is_postgres(conn) else 5),
+        "INSERT INTO device_imei (application_id, row_number, imei) "
+        f"SELECT ?, row_number, imei FROM ({listed}) AS listed ORDER BY imei",
+        [application_id] * 5,
+    )
+    await conn.execute_query(
+        "UPDATE device_imei SET repeated = TRUE WHERE application_id = ? AND imei IN "
+        "(SELECT imei FROM device_imei WHERE application_id = ? GROUP BY imei "
+        "HAVING COUNT(*) > 1)",
+        [application_id] * 2,
     )
 
 
