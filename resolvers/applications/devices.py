@@ -144,8 +144,11 @@ async def upload_device_list(
             # in a thread of its own, outside the interpreter's lock, and this loop would
             # otherwise wait for it half of the time.
             inserting: asyncio.Task[None] | None = None
+            first_rows_at = None
             try:
                 async for item in reading:
+                    if first_rows_at is None:
+                        first_rows_at = time.perf_counter()
                     if isinstance(item, Parsed):
                         parsed = item
                         continue
@@ -167,6 +170,7 @@ async def upload_device_list(
                     with contextlib.suppress(BaseException):
                         await inserting
             assert parsed is not None
+            rows_at = time.perf_counter()
             await _index_imeis(conn, application_id)
             staged_at = time.perf_counter()
             if parsed.issue_count:
@@ -240,13 +244,17 @@ async def upload_device_list(
         await reading.aclose()
     log.info(
         "application %s: %s devices, %s IMEIs uploaded in %.2f s "
-        "(store %.2f, parse and stage %.2f, commit %.2f)",
+        "(store %.2f, parse and stage %.2f: first rows after %.2f, the rows %.2f, their "
+        "IMEIs indexed %.2f; commit %.2f)",
         application_id,
         device_count,
         imei_count,
         time.perf_counter() - started,
         stored_at - started,
         staged_at - stored_at,
+        (first_rows_at or rows_at) - stored_at,
+        rows_at - (first_rows_at or rows_at),
+        staged_at - rows_at,
         time.perf_counter() - staged_at,
     )
     return UploadResult(
