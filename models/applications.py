@@ -80,7 +80,8 @@ class Device(Model):
         table = "device"
         unique_together = (("application_id", "row_number"),)
         # Covers the list's brand/model groups (the declared-count comparison, the CE
-        # requirements, the group views): no table lookups, no sort.
+        # requirements, the group views): no table lookups, no sort. On SQLite only:
+        # PostgreSQL hashes the groups as fast without it (migration 0023).
         indexes = (("application_id", "brand", "model_code"),)
 
 
