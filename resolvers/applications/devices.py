@@ -290,10 +290,13 @@ async def _index_imeis(conn: BaseDBAsyncClient, application_id: int) -> None:
         for column in _IMEI_COLUMNS
     )
     if bulk.is_postgres(conn):
+        # Sorted byte-wise: IMEIs are digits, which every collation orders alike, and a
+        # sort by the database's collation (strcoll, no abbreviated keys) took 1.1-1.3 s
+        # for a million against 0.7 s.
         await conn.execute_query(
             "INSERT INTO device_imei (application_id, row_number, imei, repeated) "
-            f"SELECT {p}, row_number, imei, COUNT(*) OVER (PARTITION BY imei) > 1 "
-            f"FROM ({listed}) AS listed ORDER BY imei",
+            f'SELECT {p}, row_number, imei, COUNT(*) OVER (PARTITION BY imei COLLATE "C") > 1 '
+            f'FROM ({listed}) AS listed ORDER BY imei COLLATE "C"',
             [application_id],
         )
         return
