@@ -144,7 +144,7 @@ async def upload_device_list(
             # in a thread of its own, outside the interpreter's lock, and this loop would
             # otherwise wait for it half of the time.
             inserting: asyncio.Task[None] | None = None
-            first_rows_at = None
+            first_rows_at: float | None = None
             try:
                 async for item in reading:
                     if first_rows_at is None:
@@ -171,6 +171,7 @@ async def upload_device_list(
                         await inserting
             assert parsed is not None
             rows_at = time.perf_counter()
+            first_rows_at = first_rows_at or rows_at
             await _index_imeis(conn, application_id)
             staged_at = time.perf_counter()
             if parsed.issue_count:
@@ -252,8 +253,8 @@ async def upload_device_list(
         time.perf_counter() - started,
         stored_at - started,
         staged_at - stored_at,
-        (first_rows_at or rows_at) - stored_at,
-        rows_at - (first_rows_at or rows_at),
+        first_rows_at - stored_at,
+        rows_at - first_rows_at,
         staged_at - rows_at,
         time.perf_counter() - staged_at,
     )
