@@ -45,6 +45,11 @@ class Application(Model):
         indexes = (("status", "firm_id"),)
 
 
+#: The device table's IMEI columns, in position order (a device's IMEIs fill them from
+#: the first).
+DEVICE_IMEI_COLUMNS = ("imei1", "imei2", "imei3", "imei4")
+
+
 class Device(Model):
     """One row of the device list: up to four IMEIs and what the analysis said.
 

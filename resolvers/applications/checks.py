@@ -31,6 +31,7 @@ from itertools import accumulate, chain, compress
 from operator import itemgetter
 from typing import NamedTuple, Protocol, TypeVar
 
+from models.applications import DEVICE_IMEI_COLUMNS
 from models.checks import CheckCode
 from models.imei import IMEI_LENGTH, TAC_LENGTH, invalid_imei_positions
 from models.names import brand_model_key
@@ -490,16 +491,15 @@ class AnalysisContext:
                     f"SELECT d.row_number, d.{column} FROM device d WHERE {rows} "
                     f"AND d.{column} IS NOT NULL AND ("
                     f"{condition.format(imei='d.' + column, list='d.application_id')})"
-                    for column in _IMEI_COLUMNS
+                    for column in DEVICE_IMEI_COLUMNS
                 ),
-                [self.application_id, *self.window] * len(_IMEI_COLUMNS),
+                [self.application_id, *self.window] * len(DEVICE_IMEI_COLUMNS),
                 2,
                 long=True,
             )
         return [(int(row[0]), str(row[1])) for row in found]
 
 
-_IMEI_COLUMNS = ("imei1", "imei2", "imei3", "imei4")
 # A table up to this many rows is probed from its side (`_staged_from_small`).
 SMALL_TABLE_ROWS = 100_000
 _IN_PROGRESS = ", ".join(f"'{s.value}'" for s in sorted(IN_PROGRESS))

@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.accounts import Firm
-from models.applications import Application
+from models.applications import DEVICE_IMEI_COLUMNS, Application
 from models.files import FileKind, StoredFile
 from models.workflow import EDITABLE, ApplicationKind, Channel
 from resolvers import audit, bulk, files, interpreter
@@ -48,7 +48,6 @@ log = logging.getLogger("mcks.upload")
 
 MAX_REPORTED_ISSUES = 200
 
-_IMEI_COLUMNS = ("imei1", "imei2", "imei3", "imei4")
 #: The device columns a row fills, by its shape: (IMEIs, match looked at, notes).
 _Shape = tuple[int, bool, bool]
 _ShapedRows = dict[tuple[str, ...], list[tuple[Any, ...]]]
@@ -288,7 +287,7 @@ async def _index_imeis(conn: BaseDBAsyncClient, application_id: int) -> None:
     listed = " UNION ALL ".join(
         f"SELECT row_number, {column} AS imei FROM device WHERE application_id = {p}"
         + ("" if column == "imei1" else f" AND {column} IS NOT NULL")
-        for column in _IMEI_COLUMNS
+        for column in DEVICE_IMEI_COLUMNS
     )
     if bulk.is_postgres(conn):
         # Sorted byte-wise: IMEIs are digits, which every collation orders alike, and a
@@ -365,14 +364,14 @@ def _columns(shape: _Shape) -> tuple[str, ...]:
         "row_number",
         "brand",
         "model_code",
-        *_IMEI_COLUMNS[:imeis],
+        *DEVICE_IMEI_COLUMNS[:imeis],
         *(("tac_match",) if matched else ()),
         *(("imei_notes",) if noted else ()),
     )
 
 
-_ALL_COLUMNS = _columns((len(_IMEI_COLUMNS), True, True))
-_NONE = (None,) * len(_IMEI_COLUMNS)
+_ALL_COLUMNS = _columns((len(DEVICE_IMEI_COLUMNS), True, True))
+_NONE = (None,) * len(DEVICE_IMEI_COLUMNS)
 
 
 async def _insert_devices(shaped: _ShapedRows, conn: BaseDBAsyncClient) -> None:
