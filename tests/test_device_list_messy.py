@@ -362,3 +362,38 @@ async def test_the_same_unreadable_cell_in_two_lists_is_not_one_device(client: A
     assert await PendingElsewhere().failing(ctx) == {2}
     assert ctx.imei_positions(2, PendingElsewhere.code) == "1"
     assert await DuplicateInList().failing(ctx) == set()
+
+
+async def test_alike_devices_are_grouped_by_names_and_the_tac_at_each_position(
+    client: Any,
+) -> None:
+    samsung, apple = imei(SAMSUNG + "000081"), imei(APPLE + "000082")
+    # Fifteen digits, but not ASCII ones: no TAC to read.
+    arabic = "".join(chr(0x0660 + int(d)) for d in samsung)
+    ctx = AnalysisContext(
+        application_id=None,
+        devices=[
+            DeviceLine(2, "SAMSUNG", "SM-G9359", (samsung,)),
+            DeviceLine(3, "SAMSUNG", "SM-G9359", (imei(SAMSUNG + "000083"),)),
+            DeviceLine(4, "SAMSUNG", "SM-G9359", (samsung, imei(SAMSUNG + "000084"))),
+            DeviceLine(5, "SAMSUNG", "SM-G9359", ("3,53212E+14",)),
+            DeviceLine(6, "SAMSUNG", "SM-G9359", (arabic,)),
+            DeviceLine(7, "SAMSUNG", "SM-G9359", ("3,53212E+14", apple)),
+            DeviceLine(8, "SAMSUNG", "SM-G9360", (samsung,)),
+            DeviceLine(9, "SAMSUNG", "SM-G9359", ()),
+            DeviceLine(10, "SAMSUNG", "SM-G9359", (imei(APPLE + "000085"), samsung)),
+        ],
+    )
+    groups = {
+        tuple(ctx.devices[i].row for i in g.members): (g.device.row, g.positions, len(g.models))
+        for g in await ctx.tac_groups()
+    }
+    assert groups == {
+        (2, 3): (2, (1,), 1),
+        (4,): (4, (1, 2), 2),
+        (5, 6): (5, (), 0),
+        (7,): (7, (2,), 1),
+        (8,): (8, (1,), 1),
+        (9,): (9, (), 0),
+        (10,): (10, (1, 2), 2),
+    }

@@ -143,31 +143,44 @@ class AnalysisContext:
     async def tac_groups(self) -> list[TacGroup]:
         """The list as groups of alike devices, with the registry's model of each TAC."""
         if self._groups is None:
-            keyed: dict[tuple[str, str, tuple[str | None, ...]], list[int]] = {}
-            # Hot loop (a million devices): one key per device, no calls but the builtins.
-            for index, device in enumerate(self.devices):
-                key = (
-                    device.brand,
-                    device.model,
-                    tuple(
-                        [
+            # (brand, model, the TAC or None at each position): a flat tuple, its first two
+            # items the names.
+            keyed: dict[tuple[str | None, ...], list[int]] = {}
+            get = keyed.get
+            # Hot loop (a million devices): one key per device, no calls but the builtins;
+            # a single IMEI (most devices) without the list built for several (770,000
+            # devices: 0.35 s against 0.45 s).
+            for index, (_, brand, model, imeis) in enumerate(self.devices):
+                if len(imeis) == 1:
+                    imei = imeis[0]
+                    key: tuple[str | None, ...] = (
+                        brand,
+                        model,
+                        imei[:TAC_LENGTH]
+                        if len(imei) == IMEI_LENGTH and imei.isdigit() and imei.isascii()
+                        else None,
+                    )
+                else:
+                    key = (
+                        brand,
+                        model,
+                        *[
                             imei[:TAC_LENGTH]
                             if len(imei) == IMEI_LENGTH and imei.isdigit() and imei.isascii()
                             else None
-                            for imei in device.imeis
-                        ]
-                    ),
-                )
-                members = keyed.get(key)
+                            for imei in imeis
+                        ],
+                    )
+                members = get(key)
                 if members is None:
                     keyed[key] = [index]
                 else:
                     members.append(index)
-            listed = {tac for _, _, tacs in keyed for tac in tacs if tac is not None}
+            listed = {tac for key in keyed for tac in key[2:] if tac is not None}
             found = (await self._in_database(models_for_tacs(listed))).get
             groups = []
-            for (_, _, at), members in keyed.items():
-                readable = [(n, tac) for n, tac in enumerate(at, start=1) if tac is not None]
+            for key, members in keyed.items():
+                readable = [(n, tac) for n, tac in enumerate(key[2:], start=1) if tac is not None]
                 groups.append(
                     TacGroup(
                         members=members,
