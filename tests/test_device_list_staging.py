@@ -162,6 +162,39 @@ def test_switches_are_short_while_checks_run_in_a_thread_and_as_before_after_the
     assert sys.getswitchinterval() == before
 
 
+async def test_big_containers_are_freed_a_slice_at_a_time_the_loop_served_between(
+    monkeypatch,
+):
+    from resolvers import interpreter
+
+    monkeypatch.setattr(interpreter, "RELEASED_AT_ONCE", 3)
+    devices, reasons = list(range(10)), {n: [n] for n in range(7)}
+    seen: list[tuple[int, int]] = []
+    releasing = asyncio.ensure_future(interpreter.release(devices, reasons))
+    while not releasing.done():
+        seen.append((len(devices), len(reasons)))
+        await asyncio.sleep(0)
+    await releasing
+    assert devices == [] and reasons == {}
+    # Between slices the loop ran something else: it saw each size on the way.
+    assert {7, 4, 1} <= {size for size, _ in seen}
+    assert {4, 1} <= {size for _, size in seen}
+    assert seen == sorted(seen, reverse=True)
+
+
+async def test_an_analysed_windows_devices_and_groups_are_let_go(client):
+    from resolvers.applications.checks import AnalysisContext, DeviceLine
+
+    lines = [DeviceLine(n, "APPLE", "A2403", (imei(APPLE + f"{n:06d}"),)) for n in range(2, 9)]
+    ctx = AnalysisContext(application_id=None, devices=list(lines))
+    [group] = await ctx.tac_groups()
+    assert len(group.members) == 7
+    devices = ctx.devices
+    await ctx.let_go()
+    assert ctx.devices == [] and devices == [] and group.members == []
+    assert await ctx.tac_groups() == []  # nothing left of the window
+
+
 async def test_the_analysis_loads_every_row_of_a_list_with_gaps_in_its_row_numbers(
     client, monkeypatch
 ):

@@ -204,7 +204,9 @@ async def _analyse(application: Application, run: int) -> None:
             tally.load += loaded - step
             tally.checks += evaluated - loaded
             tally.write += time.perf_counter() - evaluated  # the wait for the window before
-            ctx = None
+            done, ctx = ctx, None
+            await interpreter.release(reasons)
+            await done.let_go()
         writing = time.perf_counter()
         if storing is not None and not await storing.task:
             return

@@ -29,7 +29,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, 
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress
 from operator import itemgetter
-from typing import NamedTuple, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from models.applications import DEVICE_IMEI_COLUMNS
 from models.checks import CheckCode
@@ -203,6 +203,16 @@ class AnalysisContext:
                     per_device[index] = models
             self._device_models = per_device
         return self._device_models
+
+    async def let_go(self) -> None:
+        """Free the devices and what was derived from them a slice at a time, the event
+        loop served meanwhile (`interpreter.release`): the context is done with."""
+        big: list[list[Any] | dict[Any, Any]] = [self.devices, self._rows or []]
+        big += [self._device_models or [], *(g.members for g in self._groups or ())]
+        big += [*self._hits.values(), *self._blamed.values()]
+        self.devices, self._rows, self._device_models, self._groups = [], None, None, None
+        self._hits, self._blamed = {}, {}
+        await interpreter.release(*big)
 
     def prefetch(self, after: AnalysisContext | None = None) -> None:
         """Start the staged list's lookups in the big tables now (on the loop that owns
