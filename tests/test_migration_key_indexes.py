@@ -1,7 +1,7 @@
-"""Migrations 0020 and 0021: on PostgreSQL device_imei and device lose their primary keys'
-indexes (never used, maintained for every listed IMEI and every device row); their rows,
-their other indexes and their ids stay; going back restores each key. On SQLite the id is
-the rowid, and nothing changes."""
+"""Migrations 0020, 0021 and 0024: on PostgreSQL device_imei, device and device_failure lose
+their primary keys' indexes (never used, maintained for every listed IMEI, every device row
+and every reason); their rows, their other indexes and their ids stay; going back restores
+each key. On SQLite the id is the rowid, and nothing changes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from tortoise.models import Model
 
 from gateway.db import close_db, init_db
-from models.applications import Device, DeviceImei
+from models.applications import Device, DeviceFailure, DeviceImei
 from resolvers import bulk
 from tests.conftest import ON_POSTGRES
 from tests.support.migrations import index_names, migrate_to, own_database
@@ -32,6 +32,13 @@ class KeyCase:
         imei = "350000110000011" if row_number == 1 else "350000110000029"
         if self.model is DeviceImei:
             return {"application_id": application_id, "row_number": row_number, "imei": imei}
+        if self.model is DeviceFailure:
+            return {
+                "application_id": application_id,
+                "row_number": row_number,
+                "code": "INVALID_IMEI",
+                "imei_positions": "1",
+            }
         return {
             "application_id": application_id,
             "row_number": row_number,
@@ -59,6 +66,14 @@ CASES = [
         # (tests/test_migration_device_groups.py).
         frozenset(),
         "id, application_id, row_number, brand, model_code, imei1",
+    ),
+    KeyCase(
+        "models.0023_device_groups_unindexed_on_postgres",
+        "device_failure",
+        DeviceFailure,
+        "device_failure_pkey",
+        frozenset({"idx_device_fail_applica_82ac5d", "idx_device_fail_applica_f8f63e"}),
+        "id, application_id, row_number, code, imei_positions",
     ),
 ]
 
