@@ -162,24 +162,30 @@ def test_switches_are_short_while_checks_run_in_a_thread_and_as_before_after_the
     assert sys.getswitchinterval() == before
 
 
-async def test_big_containers_are_freed_a_slice_at_a_time_the_loop_served_between(
-    monkeypatch,
-):
+async def test_big_containers_are_freed_off_the_event_loop_with_short_switches(monkeypatch):
+    import sys
+    import threading
+
     from resolvers import interpreter
 
     monkeypatch.setattr(interpreter, "RELEASED_AT_ONCE", 3)
-    devices, reasons = list(range(10)), {n: [n] for n in range(7)}
-    seen: list[tuple[int, int]] = []
-    releasing = asyncio.ensure_future(interpreter.release(devices, reasons))
-    while not releasing.done():
-        seen.append((len(devices), len(reasons)))
-        await asyncio.sleep(0)
-    await releasing
-    assert devices == [] and reasons == {}
-    # Between slices the loop ran something else: it saw each size on the way.
-    assert {7, 4, 1} <= {size for size, _ in seen}
-    assert {4, 1} <= {size for _, size in seen}
-    assert seen == sorted(seen, reverse=True)
+    freed: list[tuple[int, float, int]] = []  # (thread, switch interval, size left)
+    devices: list[Any] = []
+
+    class Item:
+        def __del__(self) -> None:
+            freed.append((threading.get_ident(), sys.getswitchinterval(), len(devices)))
+
+    devices += [Item() for _ in range(10)]
+    reasons = {n: [Item()] for n in range(7)}
+    before = sys.getswitchinterval()
+    await interpreter.release(devices, reasons)
+    assert devices == [] and reasons == {} and len(freed) == 17
+    assert threading.get_ident() not in {thread for thread, _, _ in freed}
+    assert {interval for _, interval, _ in freed} == {interpreter.SHORT_SWITCH_INTERVAL}
+    assert sys.getswitchinterval() == before
+    # A slice per step, from the end: the list was 7 long while its last 3 went.
+    assert [left for _, _, left in freed[:10]] == [7, 7, 7, 4, 4, 4, 1, 1, 1, 0]
 
 
 async def test_an_analysed_windows_devices_and_groups_are_let_go(client):

@@ -205,8 +205,7 @@ async def _analyse(application: Application, run: int) -> None:
             tally.checks += evaluated - loaded
             tally.write += time.perf_counter() - evaluated  # the wait for the window before
             done, ctx = ctx, None
-            await interpreter.release(reasons)
-            await done.let_go()
+            await done.let_go(reasons)
         writing = time.perf_counter()
         if storing is not None and not await storing.task:
             return

@@ -204,10 +204,11 @@ class AnalysisContext:
             self._device_models = per_device
         return self._device_models
 
-    async def let_go(self) -> None:
-        """Free the devices and what was derived from them a slice at a time, the event
-        loop served meanwhile (`interpreter.release`): the context is done with."""
-        big: list[list[Any] | dict[Any, Any]] = [self.devices, self._rows or []]
+    async def let_go(self, *also: list[Any] | dict[Any, Any]) -> None:
+        """Free the devices and what was derived from them (and `also`, the reasons found)
+        in a thread, the event loop served meanwhile (`interpreter.release`): the context
+        is done with."""
+        big: list[list[Any] | dict[Any, Any]] = [*also, self.devices, self._rows or []]
         big += [self._device_models or [], *(g.members for g in self._groups or ())]
         big += [*self._hits.values(), *self._blamed.values()]
         self.devices, self._rows, self._device_models, self._groups = [], None, None, None
