@@ -425,3 +425,29 @@ async def test_each_device_row_stores_what_it_holds_whatever_columns_it_fills(cl
         "row_number", "imei"
     )
     assert sorted(repeated) == [(4, three), (5, three), (5, four), (6, four)]
+
+
+async def test_the_imeis_indexed_are_those_of_every_column_some_device_fills(client):
+    """Only the IMEI columns a device of the list fills are read into `device_imei`; the
+    widest device may come in the last batch, or a list may hold single IMEIs only."""
+    await make_world()
+    user = await login(client, "a.user")
+    application_id = await create_draft(client, user)
+    lines = ["MARKA;MODEL;IMEI1;IMEI2;IMEI3"]
+    lines += [f"Samsung;SM-G9359;{imei(SAMSUNG + f'{n:06d}')};;" for n in range(ROWS - 1)]
+    wide = [imei(APPLE + f"{n:06d}") for n in (1, 2, 3)]
+    lines.append("apple;a2403;" + ";".join(wide))
+    body = await upload(client, user, application_id, ("\n".join(lines) + "\n").encode(), "l.csv")
+    assert body["data"]["uploadDeviceList"]["errors"] == []
+    staged = await DeviceImei.filter(application_id=application_id).values_list(
+        "row_number", "imei"
+    )
+    assert len(staged) == ROWS - 1 + 3
+    assert sorted(i for row, i in staged if row == ROWS + 1) == sorted(wide)
+
+    single = await create_draft(client, user)
+    body = await upload(client, user, single, xlsx([("APPLE", "A2403", wide[0])]))
+    assert body["data"]["uploadDeviceList"]["errors"] == []
+    assert await DeviceImei.filter(application_id=single).values_list("row_number", "imei") == [
+        (2, wide[0])
+    ]
