@@ -123,7 +123,7 @@ async def upload_device_list(
     stored_at = time.perf_counter()
     path = blob.claim  # the same bytes, held for us whatever happens to the blob's path
     device_count = imei_count = 0
-    widest = 1  # the most IMEIs a device of the list has
+    widest = 0  # the most IMEIs a device of the list has (imei1 is read whatever it is)
     # Reading starts now: the file is parsed while the previous list is deleted.
     reading = ReadAhead(read_rows(path, blob.size, filename, _limits()))
     try:
