@@ -29,6 +29,9 @@ class Application(Model):
     device_list_file_id = fields.IntField(null=True)
     device_count = fields.IntField(default=0)
     imei_count = fields.IntField(default=0)
+    # The most IMEIs a device of the list has, set when the list is staged (None: staged
+    # before it was kept; see `imei_columns`).
+    widest_device = fields.IntField(null=True)
     passed_device_count = fields.IntField(null=True)
     failed_device_count = fields.IntField(null=True)
     analysis_run = fields.IntField(default=0)
@@ -48,6 +51,15 @@ class Application(Model):
 #: The device table's IMEI columns, in position order (a device's IMEIs fill them from
 #: the first).
 DEVICE_IMEI_COLUMNS = ("imei1", "imei2", "imei3", "imei4")
+
+
+def imei_columns(widest_device: int | None) -> tuple[str, ...]:
+    """The IMEI columns a list's devices fill, from the most IMEIs one has (None: not
+    known, all of them): a query over a column no device fills reads the list in vain.
+    The first is there whatever: every device has one."""
+    if widest_device is None:
+        return DEVICE_IMEI_COLUMNS
+    return DEVICE_IMEI_COLUMNS[: max(1, widest_device)]
 
 
 class Device(Model):

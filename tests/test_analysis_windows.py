@@ -11,12 +11,25 @@ from typing import Any
 
 from models import clock
 from models.applications import Application, DeviceFailure
+from models.registry import WhitelistEntry, WhitelistSource, WhitelistStatus
 from models.workflow import ApplicationStatus
-from resolvers import jobs
+from resolvers import bulk, jobs
 from resolvers.applications import analysis
 from resolvers.applications.checks import AnalysisContext
-from tests.support.api import gql
-from tests.test_application_analysis import GROUPS, all_devices, messy_list_in_analysis
+from tests.support.api import gql, login, make_world
+from tests.support.uploads import imei, upload, xlsx
+from tests.support.workflow import attach_documents
+from tests.test_application_analysis import (
+    APPLE,
+    GROUPS,
+    SAMSUNG,
+    SUBMIT,
+    TO_ANALYSIS,
+    all_devices,
+    create_draft,
+    messy_list_in_analysis,
+    seed_registry,
+)
 
 
 def _in_windows_of(monkeypatch: Any, rows: int) -> None:
@@ -104,7 +117,7 @@ async def test_a_run_superseded_between_windows_writes_nothing_more(client, monk
     real_load = analysis.load_devices
     loads = 0
 
-    async def load_devices(application_id: int, window: Any = None) -> Any:
+    async def load_devices(application_id: int, window: Any = None, *rest: Any) -> Any:
         nonlocal loads
         loads += 1
         # The first window is stored (the second is being stored while the third is
@@ -114,7 +127,7 @@ async def test_a_run_superseded_between_windows_writes_nothing_more(client, monk
             await Application.filter(id=application_id).update(
                 analysis_run=application.analysis_run + 1
             )
-        return await real_load(application_id, window)
+        return await real_load(application_id, window, *rest)
 
     monkeypatch.setattr(analysis, "load_devices", load_devices)
     assert await jobs.drain() == 1
@@ -179,3 +192,79 @@ async def test_the_in_memory_passes_over_slices_of_devices_read_as_one(client, m
     await application.save()
     await analysis.analyse(application_id, application.analysis_run)
     assert await _seen(client, user, application_id) == sliced
+
+
+async def test_a_window_is_looked_up_in_the_imei_columns_its_list_fills(client, monkeypatch):
+    """A window of a long list is looked up in a big table a part per IMEI column, and
+    only in the columns the list fills (the most IMEIs one of its devices has, kept when
+    the list is staged): a fourth IMEI on the whitelist is found, a list of single IMEIs
+    reads its first column alone, and a list staged before the count was kept reads all."""
+    await make_world()
+    ids = await seed_registry()
+    # More whitelist entries than a window has rows: probed from the list's side.
+    extra = [imei(SAMSUNG + f"3000{n:02d}") for n in range(3)]
+    for entry in extra:
+        await WhitelistEntry.create(
+            imei=entry,
+            tac=SAMSUNG,
+            brand="SAMSUNG",
+            model_code="SM-G9359",
+            status=WhitelistStatus.REGISTERED,
+            source=WhitelistSource.FIRM_APPLICATION,
+            registered_at=clock.now(),
+        )
+    user, supervisor = await login(client, "a.user"), await login(client, "a.super")
+    wide_rows = [
+        ("APPLE", "A2403", *(imei(APPLE + f"20000{n}") for n in (1, 2, 3)), ids["registered"]),
+        ("SAMSUNG", "SM-G9359", imei(SAMSUNG + "200004")),
+        ("SAMSUNG", "SM-G9359", imei(SAMSUNG + "200005")),
+        ("APPLE", "A2403", imei(APPLE + "200006"), imei(APPLE + "200007")),
+    ]
+    narrow_rows = [
+        ("SAMSUNG", "SM-G9359", imei(SAMSUNG + "200008")),
+        ("SAMSUNG", "SM-G9359", extra[0]),
+        ("SAMSUNG", "SM-G9359", imei(SAMSUNG + "200009")),
+    ]
+    wide, narrow = await create_draft(client, user), await create_draft(client, user)
+    for application_id, rows in ((wide, wide_rows), (narrow, narrow_rows)):
+        body = await upload(client, user, application_id, xlsx(rows))
+        assert body["data"]["uploadDeviceList"]["errors"] == []
+    assert (await Application.get(id=wide)).widest_device == 4
+    assert (await Application.get(id=narrow)).widest_device == 1
+
+    _in_windows_of(monkeypatch, 2)
+    parts: dict[int, list[int]] = {wide: [], narrow: []}
+    real_select = bulk.select_packed
+
+    async def select_packed(sql: str, params: Any, *args: Any, **kwargs: Any) -> Any:
+        if "whitelist_entry" in sql and "d.imei1 IS NOT NULL" in sql:
+            parts[params[0]].append(sql.count("SELECT d.row_number"))
+        return await real_select(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(bulk, "select_packed", select_packed)
+
+    async def analysed(application_id: int) -> dict[int, list[str]]:
+        await gql(client, TO_ANALYSIS, {"id": application_id}, token=supervisor)
+        assert await jobs.drain() == 1
+        devices, _ = await all_devices(client, user, application_id)
+        return {d["rowNumber"]: [r["code"] for r in d["reasons"]] for d in devices}
+
+    for application_id in (wide, narrow):
+        await attach_documents(client, user, application_id)
+        await gql(client, SUBMIT, {"id": application_id}, token=user)
+    assert "ALREADY_REGISTERED" in (await analysed(wide))[2]
+    assert parts[wide] == [4, 4]  # two windows, four columns each
+    seen = await analysed(narrow)
+    assert seen == {2: [], 3: ["ALREADY_REGISTERED"], 4: []}
+    assert parts[narrow] == [1, 1]
+
+    # Staged before the count was kept: every column is read, to the same results.
+    parts[narrow].clear()
+    await Application.filter(id=narrow).update(
+        widest_device=None, status=ApplicationStatus.IN_ANALYSIS
+    )
+    application = await Application.get(id=narrow)
+    await analysis.analyse(narrow, application.analysis_run)
+    devices, _ = await all_devices(client, user, narrow)
+    assert {d["rowNumber"]: [r["code"] for r in d["reasons"]] for d in devices} == seen
+    assert parts[narrow] == [4, 4]

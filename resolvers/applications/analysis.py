@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from tortoise.transactions import in_transaction
 
 from models import clock
-from models.applications import Application
+from models.applications import DEVICE_IMEI_COLUMNS, Application, imei_columns
 from models.checks import IMEI_STANDARD_CODES, CheckCode
 from models.jobs import Job
 from models.workflow import Action, ApplicationKind, ApplicationStatus, Channel
@@ -87,7 +87,9 @@ def windows(bounds: tuple[int, int] | None, size: int) -> list[tuple[int, int]]:
 
 
 async def load_devices(
-    application_id: int, window: tuple[int, int] | None = None
+    application_id: int,
+    window: tuple[int, int] | None = None,
+    columns: tuple[str, ...] = DEVICE_IMEI_COLUMNS,
 ) -> list[DeviceLine]:
     """The list's devices in row order (those of `window`, rows (after, up to], when
     given), a range of row numbers per query (a million rows in one answer would hold the
@@ -96,7 +98,7 @@ async def load_devices(
     Ranges, not "the next N after the last row": PostgreSQL's statistics do not know a list
     staged moments ago, and it planned `row_number > ? ORDER BY row_number LIMIT N` as a
     scan of the whole rest of the list and a sort, each batch (18 s for a million rows in
-    batches of 5,000, against 2 s)."""
+    batches of 5,000, against 2 s). Only the IMEI `columns` the list fills are read."""
     devices: list[DeviceLine] = []
     if window is None:
         bounds = await row_bounds(application_id)
@@ -108,16 +110,16 @@ async def load_devices(
     names: dict[str, str] = {}
     name = names.setdefault
     after, up_to = window
+    query = (
+        f"SELECT row_number, brand, model_code, {', '.join(columns)} FROM device "
+        "WHERE application_id = ? AND row_number > ? AND row_number <= ? ORDER BY row_number"
+    )
     for start in range(after, up_to, LOAD_ROWS):
         rows = await bulk.select_packed(
-            "SELECT row_number, brand, model_code, imei1, imei2, imei3, imei4 FROM device "
-            "WHERE application_id = ? AND row_number > ? AND row_number <= ? "
-            "ORDER BY row_number",
-            [application_id, start, min(start + LOAD_ROWS, up_to)],
-            7,
+            query, [application_id, start, min(start + LOAD_ROWS, up_to)], 3 + len(columns)
         )
         devices += [
-            DeviceLine(r[0], name(r[1], r[1]), name(r[2], r[2]), tuple(filter(None, r[3:7])))
+            DeviceLine(r[0], name(r[1], r[1]), name(r[2], r[2]), tuple(filter(None, r[3:])))
             for r in rows
         ]
     return devices
@@ -165,8 +167,15 @@ async def _analyse(application: Application, run: int) -> None:
         ranges = (
             [None] if bounds[1] - bounds[0] < WHOLE_LIST_ROWS else [*windows(bounds, WINDOW_ROWS)]
         )
+    columns = imei_columns(application.widest_device)
     ahead = [
-        AnalysisContext(application_id=application_id, devices=[], staged=True, window=window)
+        AnalysisContext(
+            application_id=application_id,
+            devices=[],
+            staged=True,
+            window=window,
+            imei_columns=columns,
+        )
         for window in ranges
     ]
     tally = _Tally()
@@ -187,7 +196,7 @@ async def _analyse(application: Application, run: int) -> None:
                 # is checked.
                 ahead[0].prefetch(after=ctx)
             step = time.perf_counter()
-            ctx.devices = await load_devices(application_id, ctx.window or whole)
+            ctx.devices = await load_devices(application_id, ctx.window or whole, columns)
             loaded = time.perf_counter()
             # Each check's reasons are written while the checks after it run.
             writer = _Writer(application_id, run, ctx)

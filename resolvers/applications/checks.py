@@ -101,6 +101,9 @@ class AnalysisContext:
     # The rows (after, up to] of a staged list these devices are (see `analysis`): a list
     # longer than a window is checked a window at a time. None: the whole list.
     window: tuple[int, int] | None = None
+    # The IMEI columns a staged list's devices fill (`models.applications.imei_columns`):
+    # a window is looked up a part per column.
+    imei_columns: tuple[str, ...] = DEVICE_IMEI_COLUMNS
     # The event loop of the database connections, while the checks run in a thread.
     _home: asyncio.AbstractEventLoop | None = None
     # code → device index → where the IMEIs failing it are ("2", "1,3"), kept only when not
@@ -515,9 +518,9 @@ class AnalysisContext:
                     f"SELECT d.row_number, d.{column} FROM device d WHERE {rows} "
                     f"AND d.{column} IS NOT NULL AND ("
                     f"{condition.format(imei='d.' + column, list='d.application_id')})"
-                    for column in DEVICE_IMEI_COLUMNS
+                    for column in self.imei_columns
                 ),
-                [self.application_id, *self.window] * len(DEVICE_IMEI_COLUMNS),
+                [self.application_id, *self.window] * len(self.imei_columns),
                 2,
                 long=True,
             )

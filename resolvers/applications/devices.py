@@ -23,7 +23,7 @@ from tortoise.transactions import in_transaction
 
 from models import clock
 from models.accounts import Firm
-from models.applications import DEVICE_IMEI_COLUMNS, Application
+from models.applications import DEVICE_IMEI_COLUMNS, Application, imei_columns
 from models.files import FileKind, StoredFile
 from models.workflow import EDITABLE, ApplicationKind, Channel
 from resolvers import audit, bulk, files, interpreter
@@ -208,6 +208,7 @@ async def upload_device_list(
             locked.device_list_file_id = stored.id
             locked.device_count = device_count
             locked.imei_count = imei_count
+            locked.widest_device = widest
             locked.passed_device_count = None
             locked.failed_device_count = None
             locked.updated_at = clock.now()
@@ -216,6 +217,7 @@ async def upload_device_list(
                     "device_list_file_id",
                     "device_count",
                     "imei_count",
+                    "widest_device",
                     "passed_device_count",
                     "failed_device_count",
                     "updated_at",
@@ -291,7 +293,7 @@ async def _index_imeis(conn: BaseDBAsyncClient, application_id: int, widest: int
     read: each is a pass over the list's rows (on PostgreSQL 60 ms for a million, in vain
     for the columns left empty)."""
     p = bulk.placeholders(conn, 1)
-    columns = DEVICE_IMEI_COLUMNS[: max(1, widest)]
+    columns = imei_columns(widest)
     listed = " UNION ALL ".join(
         f"SELECT row_number, {column} AS imei FROM device WHERE application_id = {p}"
         + ("" if column == "imei1" else f" AND {column} IS NOT NULL")
