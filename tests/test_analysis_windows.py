@@ -82,17 +82,19 @@ async def test_a_list_checked_in_windows_reads_as_one_checked_at_once(client, mo
 
 async def test_the_windows_lookups_run_in_turn(client, monkeypatch):
     """One window's lookups at a time on SQLite (they share one connection); on PostgreSQL
-    two windows' at most: a window's begin once the window two before has its answers."""
+    two windows' at most: a window's begin once the window two before has its answers.
+    The registers and the other lists in progress, fewer IMEIs than a window has rows, are
+    probed once for all windows."""
     _, application_id, _ = await messy_list_in_analysis(client)
     _in_windows_of(monkeypatch, 4)
     running, most, asked = 0, 0, []
 
-    def counted(read: Any) -> Any:
+    def counted(name: str, read: Any) -> Any:
         async def reading(self: AnalysisContext, *args: Any, **kwargs: Any) -> Any:
             nonlocal running, most
             running += 1
             most = max(most, running)
-            asked.append(self.window)
+            asked.append((self.window, name))
             try:
                 return await read(self, *args, **kwargs)
             finally:
@@ -102,19 +104,26 @@ async def test_the_windows_lookups_run_in_turn(client, monkeypatch):
 
     # A register smaller than the window is read from its side (`_staged_from_small`),
     # and so are the other lists in progress (`_pending_from_others`).
-    for name in ("_repeated_staged", "_staged", "_staged_from_small", "_pending_from_others"):
-        monkeypatch.setattr(AnalysisContext, name, counted(getattr(AnalysisContext, name)))
+    small, pending = "_staged_from_small", "_pending_from_others"
+    for name in ("_repeated_staged", "_staged", small, pending):
+        monkeypatch.setattr(AnalysisContext, name, counted(name, getattr(AnalysisContext, name)))
     assert await jobs.drain() == 1
-    # Five reads a window (repeated, whitelist and held IMEIs, blacklist, pending).
+    # The repeated IMEIs a window; the whitelist, the held IMEIs, the blacklist and the
+    # other lists once, by the window that asks first.
     windows = analysis.windows((2, 17), 4)
-    assert sorted(asked, key=windows.index) == [window for window in windows for _ in range(5)]
+    own = [window for window, name in asked if name not in (small, pending)]
+    assert sorted(own, key=windows.index) == windows
+    assert sorted(name for _, name in asked if name in (small, pending)) == [pending, *[small] * 3]
     if bulk.is_postgres(bulk.current()):
         assert most == 2
-        at = {window: [i for i, w in enumerate(asked) if w == window] for window in windows}
+        at = {window: [i for i, (w, _) in enumerate(asked) if w == window] for window in windows}
         assert all(max(at[a]) < min(at[b]) for a, b in zip(windows, windows[2:], strict=False))
     else:
         assert most == 1
-        assert asked == [window for window in windows for _ in range(5)]
+        first = windows[0]
+        assert asked == [(first, "_repeated_staged"), *[(first, small)] * 3, (first, pending)] + [
+            (window, "_repeated_staged") for window in windows[1:]
+        ]
     assert (await Application.get(id=application_id)).failed_device_count == 11
 
 

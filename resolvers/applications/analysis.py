@@ -168,6 +168,8 @@ async def _analyse(application: Application, run: int) -> None:
             [None] if bounds[1] - bounds[0] < WHOLE_LIST_ROWS else [*windows(bounds, WINDOW_ROWS)]
         )
     columns = imei_columns(application.widest_device)
+    # The lookups made once for all windows (see `AnalysisContext.whole_list`).
+    whole_list: dict[str, asyncio.Future[list[tuple[int, str]]]] = {}
     ahead = [
         AnalysisContext(
             application_id=application_id,
@@ -175,6 +177,7 @@ async def _analyse(application: Application, run: int) -> None:
             staged=True,
             window=window,
             imei_columns=columns,
+            whole_list=whole_list,
         )
         for window in ranges
     ]
@@ -240,6 +243,9 @@ async def _analyse(application: Application, run: int) -> None:
         for left in (ctx, *ahead):
             if left is not None:
                 left.discard()
+        for answer in whole_list.values():
+            if not answer.cancel() and not answer.cancelled():
+                answer.exception()  # taken: a failed lookup no window asked for is no news
     finishing = time.perf_counter()
     if not await _finish(application_id, run, tally.passed, tally.failed):
         return
