@@ -14,7 +14,7 @@ from models.workflow import ApplicationKind, ApplicationStatus
 from resolvers import bulk
 from resolvers.applications.results import groups_of, iter_devices
 from resolvers.workflow.common import DeviceGroupCount, passing_groups
-from tests.support.migrations import index_names, migrate_to, own_database
+from tests.support.migrations import create_then, index_names, migrate_to, own_database
 
 BEFORE = "models.0016_device_list_indexes"
 OUTCOME_INDEX = "idx_device_applica_cbc1f0"  # (application_id, passed)
@@ -47,45 +47,52 @@ async def stored_outcomes() -> list[tuple[int, int, bool | None]]:
 async def test_outcomes_stored_before_0019_are_derived_alike_after_it(database):
     await migrate_to(database, BEFORE)
     await init_db(database)
-    ids: dict[str, int] = {}
-    for name, ((passed, failed), devices) in OLD.items():
-        application = await Application.create(
-            firm_id=1,
-            kind=ApplicationKind.IMPORT,
-            status=ApplicationStatus.UNDER_REVIEW
-            if passed is not None
-            else ApplicationStatus.DRAFT,
-            created_by="x",
-            device_count=len(devices),
-            passed_device_count=passed,
-            failed_device_count=failed,
-            created_at=clock.now(),
-            updated_at=clock.now(),
-        )
-        ids[name] = application.id
-        await bulk.insert_rows(
-            "device",
-            ("application_id", "row_number", "brand", "model_code", "imei1", "passed"),
-            [
-                (
-                    application.id,
-                    row,
-                    "APPLE",
-                    "A2403",
-                    f"35000011{application.id:03d}{row:04d}",
-                    ok,
-                )
-                for row, (ok, _) in devices.items()
-            ],
-        )
-        await bulk.insert_rows(
-            "device_failure",
-            ("application_id", "row_number", "code"),
-            [(application.id, row, code) for row, (_, codes) in devices.items() for code in codes],
-        )
-    before = await stored_outcomes()
-    assert OUTCOME_INDEX in await index_names("device")
-    await close_db()
+    try:
+        ids: dict[str, int] = {}
+        for name, ((passed, failed), devices) in OLD.items():
+            application_id = await create_then(
+                Application,
+                firm_id=1,
+                kind=ApplicationKind.IMPORT,
+                status=ApplicationStatus.UNDER_REVIEW
+                if passed is not None
+                else ApplicationStatus.DRAFT,
+                created_by="x",
+                device_count=len(devices),
+                passed_device_count=passed,
+                failed_device_count=failed,
+                created_at=clock.now(),
+                updated_at=clock.now(),
+            )
+            ids[name] = application_id
+            await bulk.insert_rows(
+                "device",
+                ("application_id", "row_number", "brand", "model_code", "imei1", "passed"),
+                [
+                    (
+                        application_id,
+                        row,
+                        "APPLE",
+                        "A2403",
+                        f"35000011{application_id:03d}{row:04d}",
+                        ok,
+                    )
+                    for row, (ok, _) in devices.items()
+                ],
+            )
+            await bulk.insert_rows(
+                "device_failure",
+                ("application_id", "row_number", "code"),
+                [
+                    (application_id, row, code)
+                    for row, (_, codes) in devices.items()
+                    for code in codes
+                ],
+            )
+        before = await stored_outcomes()
+        assert OUTCOME_INDEX in await index_names("device")
+    finally:
+        await close_db()
 
     await migrate_to(database)
     await init_db(database)

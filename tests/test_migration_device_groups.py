@@ -16,7 +16,7 @@ from resolvers import bulk
 from resolvers.applications.declarations import find_differences
 from resolvers.applications.results import groups_of
 from tests.conftest import ON_POSTGRES
-from tests.support.migrations import index_names, migrate_to, own_database
+from tests.support.migrations import create_then, index_names, migrate_to, own_database
 
 BEFORE = "models.0022_device_imei_repeated"
 INDEX = "idx_device_applica_6f765e"
@@ -30,8 +30,10 @@ async def database(tmp_path, settings) -> AsyncIterator[str]:
 
 
 async def seen(application_id: int) -> tuple[object, ...]:
-    application = await Application.get(id=application_id)
-    groups = [(g.brand, g.model, g.device_count) for g in await groups_of(application)]
+    # Not read through the ORM: before the migration the table lacks later columns.
+    groups = [
+        (g.brand, g.model, g.device_count) for g in await groups_of(Application(id=application_id))
+    ]
     differences = await find_differences(bulk.current(), application_id)
     return groups, [(d.brand, d.model, d.declared, d.listed) for d in differences]
 
@@ -40,7 +42,8 @@ async def test_postgresql_drops_the_device_groups_index_and_the_groups_read_alik
     await migrate_to(database, BEFORE)
     await init_db(database)
     try:
-        application = await Application.create(
+        application_id = await create_then(
+            Application,
             firm_id=1,
             kind=ApplicationKind.IMPORT,
             status=ApplicationStatus.DRAFT,
@@ -51,13 +54,13 @@ async def test_postgresql_drops_the_device_groups_index_and_the_groups_read_alik
         )
         for row_number, (brand, model) in enumerate(LISTED, start=2):
             await Device.create(
-                application_id=application.id,
+                application_id=application_id,
                 row_number=row_number,
                 brand=brand,
                 model_code=model,
                 imei1=f"35000011{row_number:07d}",
             )
-        before = await seen(application.id)
+        before = await seen(application_id)
         assert before[0] == [
             ("APPLE", "A2403", 3),
             ("NOKIA", "9999", 1),
@@ -71,7 +74,7 @@ async def test_postgresql_drops_the_device_groups_index_and_the_groups_read_alik
     await init_db(database)
     try:
         assert (INDEX in await index_names("device")) is not ON_POSTGRES
-        assert await seen(application.id) == before
+        assert await seen(application_id) == before
     finally:
         await close_db()
 
@@ -79,7 +82,7 @@ async def test_postgresql_drops_the_device_groups_index_and_the_groups_read_alik
     await init_db(database)
     try:
         assert INDEX in await index_names("device")
-        assert await seen(application.id) == before
+        assert await seen(application_id) == before
     finally:
         await close_db()
     await migrate_to(database)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as tortoise_migrate
+from tortoise.models import Model
 
 from gateway.db import tortoise_config
 from resolvers import bulk
@@ -50,3 +52,35 @@ async def index_names(table: str) -> set[str]:
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [table]
         )
     return {str(r[0]) for r in rows}
+
+
+async def column_names(table: str) -> set[str]:
+    """The names of `table`'s columns, as the migration the database is at has them."""
+    if bulk.is_postgres(bulk.current()):
+        rows = await bulk.select(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?", [table]
+        )
+    else:
+        rows = await bulk.select("SELECT name FROM pragma_table_info(?)", [table])
+    return {str(r[0]) for r in rows}
+
+
+async def create_then(model: type[Model], **values: Any) -> int:
+    """A `model` row with its defaults and `values`, written into the columns its table has
+    at the migration the database is at (a later migration may have added fields, which
+    the ORM would write and read); its id."""
+    meta = model._meta
+    instance = model(**values)
+    present = await column_names(meta.db_table)
+    pairs = [
+        (column, meta.fields_map[name].to_db_value(getattr(instance, name), instance))
+        for name, column in meta.fields_db_projection.items()
+        if column in present and name != meta.pk_attr
+    ]
+    names = ", ".join(f'"{column}"' for column, _ in pairs)
+    [(created,)] = await bulk.select(
+        f'INSERT INTO "{meta.db_table}" ({names}) VALUES ({", ".join("?" * len(pairs))}) '
+        "RETURNING id",
+        [value for _, value in pairs],
+    )
+    return int(created)
