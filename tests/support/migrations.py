@@ -77,10 +77,13 @@ async def create_then(model: type[Model], **values: Any) -> int:
         for name, column in meta.fields_db_projection.items()
         if column in present and name != meta.pk_attr
     ]
+    conn = bulk.current()
     names = ", ".join(f'"{column}"' for column, _ in pairs)
-    [(created,)] = await bulk.select(
-        f'INSERT INTO "{meta.db_table}" ({names}) VALUES ({", ".join("?" * len(pairs))}) '
-        "RETURNING id",
+    # A query's answer whatever its verb (tortoise's asyncpg `execute_query` fetches no
+    # rows of an INSERT).
+    [created] = await conn.execute_query_dict(
+        f'INSERT INTO "{meta.db_table}" ({names}) '
+        f"VALUES ({bulk.placeholders(conn, len(pairs))}) RETURNING id",
         [value for _, value in pairs],
     )
-    return int(created)
+    return int(created["id"])
