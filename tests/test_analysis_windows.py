@@ -11,12 +11,12 @@ from typing import Any
 
 from models import clock
 from models.applications import Application, DeviceFailure
-from models.registry import WhitelistEntry, WhitelistSource, WhitelistStatus
 from models.workflow import ApplicationStatus
 from resolvers import bulk, jobs
 from resolvers.applications import analysis
 from resolvers.applications.checks import AnalysisContext
 from tests.support.api import gql, login, make_world
+from tests.support.operators import whitelist
 from tests.support.uploads import imei, upload, xlsx
 from tests.support.workflow import attach_documents
 from tests.test_application_analysis import (
@@ -219,16 +219,7 @@ async def test_a_window_is_looked_up_in_the_imei_columns_its_list_fills(client, 
     ids = await seed_registry()
     # More whitelist entries than a window has rows: probed from the list's side.
     extra = [imei(SAMSUNG + f"3000{n:02d}") for n in range(3)]
-    for entry in extra:
-        await WhitelistEntry.create(
-            imei=entry,
-            tac=SAMSUNG,
-            brand="SAMSUNG",
-            model_code="SM-G9359",
-            status=WhitelistStatus.REGISTERED,
-            source=WhitelistSource.FIRM_APPLICATION,
-            registered_at=clock.now(),
-        )
+    await whitelist(*extra, brand="SAMSUNG", model="SM-G9359")
     user, supervisor = await login(client, "a.user"), await login(client, "a.super")
     wide_rows = [
         ("APPLE", "A2403", *(imei(APPLE + f"20000{n}") for n in (1, 2, 3)), ids["registered"]),
