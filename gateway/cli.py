@@ -106,6 +106,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         from contextlib import AsyncExitStack
 
         from gateway.demo import start_demo_authorities
+        from gateway.push import push_channel
 
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -116,6 +117,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
                 # The worker sends the verification batches: the demo's simulated
                 # authorities must answer this process (the server starts none then).
                 await start_demo_authorities(stack)
+            # PostgreSQL: the jobs queued by the servers wake this worker at once.
+            await stack.enter_async_context(push_channel())
             await run_forever(stop, get_settings().worker_poll_seconds, settings.job_lease_seconds)
 
     asyncio.run(_with_db(work))

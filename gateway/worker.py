@@ -9,7 +9,7 @@ import socket
 
 from tortoise import connections
 
-from resolvers import jobs
+from resolvers import events, jobs
 from resolvers.db_errors import is_database_unavailable
 from resolvers.job_kinds import load_handlers
 
@@ -47,6 +47,16 @@ async def fresh_database_state() -> None:
 async def run_forever(
     stop: asyncio.Event, poll_seconds: float = 1.0, lease_seconds: int = 60
 ) -> None:
+    """Run due jobs until `stop`. A job queued for now wakes the loop at once
+    (`events.JOBS_DUE`, from every process on PostgreSQL); `poll_seconds` is for the
+    retries that come due and a wake-up lost on the way."""
+    with events.listening(events.JOBS_DUE) as due:
+        await _work(stop, poll_seconds, lease_seconds, due)
+
+
+async def _work(
+    stop: asyncio.Event, poll_seconds: float, lease_seconds: int, due: events.Signal
+) -> None:
     schedulers = load_handlers()
     me = worker_id()
     log.info("worker %s started", me)
@@ -54,6 +64,7 @@ async def run_forever(
     loop = asyncio.get_running_loop()
     outage = False
     while not stop.is_set():
+        due.clear()  # a job queued from here on ends the wait below
         worked = False
         try:
             if loop.time() >= next_schedule:
@@ -79,8 +90,18 @@ async def run_forever(
                 log.exception("worker %s: claiming failed", me)
             await fresh_database_state()
         if not worked:
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
-            except TimeoutError:
-                pass
+            await _idle(stop, None if outage else due, poll_seconds)
     log.info("worker %s stopped", me)
+
+
+async def _idle(stop: asyncio.Event, due: events.Signal | None, seconds: float) -> None:
+    """Until `stop`, a job queued (`due`; None while the database is down: the reconnecting
+    listener's wake-ups would only hammer it), or `seconds` have passed."""
+    waits = [asyncio.ensure_future(stop.wait())]
+    if due is not None:
+        waits.append(asyncio.ensure_future(due.event.wait()))
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

@@ -41,7 +41,11 @@ WHITELIST = "WHITELIST"
 BLACKLIST = "BLACKLIST"
 PAIRING = "PAIRING"
 GREYLIST = "GREYLIST"
-TOPICS = frozenset({WHITELIST, BLACKLIST, PAIRING, GREYLIST, *(t.value for t in EventTopic)})
+# The workers' wake-up: a job is due now (no subscription follows it).
+JOBS_DUE = "JOBS_DUE"
+TOPICS = frozenset(
+    {WHITELIST, BLACKLIST, PAIRING, GREYLIST, JOBS_DUE, *(t.value for t in EventTopic)}
+)
 
 # Advisory lock keys of the event log's topics (fixed forever, like the feeds' keys).
 _EVENT_LOCKS = {

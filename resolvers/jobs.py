@@ -78,7 +78,7 @@ async def enqueue(
         if existing is not None:
             return existing
     now = clock.now()
-    return await Job.create(
+    job = await Job.create(
         kind=kind,
         payload=payload,
         dedupe_key=dedupe_key,
@@ -86,6 +86,9 @@ async def enqueue(
         max_attempts=max_attempts,
         created_at=now,
     )
+    if job.run_after <= now:
+        await events.notify(events.JOBS_DUE)  # once committed: no worker waits for its poll
+    return job
 
 
 async def enqueue_once_per_slot(kind: str, slot_seconds: int) -> Job | None:
@@ -306,4 +309,5 @@ async def retry_job(actor: Actor, job_id: int) -> Job:
         job.finished_at = None
         await job.save()
         await audit.record(actor, "job.retried", "Job", job.id, {"kind": job.kind})
+        await events.notify(events.JOBS_DUE)
     return job

@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from tortoise.transactions import in_transaction
 
 from models import clock
 from models.jobs import Job, JobStatus
@@ -152,6 +153,43 @@ async def test_the_worker_loop_runs_due_jobs_and_stops_when_asked(monkeypatch):
     await asyncio.wait_for(task, timeout=5)
     assert (await Job.get(id=job.id)).status == JobStatus.DONE
     assert len(scheduled) == 1  # periodic schedulers run once per interval, not per poll
+
+
+async def test_a_job_queued_wakes_the_idle_worker_without_waiting_for_its_poll(monkeypatch):
+    # The analysis a firm asks for starts at once, not up to a poll later; on PostgreSQL the
+    # wake-up goes through the database (a NOTIFY on commit), as it reaches other processes.
+    from gateway import worker
+    from gateway.push import push_channel
+
+    monkeypatch.setattr(worker, "load_handlers", lambda: [])
+    idle, ran = asyncio.Event(), asyncio.Event()
+    run_next, run = jobs.run_next, jobs.run
+
+    async def noting_idle(*args, **kwargs) -> bool:
+        worked = await run_next(*args, **kwargs)
+        if not worked:
+            idle.set()
+        return worked
+
+    async def noting_run(*args, **kwargs) -> None:
+        await run(*args, **kwargs)
+        ran.set()
+
+    monkeypatch.setattr(jobs, "run_next", noting_idle)
+    monkeypatch.setattr(jobs, "run", noting_run)
+    stop = asyncio.Event()
+    async with push_channel():
+        task = asyncio.create_task(worker.run_forever(stop, poll_seconds=3600))
+        try:
+            await asyncio.wait_for(idle.wait(), timeout=60)  # found nothing: now it waits
+            async with in_transaction():
+                job = await jobs.enqueue("test.flaky", {})
+            await asyncio.wait_for(ran.wait(), timeout=60)  # the poll would take an hour
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=60)
+    assert (await Job.get(id=job.id)).status == JobStatus.DONE
+    assert RUNS == [(job.id, 1)]
 
 
 # --- leases renewed while a job runs ---------------------------------------------------------

@@ -9,15 +9,18 @@ import asyncio
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
 import pytest
 from tortoise import connections
+from tortoise.expressions import Q
 
 from gateway.demo import load_demo
 from gateway.push import APPLICATION_NAME
+from models import clock
+from models.jobs import Job, JobStatus
 from resolvers import jobs
 from resolvers.pagination import encode_cursor
 from resolvers.settings import get_settings
@@ -54,7 +57,8 @@ async def gateway(db) -> AsyncIterator[str]:
     env = serve_env(db, secret_key=get_settings().secret_key)  # the demo tokens hash with it
     serve = [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port)]
     worker = [sys.executable, "-m", "gateway.cli", "worker"]
-    with process(serve, env), process(worker, {**env, "MCKS_WORKER_POLL_SECONDS": "0.2"}):
+    # The worker is woken by the jobs queued (NOTIFY), not by its poll: that would take an hour.
+    with process(serve, env), process(worker, {**env, "MCKS_WORKER_POLL_SECONDS": "3600"}):
         await asyncio.to_thread(wait_for, lambda: healthy(port), WAIT)
         yield f"ws://127.0.0.1:{port}/graphql"
 
@@ -84,6 +88,32 @@ async def test_a_job_that_dies_in_the_worker_reaches_a_subscriber_on_the_gateway
     event = (await data(socket))["jobQueueEvents"]
     assert event == {"kind": "DEAD", "jobId": job.id, "detail": "no.such.kind"}
     await socket.close()
+
+
+async def test_a_job_queued_in_another_process_wakes_the_idle_worker_at_once(gateway):
+    async def idle() -> bool:
+        # The worker's first turn queued its periodic jobs; none is due or running any more.
+        if not await Job.exists():
+            return False
+        return not await Job.filter(
+            Q(status=JobStatus.RUNNING) | Q(status=JobStatus.QUEUED, run_after__lte=clock.now())
+        ).exists()
+
+    await until(idle)
+    job = await jobs.enqueue("no.such.kind", {}, max_attempts=1)  # the worker gives it up
+
+    async def given_up() -> bool:
+        return (await Job.get(id=job.id)).status == JobStatus.DEAD
+
+    await until(given_up)
+
+
+async def until(condition: Callable[[], Awaitable[bool]]) -> None:
+    """Wait for what the worker process does (well inside its hour-long poll)."""
+    async with asyncio.timeout(WAIT):
+        # Rows another process writes: nothing here to wait on but the table.
+        while not await condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
 
 
 async def test_changes_from_another_process_arrive_and_survive_a_lost_listener(gateway):
