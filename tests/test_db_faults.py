@@ -36,6 +36,7 @@ from tests.support.faults import (
     via_port,
 )
 from tests.support.operators import OPERATOR_TOKEN, imei
+from tests.support.waiting import eventually
 
 pytestmark = [
     pytest.mark.skipif(not ON_POSTGRES, reason="terminates PostgreSQL backends"),
@@ -308,14 +309,6 @@ async def test_a_real_worker_recovers_from_its_backends_terminated_in_a_loop():
 
 
 # --- a real `mcks serve` -------------------------------------------------------------------
-
-
-async def eventually(condition: Any, seconds: float = 90.0) -> Any:
-    async with asyncio.timeout(seconds):
-        while True:
-            if value := await condition():
-                return value
-            await asyncio.sleep(0.2)
 
 
 async def test_serve_replaces_a_process_that_stays_unready():

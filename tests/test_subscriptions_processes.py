@@ -9,7 +9,7 @@ import asyncio
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
 import httpx
@@ -27,6 +27,7 @@ from resolvers.settings import get_settings
 from tests.conftest import ON_POSTGRES
 from tests.support.operators import OPERATOR_TOKEN, imei, whitelist
 from tests.support.push import WAIT, WHITELIST, data, feed_items, session, subscribe
+from tests.support.waiting import eventually
 from tests.test_serve import free_port, healthy, serve_env, wait_for
 
 pytestmark = pytest.mark.skipif(not ON_POSTGRES, reason="LISTEN/NOTIFY needs PostgreSQL")
@@ -99,21 +100,13 @@ async def test_a_job_queued_in_another_process_wakes_the_idle_worker_at_once(gat
             Q(status=JobStatus.RUNNING) | Q(status=JobStatus.QUEUED, run_after__lte=clock.now())
         ).exists()
 
-    await until(idle)
+    await eventually(idle, WAIT)  # well inside its hour-long poll
     job = await jobs.enqueue("no.such.kind", {}, max_attempts=1)  # the worker gives it up
 
     async def given_up() -> bool:
         return (await Job.get(id=job.id)).status == JobStatus.DEAD
 
-    await until(given_up)
-
-
-async def until(condition: Callable[[], Awaitable[bool]]) -> None:
-    """Wait for what the worker process does (well inside its hour-long poll)."""
-    async with asyncio.timeout(WAIT):
-        # Rows another process writes: nothing here to wait on but the table.
-        while not await condition():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
+    await eventually(given_up, WAIT)
 
 
 async def test_changes_from_another_process_arrive_and_survive_a_lost_listener(gateway):
